@@ -1,0 +1,3 @@
+module github.com/platform-template/template-api
+
+go 1.26
