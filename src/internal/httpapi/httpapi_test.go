@@ -1,0 +1,397 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/platform-template/template-api/src/internal/items"
+	"github.com/platform-template/template-api/src/internal/metrics"
+	"github.com/platform-template/template-api/src/internal/pgcluster"
+	"github.com/platform-template/template-api/src/internal/reqlog"
+	"github.com/platform-template/template-api/src/internal/testdb"
+)
+
+var dbURL string // set once by TestMain from the throwaway cluster
+
+func TestMain(m *testing.M) {
+	os.Exit(testdb.Main(m, func(c *pgcluster.Cluster) { dbURL = c.URL() }))
+}
+
+type harness struct {
+	handler  http.Handler
+	pool     *pgxpool.Pool
+	logs     *bytes.Buffer
+	draining *atomic.Bool
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	pool := testdb.Pool(t, dbURL)
+	if _, err := pool.Exec(context.Background(), "TRUNCATE items"); err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	logger := reqlog.New(logs, zerolog.DebugLevel, "test")
+	h := &harness{pool: pool, logs: logs, draining: &atomic.Bool{}}
+	h.handler = Routes(Deps{
+		Logger: &logger, Metrics: metrics.NewHTTP(prometheus.NewRegistry()), Items: items.NewStore(pool, 2*time.Second),
+		DB: pool, Draining: h.draining, MaxBodyBytes: 1 << 20, ReadyTimeout: time.Second,
+	})
+	return h
+}
+
+func (h *harness) do(method, target, contentType string, body io.Reader, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, body)
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.handler.ServeHTTP(w, r)
+	return w
+}
+
+func (h *harness) count(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := h.pool.QueryRow(context.Background(), "SELECT count(*) FROM items").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// assertError checks the one error shape and that its trace id is the response's.
+func assertError(t *testing.T, w *httptest.ResponseRecorder, status int, code, msgPart string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	var body struct {
+		Error struct{ Code, Message string }
+		TraceID string `json:"trace_id"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(w.Body.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		t.Fatalf("error body %q: %v", w.Body, err)
+	}
+	if body.Error.Code != code || !strings.Contains(body.Error.Message, msgPart) {
+		t.Fatalf("error = %+v, want code %s containing %q", body.Error, code, msgPart)
+	}
+	if tp := w.Header().Get("Traceparent"); len(tp) != 55 || tp[3:35] != body.TraceID {
+		t.Fatalf("trace_id %q does not match traceparent %q", body.TraceID, tp)
+	}
+}
+
+const jsonCT = "application/json"
+
+func TestCreateItemRefusesBadInput(t *testing.T) {
+	h := newHarness(t)
+	big := `{"name":"` + strings.Repeat("a", 1<<20) + `"}`
+	tests := []struct {
+		name, contentType, body string
+		status                  int
+		code, msg               string
+	}{
+		{"no content type", "", `{"name":"a"}`, 415, codeUnsupportedType, "application/json"},
+		{"wrong content type", "text/plain", `{"name":"a"}`, 415, codeUnsupportedType, "application/json"},
+		{"wrong charset", "application/json; charset=latin1", `{"name":"a"}`, 415, codeUnsupportedType, "UTF-8"},
+		{"empty body", jsonCT, ``, 400, codeInvalidJSON, "empty"},
+		{"malformed", jsonCT, `{"name":`, 400, codeInvalidJSON, "truncated"},
+		{"syntax error", jsonCT, `{"name" "a"}`, 400, codeInvalidJSON, "malformed JSON at byte"},
+		{"array", jsonCT, `["a"]`, 400, codeInvalidJSON, "object"},
+		{"trailing data", jsonCT, `{"name":"a"}{"name":"b"}`, 400, codeInvalidJSON, "single JSON object"},
+		{"unknown field", jsonCT, `{"name":"a","admin":true}`, 400, codeInvalidField, `unknown field "admin"`},
+		{"name wrong type", jsonCT, `{"name":42}`, 400, codeInvalidField, `"name" must be a string`},
+		{"name missing", jsonCT, `{}`, 400, codeInvalidField, "name is required"},
+		{"name null", jsonCT, `{"name":null}`, 400, codeInvalidField, "name is required"},
+		{"name empty", jsonCT, `{"name":""}`, 400, codeInvalidField, "name is required"},
+		{"name blank", jsonCT, `{"name":"   "}`, 400, codeInvalidField, "blank"},
+		{"name control char", jsonCT, `{"name":"a\u0000b"}`, 400, codeInvalidField, "control"},
+		{"name too long", jsonCT, `{"name":"` + strings.Repeat("é", 201) + `"}`, 400, codeInvalidField, "at most 200"},
+		{"body over limit", jsonCT, big, 413, codeTooLarge, "at most 1048576 bytes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.count(t)
+			w := h.do(http.MethodPost, "/v1/items", tc.contentType, strings.NewReader(tc.body))
+			assertError(t, w, tc.status, tc.code, tc.msg)
+			if after := h.count(t); after != before {
+				t.Fatalf("refused request changed the table: %d -> %d rows", before, after)
+			}
+		})
+	}
+}
+
+func TestBodyLimitWithoutContentLength(t *testing.T) {
+	h := newHarness(t)
+	// A chunked body (no Content-Length) over the limit is cut by the reader, still a 413.
+	r := httptest.NewRequest(http.MethodPost, "/v1/items", io.MultiReader(strings.NewReader(`{"name":"`), strings.NewReader(strings.Repeat("a", 2<<20)), strings.NewReader(`"}`)))
+	r.ContentLength = -1
+	r.Header.Set("Content-Type", jsonCT)
+	w := httptest.NewRecorder()
+	h.handler.ServeHTTP(w, r)
+	assertError(t, w, 413, codeTooLarge, "at most")
+	if h.count(t) != 0 {
+		t.Fatal("item stored")
+	}
+}
+
+func TestItemLifecycleAndPagination(t *testing.T) {
+	h := newHarness(t)
+	name200 := strings.Repeat("é", 200) // 200 characters, 400 bytes: the limit counts characters
+	var ids []string
+	for _, name := range []string{"alpha", "beta", "gamma", "delta", name200} {
+		w := h.do(http.MethodPost, "/v1/items", "application/json; charset=utf-8", strings.NewReader(`{"name":"`+name+`"}`))
+		if w.Code != http.StatusCreated {
+			t.Fatalf("create %q: %d %s", name, w.Code, w.Body)
+		}
+		var it items.Item
+		if err := json.Unmarshal(w.Body.Bytes(), &it); err != nil {
+			t.Fatal(err)
+		}
+		if it.Name != name || it.CreatedAt.IsZero() || w.Header().Get("Location") != "/v1/items/"+it.ID.String() {
+			t.Fatalf("created %+v, Location %q", it, w.Header().Get("Location"))
+		}
+		ids = append(ids, it.ID.String())
+	}
+
+	w := h.do(http.MethodGet, "/v1/items/"+ids[1], "", nil)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"name":"beta"`) {
+		t.Fatalf("get: %d %s", w.Code, w.Body)
+	}
+
+	// Walk the pages two at a time: keyset pagination returns every item once, in creation order.
+	var seen []string
+	next := ""
+	for pages := 0; pages < 10; pages++ {
+		target := "/v1/items?limit=2"
+		if next != "" {
+			target += "&after=" + next
+		}
+		w := h.do(http.MethodGet, target, "", nil)
+		if w.Code != 200 {
+			t.Fatalf("list: %d %s", w.Code, w.Body)
+		}
+		var page struct {
+			Items     []items.Item `json:"items"`
+			NextAfter string       `json:"next_after"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			seen = append(seen, it.ID.String())
+		}
+		if page.NextAfter == "" {
+			break
+		}
+		next = page.NextAfter
+	}
+	if strings.Join(seen, ",") != strings.Join(ids, ",") {
+		t.Fatalf("pages gave %v, want %v", seen, ids)
+	}
+
+	if w := h.do(http.MethodDelete, "/v1/items/"+ids[0], "", nil); w.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", w.Code, w.Body)
+	}
+	assertError(t, h.do(http.MethodDelete, "/v1/items/"+ids[0], "", nil), 404, codeNotFound, "item not found")
+	assertError(t, h.do(http.MethodGet, "/v1/items/"+ids[0], "", nil), 404, codeNotFound, "item not found")
+}
+
+func TestReadRequestsRefuseBadInput(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name, method, target string
+		status               int
+		code, msg            string
+	}{
+		{"id not a uuid", "GET", "/v1/items/42", 400, codeInvalidID, "UUID"},
+		{"id with braces", "GET", "/v1/items/{01a229a6-8db1-791e-bd68-2e4bdb8501ad}", 400, codeInvalidID, "UUID"},
+		{"unknown id", "GET", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad", 404, codeNotFound, "item not found"},
+		{"delete bad id", "DELETE", "/v1/items/nope", 400, codeInvalidID, "UUID"},
+		{"limit zero", "GET", "/v1/items?limit=0", 400, codeInvalidQuery, "limit"},
+		{"limit too big", "GET", "/v1/items?limit=101", 400, codeInvalidQuery, "1 to 100"},
+		{"limit not a number", "GET", "/v1/items?limit=ten", 400, codeInvalidQuery, "limit"},
+		{"after not a uuid", "GET", "/v1/items?after=xyz", 400, codeInvalidQuery, "after"},
+		{"unknown parameter", "GET", "/v1/items?offset=10", 400, codeInvalidQuery, "unknown query parameter"},
+		{"no such route", "GET", "/v2/things", 404, codeNotFound, "no such route"},
+		{"method not allowed", "PUT", "/v1/items", 405, codeMethodNotAllowed, "method not allowed"},
+		{"patch an item", "PATCH", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad", 405, codeMethodNotAllowed, "method not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assertError(t, h.do(tc.method, tc.target, "", nil), tc.status, tc.code, tc.msg)
+		})
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	h := newHarness(t)
+	if w := h.do("GET", "/healthz", "", nil); w.Code != 200 || w.Body.String() != healthzBody {
+		t.Fatalf("healthz: %d %q", w.Code, w.Body)
+	}
+	if w := h.do("GET", "/readyz", "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), `"ready"`) {
+		t.Fatalf("readyz: %d %s", w.Code, w.Body)
+	}
+	h.draining.Store(true)
+	if w := h.do("GET", "/readyz", "", nil); w.Code != 503 || !strings.Contains(w.Body.String(), "shutting down") {
+		t.Fatalf("readyz while draining: %d %s", w.Code, w.Body)
+	}
+	if w := h.do("GET", "/healthz", "", nil); w.Code != 200 {
+		t.Fatalf("healthz while draining: %d", w.Code)
+	}
+}
+
+func TestTraceHeadersAndAccessLog(t *testing.T) {
+	const tid = "4bf92f3577b34da6a3ce929d0e0e4736"
+	tests := []struct {
+		name, traceparent, requestID string
+		keepTrace, keepRequestID     bool
+	}{
+		{"valid headers kept", "00-" + tid + "-00f067aa0ba902b7-01", "abc-123", true, true},
+		{"invalid traceparent replaced", "00-" + strings.ToUpper(tid) + "-00f067aa0ba902b7-01", "ok", false, true},
+		{"injection attempt replaced", "00-" + tid + "-00f067aa0ba902b7-01\r\nX: y", "evil\"},{\"level\":\"error", false, false},
+		{"absent headers generated", "", "", false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			r := httptest.NewRequest("GET", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad", nil)
+			if tc.traceparent != "" {
+				r.Header["Traceparent"] = []string{tc.traceparent}
+			}
+			if tc.requestID != "" {
+				r.Header["X-Request-Id"] = []string{tc.requestID}
+			}
+			w := httptest.NewRecorder()
+			h.handler.ServeHTTP(w, r)
+
+			tp := w.Header().Get("Traceparent")
+			if len(tp) != 55 || (tp[3:35] == tid) != tc.keepTrace || strings.Contains(tp, "00f067aa0ba902b7") {
+				t.Fatalf("response traceparent %q (keep trace %v)", tp, tc.keepTrace)
+			}
+			rid := w.Header().Get("X-Request-Id")
+			if (rid == tc.requestID) != tc.keepRequestID || rid == "" {
+				t.Fatalf("response request id %q", rid)
+			}
+
+			lines := strings.Split(strings.TrimSpace(h.logs.String()), "\n")
+			var access map[string]any
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &access); err != nil {
+				t.Fatalf("log line not JSON: %q", lines[len(lines)-1])
+			}
+			want := map[string]any{"message": "request", "method": "GET", "route": "/v1/items/{id}", "status": float64(404),
+				"trace_id": tp[3:35], "span_id": tp[36:52], "request_id": rid}
+			for k, v := range want {
+				if access[k] != v {
+					t.Errorf("access log %s = %v, want %v", k, access[k], v)
+				}
+			}
+			for _, k := range []string{"bytes", "duration_ms", "remote_addr"} {
+				if _, ok := access[k]; !ok {
+					t.Errorf("access log lacks %s", k)
+				}
+			}
+			if tc.traceparent != "" && !tc.keepTrace && strings.Contains(h.logs.String(), tc.traceparent) {
+				t.Fatal("raw traceparent reached the log")
+			}
+			if tc.requestID != "" && !tc.keepRequestID && strings.Contains(h.logs.String(), tc.requestID) {
+				t.Fatal("raw request id reached the log")
+			}
+		})
+	}
+}
+
+func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
+	var logs bytes.Buffer
+	logger := reqlog.New(&logs, zerolog.InfoLevel, "test")
+	h := observe(&logger, metrics.NewHTTP(prometheus.NewRegistry()))(recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("secret connection string postgres://admin:hunter2@db")
+	})))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/boom", nil))
+	assertError(t, w, 500, codeInternal, "internal server error")
+	if strings.Contains(w.Body.String(), "hunter2") {
+		t.Fatal("panic value leaked to the client")
+	}
+	tid := w.Header().Get("Traceparent")[3:35]
+	var panicLine map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err == nil && m["message"] == "handler panicked" {
+			panicLine = m
+		}
+	}
+	if panicLine == nil || panicLine["trace_id"] != tid || !strings.Contains(panicLine["stack"].(string), "httpapi") {
+		t.Fatalf("panic not logged with stack and trace id: %s", logs.String())
+	}
+}
+
+func FuzzDecodeStrict(f *testing.F) {
+	for _, s := range []string{`{"name":"a"}`, `{"name":1}`, `{"x":1}`, `[]`, `{"name":"a"} x`, ``, `{"name":"\ud800"}`, `nul`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req createItemRequest
+		e := decodeStrict(bytes.NewReader(body), 1<<10, &req)
+		if e == nil {
+			// Accepted bodies are exactly one JSON object with known fields.
+			var generic map[string]json.RawMessage
+			if err := json.Unmarshal(body, &generic); err != nil {
+				t.Fatalf("accepted non-object %q: %v", body, err)
+			}
+			for k := range generic {
+				if !strings.EqualFold(k, "name") {
+					t.Fatalf("accepted unknown field %q", k)
+				}
+			}
+			return
+		}
+		if e.status != 400 && e.status != 413 {
+			t.Fatalf("status %d for %q", e.status, body)
+		}
+		if e.code == "" || e.message == "" {
+			t.Fatalf("empty error for %q", body)
+		}
+	})
+}
+
+// BenchmarkMiddlewareHealthz measures the cost of the whole middleware chain (trace context,
+// request scope, access log at info, metrics, panic recovery, routing) on /healthz.
+func BenchmarkMiddlewareHealthz(b *testing.B) {
+	logger := reqlog.New(io.Discard, zerolog.InfoLevel, "bench")
+	h := Routes(Deps{Logger: &logger, Metrics: metrics.NewHTTP(prometheus.NewRegistry()), Draining: &atomic.Bool{}, MaxBodyBytes: 1 << 20})
+	r := httptest.NewRequest("GET", "/healthz", nil)
+	r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	}
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}

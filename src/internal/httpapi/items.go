@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/platform-template/template-api/src/internal/database"
+	"github.com/platform-template/template-api/src/internal/items"
+	"github.com/platform-template/template-api/src/internal/reqlog"
+)
+
+// ItemStore is what the item handlers need of storage (items.Store in the service).
+type ItemStore interface {
+	Create(ctx context.Context, name string) (items.Item, error)
+	Get(ctx context.Context, id uuid.UUID) (items.Item, error)
+	List(ctx context.Context, after uuid.UUID, limit int) ([]items.Item, error)
+	Delete(ctx context.Context, id uuid.UUID) error
+}
+
+type createItemRequest struct {
+	Name *string `json:"name"`
+}
+
+type listItemsResponse struct {
+	Items []items.Item `json:"items"`
+	// NextAfter is the cursor of the next page (pass it as ?after=); absent on the last page.
+	NextAfter *uuid.UUID `json:"next_after,omitempty"`
+}
+
+func createItem(store ItemStore, maxBody int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req createItemRequest
+		if e := decodeJSON(w, r, maxBody, &req); e != nil {
+			writeError(w, r, e)
+			return
+		}
+		if req.Name == nil {
+			writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidField, "name is required"})
+			return
+		}
+		if err := items.ValidateName(*req.Name); err != nil {
+			writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidField, err.Error()})
+			return
+		}
+		it, err := store.Create(r.Context(), *req.Name)
+		if err != nil {
+			writeStoreError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/v1/items/"+it.ID.String())
+		writeJSON(w, http.StatusCreated, it)
+	})
+}
+
+func getItem(store ItemStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := itemID(w, r)
+		if !ok {
+			return
+		}
+		it, err := store.Get(r.Context(), id)
+		if err != nil {
+			writeStoreError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, it)
+	})
+}
+
+func listItems(store ItemStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for k := range q {
+			if k != "limit" && k != "after" {
+				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (use limit and after)"})
+				return
+			}
+		}
+		limit := items.DefaultLimit
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > items.MaxLimit {
+				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "limit must be a whole number from 1 to " + strconv.Itoa(items.MaxLimit)})
+				return
+			}
+			limit = n
+		}
+		var after uuid.UUID
+		if v := q.Get("after"); v != "" {
+			id, err := parseUUID(v)
+			if err != nil {
+				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "after must be an item id (UUID)"})
+				return
+			}
+			after = id
+		}
+		// One more than asked tells whether another page exists without a count query.
+		list, err := store.List(r.Context(), after, limit+1)
+		if err != nil {
+			writeStoreError(w, r, err)
+			return
+		}
+		resp := listItemsResponse{Items: list}
+		if len(list) > limit {
+			resp.Items = list[:limit]
+			next := list[limit-1].ID
+			resp.NextAfter = &next
+		}
+		writeJSON(w, http.StatusOK, resp)
+	})
+}
+
+func deleteItem(store ItemStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := itemID(w, r)
+		if !ok {
+			return
+		}
+		if err := store.Delete(r.Context(), id); err != nil {
+			writeStoreError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func itemID(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
+	id, err := parseUUID(chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidID, "id must be a UUID"})
+		return uuid.Nil, false
+	}
+	return id, true
+}
+
+// parseUUID accepts only the canonical 36-character form.
+func parseUUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 {
+		return uuid.Nil, errors.New("not a canonical UUID")
+	}
+	return uuid.Parse(s)
+}
+
+// writeStoreError maps a storage error: not found is 404, an unavailable database 503, anything
+// else 500 with the cause logged and not shown.
+func writeStoreError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, items.ErrNotFound):
+		writeError(w, r, &apiError{http.StatusNotFound, codeNotFound, "item not found"})
+	case database.IsUnavailable(err):
+		reqlog.FromContext(r.Context()).Warn().Err(err).Msg("database unavailable")
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, &apiError{http.StatusServiceUnavailable, codeUnavailable, "database unavailable, retry later"})
+	default:
+		reqlog.FromContext(r.Context()).Error().Err(err).Msg("storage failure")
+		writeError(w, r, &apiError{http.StatusInternalServerError, codeInternal, "internal server error"})
+	}
+}

@@ -1,0 +1,59 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/platform-template/template-api/src/internal/reqlog"
+)
+
+// Error codes of the JSON error body. Clients branch on these, not on messages.
+const (
+	codeBadRequest       = "bad_request"
+	codeInvalidJSON      = "invalid_json"
+	codeInvalidField     = "invalid_field"
+	codeInvalidID        = "invalid_id"
+	codeInvalidQuery     = "invalid_query"
+	codeNotFound         = "not_found"
+	codeMethodNotAllowed = "method_not_allowed"
+	codeTooLarge         = "body_too_large"
+	codeUnsupportedType  = "unsupported_media_type"
+	codeUnavailable      = "unavailable"
+	codeInternal         = "internal"
+)
+
+// errorBody is the one error shape of the API:
+// {"error":{"code":"...","message":"..."},"trace_id":"..."}.
+type errorBody struct {
+	Error   errorDetail `json:"error"`
+	TraceID string      `json:"trace_id,omitempty"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// apiError is an error the handlers answer with: its status, code and client-safe message.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+// writeJSON answers status with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the API's error shape, carrying the request's trace id.
+func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}, TraceID: reqlog.TraceID(r.Context())})
+}

@@ -1,0 +1,78 @@
+// Package reqlog holds the service's loggers: the process logger (zerolog, JSON lines) and the
+// request-scoped logger that carries a request's trace fields on every line written while it is
+// served. The request scope travels in the context under an unexported key type.
+package reqlog
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/platform-template/template-api/src/internal/trace"
+)
+
+// New returns the process logger: JSON lines with an RFC 3339 UTC timestamp in milliseconds.
+func New(w io.Writer, level zerolog.Level, service string) zerolog.Logger {
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", service).Logger()
+}
+
+func init() {
+	// zerolog keeps these as package settings; they are set once, to the same values, for every
+	// logger of the process (UTC timestamps with milliseconds, durations in milliseconds).
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.DurationFieldInteger = false
+}
+
+// Scope is what the service knows about the request being served: its trace context, its request
+// id (validated or generated, never raw client bytes) and a logger carrying both.
+type Scope struct {
+	Trace     trace.Context
+	RequestID string
+	Logger    zerolog.Logger
+}
+
+type scopeKey struct{}
+
+// NewScope builds the scope of one request from the process logger.
+func NewScope(base *zerolog.Logger, tc trace.Context, requestID string) *Scope {
+	s := &Scope{Trace: tc, RequestID: requestID}
+	lc := base.With().Hex("trace_id", tc.TraceID[:]).Hex("span_id", tc.SpanID[:])
+	if !tc.ParentID.IsZero() {
+		lc = lc.Hex("parent_span_id", tc.ParentID[:])
+	}
+	s.Logger = lc.Str("request_id", requestID).Logger()
+	return s
+}
+
+// WithScope returns a context carrying the request scope.
+func WithScope(ctx context.Context, s *Scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, s)
+}
+
+// ScopeFrom returns the request scope in ctx, or nil outside a request.
+func ScopeFrom(ctx context.Context) *Scope {
+	s, _ := ctx.Value(scopeKey{}).(*Scope)
+	return s
+}
+
+// FromContext returns the request-scoped logger, or a logger that writes nothing outside a
+// request. It never panics on a missing or foreign value.
+func FromContext(ctx context.Context) *zerolog.Logger {
+	if s := ScopeFrom(ctx); s != nil {
+		return &s.Logger
+	}
+	nop := zerolog.Nop()
+	return &nop
+}
+
+// TraceID returns the trace id of the request in ctx as hex, or "" outside a request.
+func TraceID(ctx context.Context) string {
+	if s := ScopeFrom(ctx); s != nil {
+		return s.Trace.TraceID.String()
+	}
+	return ""
+}
