@@ -1,0 +1,104 @@
+package workflows
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+type dependabotConfig struct {
+	Version int `yaml:"version"`
+	Updates []struct {
+		Ecosystem   string   `yaml:"package-ecosystem"`
+		Directory   string   `yaml:"directory"`
+		Directories []string `yaml:"directories"`
+		Cooldown    *struct {
+			DefaultDays int `yaml:"default-days"`
+		} `yaml:"cooldown"`
+	} `yaml:"updates"`
+}
+
+// dirs lists, per ecosystem, the folder patterns Dependabot watches.
+func (c dependabotConfig) dirs() map[string][]string {
+	out := map[string][]string{}
+	for _, u := range c.Updates {
+		if u.Directory != "" {
+			out[u.Ecosystem] = append(out[u.Ecosystem], u.Directory)
+		}
+		out[u.Ecosystem] = append(out[u.Ecosystem], u.Directories...)
+	}
+	return out
+}
+
+func covered(patterns []string, dir string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool {
+		ok, err := path.Match(p, dir)
+		return err == nil && ok
+	})
+}
+
+func readDependabot(t *testing.T) dependabotConfig {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".github", "dependabot.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c dependabotConfig
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		t.Fatalf("parse dependabot.yml: %v", err)
+	}
+	if c.Version != 2 {
+		t.Fatalf("dependabot.yml version %d, want 2", c.Version)
+	}
+	return c
+}
+
+// Every go.mod of the repository is kept fresh by Dependabot, and so are the Actions, the
+// Dockerfile and the Terraform roots, each with a cooldown.
+func TestDependabotCoversEveryGoModule(t *testing.T) {
+	root := repoRoot(t)
+	c := readDependabot(t)
+	dirs := c.dirs()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && p != root || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.Name() != "go.mod" {
+			return nil
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(p))
+		if err != nil {
+			return err
+		}
+		dir := "/" + filepath.ToSlash(rel)
+		if rel == "." {
+			dir = "/"
+		}
+		if !covered(dirs["gomod"], dir) {
+			t.Errorf("%s/go.mod is not in .github/dependabot.yml: add %q to the directories of a gomod entry", strings.TrimSuffix(dir, "/"), dir)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for eco, want := range map[string]string{"github-actions": "/", "docker": "/", "terraform": "/terraform/envs/production"} {
+		if !covered(dirs[eco], want) {
+			t.Errorf("dependabot.yml does not watch %s in %s", eco, want)
+		}
+	}
+	for _, u := range c.Updates {
+		if u.Cooldown == nil || u.Cooldown.DefaultDays < 1 {
+			t.Errorf("the %s entry has no cooldown: a release compromised today would be proposed today", u.Ecosystem)
+		}
+	}
+}
