@@ -1,0 +1,239 @@
+locals {
+  github_host = "token.actions.githubusercontent.com"
+  # Built from known values (not from the resource), so trust policies are known at plan time and
+  # the Rego policies can read them.
+  github_provider_arn = coalesce(var.github_oidc_provider_arn, "arn:${var.partition}:iam::${var.account_id}:oidc-provider/${local.github_host}")
+  deploy_environment  = coalesce(var.github_deploy_environment, var.environment)
+  ecr_repository_arn  = "arn:${var.partition}:ecr:${var.region}:${var.account_id}:repository/${var.ecr_repository_name}"
+  cluster_arn         = "arn:${var.partition}:eks:${var.region}:${var.account_id}:cluster/${var.cluster_name}"
+  state_bucket_arn    = "arn:${var.partition}:s3:::${var.state_bucket_name}"
+
+  # GitHub OIDC subjects, each pinned to this repository and to one ref, environment or event.
+  github_subjects = {
+    push   = ["repo:${var.github_repository}:ref:${var.github_push_ref}"]
+    deploy = ["repo:${var.github_repository}:environment:${local.deploy_environment}"]
+    plan = [
+      "repo:${var.github_repository}:pull_request",
+      "repo:${var.github_repository}:ref:refs/heads/main",
+    ]
+  }
+
+  # Decrypting the app secret is allowed only through Secrets Manager, for that secret.
+  secret_read_statements = [
+    {
+      Sid      = "ReadAppDatabaseSecret"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+      Resource = var.app_secret_arn_pattern
+    },
+    {
+      Sid      = "DecryptAppDatabaseSecret"
+      Effect   = "Allow"
+      Action   = "kms:Decrypt"
+      Resource = var.secrets_kms_key_arn
+      Condition = {
+        StringEquals = { "kms:ViaService" = "secretsmanager.${var.region}.amazonaws.com" }
+        StringLike   = { "kms:EncryptionContext:SecretARN" = var.app_secret_arn_pattern }
+      }
+    },
+  ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Workload identities: IAM roles for Kubernetes ServiceAccounts (IRSA). The pod identity webhook
+# of EKS projects a token for ServiceAccounts annotated eks.amazonaws.com/role-arn; the trust
+# policy admits exactly one ServiceAccount of one namespace.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "app" {
+  name        = "${var.name}-app"
+  description = "template-api pods (ServiceAccount ${var.app_namespace}/${var.app_service_account})"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = var.oidc_provider_arn }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "${var.oidc_issuer}:sub" = "system:serviceaccount:${var.app_namespace}:${var.app_service_account}"
+          "${var.oidc_issuer}:aud" = "sts.amazonaws.com"
+        }
+      }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "app" {
+  name = "database-access"
+  role = aws_iam_role.app.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "ConnectAsAppUser"
+        Effect   = "Allow"
+        Action   = "rds-db:connect"
+        Resource = "arn:${var.partition}:rds-db:${var.region}:${var.account_id}:dbuser:${var.db_resource_id}/${var.db_user}"
+      },
+    ], local.secret_read_statements)
+  })
+}
+
+resource "aws_iam_role" "external_secrets" {
+  name        = "${var.name}-external-secrets"
+  description = "External Secrets SecretStore of ${var.app_namespace} (ServiceAccount ${var.external_secrets_service_account})"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = var.oidc_provider_arn }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "${var.oidc_issuer}:sub" = "system:serviceaccount:${var.app_namespace}:${var.external_secrets_service_account}"
+          "${var.oidc_issuer}:aud" = "sts.amazonaws.com"
+        }
+      }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "external_secrets" {
+  name = "read-app-secret"
+  role = aws_iam_role.external_secrets.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.secret_read_statements
+  })
+}
+
+# ---------------------------------------------------------------------------------------------
+# CI identities: GitHub Actions OIDC, no IAM users and no access keys. Each role trusts tokens
+# whose audience is sts.amazonaws.com and whose subject is one exact value for this repository.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count          = var.github_oidc_provider_arn == null ? 1 : 0
+  url            = "https://${local.github_host}"
+  client_id_list = ["sts.amazonaws.com"]
+  tags           = var.tags
+}
+
+resource "aws_iam_role" "ci" {
+  for_each             = local.github_subjects
+  name                 = "${var.name}-ci-${each.key}"
+  description          = "GitHub Actions of ${var.github_repository}: ${each.key}"
+  max_session_duration = 3600
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = local.github_provider_arn }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "${local.github_host}:aud" = "sts.amazonaws.com"
+          "${local.github_host}:sub" = each.value
+        }
+      }
+    }]
+  })
+  tags = var.tags
+
+  depends_on = [aws_iam_openid_connect_provider.github]
+}
+
+resource "aws_iam_role_policy" "ci_push" {
+  name = "push-one-repository"
+  role = aws_iam_role.ci["push"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # GetAuthorizationToken has no resource-level permissions; it grants nothing by itself.
+        Sid      = "RegistryLogin"
+        Effect   = "Allow"
+        Action   = "ecr:GetAuthorizationToken"
+        Resource = "*"
+      },
+      {
+        Sid    = "PushToTheRepository"
+        Effect = "Allow"
+        Action = [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:CompleteLayerUpload",
+          "ecr:DescribeImages",
+          "ecr:GetDownloadUrlForLayer",
+          "ecr:InitiateLayerUpload",
+          "ecr:PutImage",
+          "ecr:UploadLayerPart",
+        ]
+        Resource = local.ecr_repository_arn
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role_policy" "ci_deploy" {
+  name = "deploy-to-cluster"
+  role = aws_iam_role.ci["deploy"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "FindTheCluster"
+        Effect   = "Allow"
+        Action   = "eks:DescribeCluster"
+        Resource = local.cluster_arn
+      },
+      {
+        Sid      = "ResolveImageDigests"
+        Effect   = "Allow"
+        Action   = ["ecr:DescribeImages"]
+        Resource = local.ecr_repository_arn
+      },
+    ]
+  })
+}
+
+# Inside the cluster the deploy role is only a member of one group, bound by the namespaced
+# ci-deployer Role of k8s/base: no access policy, no cluster-wide rights.
+resource "aws_eks_access_entry" "ci_deploy" {
+  cluster_name      = var.cluster_name
+  principal_arn     = aws_iam_role.ci["deploy"].arn
+  type              = "STANDARD"
+  user_name         = "github-actions:ci-deployer"
+  kubernetes_groups = [var.deployer_kubernetes_group]
+  tags              = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "ci_plan_read_only" {
+  role       = aws_iam_role.ci["plan"].name
+  policy_arn = "arn:${var.partition}:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_iam_role_policy" "ci_plan_state" {
+  name = "terraform-state"
+  role = aws_iam_role.ci["plan"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ListState"
+        Effect   = "Allow"
+        Action   = "s3:ListBucket"
+        Resource = local.state_bucket_arn
+      },
+      {
+        Sid      = "ReadState"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "${local.state_bucket_arn}/${var.state_key}"
+      },
+    ]
+  })
+}

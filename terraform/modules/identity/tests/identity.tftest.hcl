@@ -1,0 +1,139 @@
+# terraform test: least-privilege roles with pinned trust, and the guardrails on their inputs.
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111111111111:role/mock" }
+  }
+  mock_resource "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com" }
+  }
+}
+
+variables {
+  name                   = "template-api-test"
+  environment            = "production"
+  account_id             = "111111111111"
+  region                 = "eu-west-1"
+  cluster_name           = "template-api-test"
+  oidc_provider_arn      = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+  oidc_issuer            = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+  db_resource_id         = "db-ABCDEFGHIJKLMNOPQRSTUVWXY"
+  app_secret_arn_pattern = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:template-api-test/db-app-??????"
+  secrets_kms_key_arn    = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+  state_bucket_name      = "template-api-tfstate-111111111111"
+  state_key              = "template-api/production.tfstate"
+}
+
+run "least_privilege" {
+  command = plan
+
+  # The app: connect as "app" to its one database, read its one secret. Nothing else.
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.app.policy).Statement : [s.Action, s.Resource]] == [
+      ["rds-db:connect", "arn:aws:rds-db:eu-west-1:111111111111:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY/app"],
+      [["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], var.app_secret_arn_pattern],
+      ["kms:Decrypt", var.secrets_kms_key_arn],
+    ]
+    error_message = "the app role may connect as app and read its one secret, nothing else"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.external_secrets.policy).Statement == slice(jsondecode(aws_iam_role_policy.app.policy).Statement, 1, 3)
+    error_message = "External Secrets may read the app secret only"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.app.policy).Statement[2].Condition.StringEquals["kms:ViaService"] == "secretsmanager.eu-west-1.amazonaws.com"
+    error_message = "the key may be used only through Secrets Manager"
+  }
+  # IRSA trust: exactly one ServiceAccount each.
+  assert {
+    condition     = jsondecode(aws_iam_role.app.assume_role_policy).Statement[0].Condition.StringEquals == { "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub" = "system:serviceaccount:template-api:template-api", "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:aud" = "sts.amazonaws.com" }
+    error_message = "the app role trusts ServiceAccount template-api/template-api only"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.external_secrets.assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub"] == "system:serviceaccount:template-api:external-secrets"
+    error_message = "the External Secrets role trusts its one ServiceAccount only"
+  }
+  # GitHub OIDC trust: this repository, one subject per role.
+  assert {
+    condition = { for k, r in aws_iam_role.ci : k => jsondecode(r.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] } == {
+      push   = ["repo:platform-template/template-api:ref:refs/heads/main"]
+      deploy = ["repo:platform-template/template-api:environment:production"]
+      plan   = ["repo:platform-template/template-api:pull_request", "repo:platform-template/template-api:ref:refs/heads/main"]
+    }
+    error_message = "each CI role trusts exact subjects of this repository"
+  }
+  assert {
+    condition     = alltrue([for r in aws_iam_role.ci : jsondecode(r.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com" && jsondecode(r.assume_role_policy).Statement[0].Principal.Federated == "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"])
+    error_message = "CI roles trust the GitHub provider with audience sts.amazonaws.com"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.ci_push.policy).Statement : s.Resource] == ["*", "arn:aws:ecr:eu-west-1:111111111111:repository/template-api"] && jsondecode(aws_iam_role_policy.ci_push.policy).Statement[0].Action == "ecr:GetAuthorizationToken"
+    error_message = "the push role may push to the one repository (and log in)"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.ci_deploy.policy).Statement : s.Resource] == ["arn:aws:eks:eu-west-1:111111111111:cluster/template-api-test", "arn:aws:ecr:eu-west-1:111111111111:repository/template-api"]
+    error_message = "the deploy role may describe its cluster and read image digests"
+  }
+  assert {
+    condition     = aws_eks_access_entry.ci_deploy.kubernetes_groups == toset(["template-api:ci-deployers"])
+    error_message = "the deploy role is only a member of the ci-deployers group in the cluster"
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.ci_plan_read_only.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess" && [for s in jsondecode(aws_iam_role_policy.ci_plan_state.policy).Statement : [s.Action, s.Resource]] == [["s3:ListBucket", "arn:aws:s3:::template-api-tfstate-111111111111"], ["s3:GetObject", "arn:aws:s3:::template-api-tfstate-111111111111/template-api/production.tfstate"]]
+    error_message = "the plan role only reads (everything, and its own state)"
+  }
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 1
+    error_message = "the GitHub OIDC provider is created when none is given"
+  }
+}
+
+run "reuses_an_existing_github_provider" {
+  command = plan
+  variables {
+    github_oidc_provider_arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+  }
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 0
+    error_message = "no second GitHub provider when one exists"
+  }
+}
+
+run "refuses_a_repository_wildcard" {
+  command = plan
+  variables {
+    github_repository = "platform-template/*"
+  }
+  expect_failures = [var.github_repository]
+}
+
+run "refuses_a_ref_pattern" {
+  command = plan
+  variables {
+    github_push_ref = "refs/heads/*"
+  }
+  expect_failures = [var.github_push_ref]
+}
+
+run "refuses_a_secret_wildcard" {
+  command = plan
+  variables {
+    app_secret_arn_pattern = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:*"
+  }
+  expect_failures = [var.app_secret_arn_pattern]
+}
+
+run "refuses_a_database_user_wildcard" {
+  command = plan
+  variables {
+    db_user = "*"
+  }
+  expect_failures = [var.db_user]
+}
+
+run "refuses_a_system_group_for_the_deployer" {
+  command = plan
+  variables {
+    deployer_kubernetes_group = "system:masters"
+  }
+  expect_failures = [var.deployer_kubernetes_group]
+}
