@@ -4,11 +4,11 @@ GO_LDFLAGS := -s -w -X main.version=$(VERSION)
 API_BIN   := $(ROOT)/bin/api
 DEVDB_BIN := $(ROOT)/bin/devdb
 
-TEST_TARGETS += test-go
+TEST_TARGETS += test-go test-dockerfile
 LINT_TARGETS += lint-go
 CI_DEPS      += $(TOOLS_BIN)/golangci-lint ci-postgres
 
-.PHONY: build run test-go test-go-short lint-go fuzz bench ci-postgres $(API_BIN) $(DEVDB_BIN)
+.PHONY: build run test-go test-dockerfile test-go-short lint-go fuzz bench ci-postgres $(API_BIN) $(DEVDB_BIN)
 
 build: $(API_BIN) ## Build the service binary (static, trimmed, version stamped) into bin/api
 
@@ -30,6 +30,9 @@ run: $(API_BIN) $(DEVDB_BIN) ## Run the API on :8080 against a throwaway Postgre
 
 test-go: ## Service unit and integration tests (real, temporary PostgreSQL), race detector on
 	$(GO) test -race -count=1 ./...
+
+test-dockerfile: ## Parse the Dockerfile with BuildKit's parser and enforce its rules
+	cd $(ROOT)/test/dockerfile && $(GO) test -count=1 ./...
 
 test-go-short: ## Service tests without the race detector (faster)
 	$(GO) test -count=1 ./...

@@ -233,7 +233,7 @@ func (c Config) validate() error {
 			return errors.New("APP_ENV=production: DB_SSLMODE must be verify-full")
 		}
 	}
-	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr {
+	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
 		return errors.New("METRICS_ADDR must differ from HTTP_ADDR")
 	}
 	return nil

@@ -85,7 +85,7 @@ func assertError(t *testing.T, w *httptest.ResponseRecorder, status int, code, m
 		t.Fatalf("Content-Type = %q", ct)
 	}
 	var body struct {
-		Error struct{ Code, Message string }
+		Error   struct{ Code, Message string }
 		TraceID string `json:"trace_id"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(w.Body.Bytes()))

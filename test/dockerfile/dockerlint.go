@@ -1,0 +1,135 @@
+// Package dockerfile checks the repository's Dockerfile with BuildKit's own parser (the one
+// `docker build` uses), since no Docker engine runs where the tests do. The rules refuse what
+// would weaken the image's supply chain or runtime: a base image not pinned by digest, a final
+// stage that runs as root, ADD from a URL, and secrets passed through ENV or ARG.
+package dockerfile
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// Violation is one broken rule, with the line it is on.
+type Violation struct {
+	Rule string
+	Line int
+	Text string
+}
+
+func (v Violation) String() string { return fmt.Sprintf("line %d: %s: %s", v.Line, v.Rule, v.Text) }
+
+// Rule names, as the test output and README use them.
+const (
+	RuleBaseDigest  = "base-pinned-by-digest"
+	RuleNonRoot     = "final-stage-non-root"
+	RuleNoADDURL    = "no-add-from-url"
+	RuleNoSecretEnv = "no-secret-in-env-or-arg"
+)
+
+var (
+	digestRef  = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
+	secretName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key|access_?key|credential|auth)`)
+	urlSource  = regexp.MustCompile(`(?i)^(https?|ftp)://|^git@|\.git(#|$)`)
+)
+
+// Check parses a Dockerfile and returns every violation (none: the file passes).
+func Check(src []byte) ([]Violation, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("parse Dockerfile: %w", err)
+	}
+	var out []Violation
+	if m := regexp.MustCompile(`(?m)^#\s*syntax\s*=\s*(\S+)`).FindSubmatch(src); m != nil && !digestRef.Match(m[1]) {
+		out = append(out, Violation{RuleBaseDigest, 1, "syntax frontend " + string(m[1]) + " is not pinned by digest"})
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parse Dockerfile instructions: %w", err)
+	}
+	if len(stages) == 0 {
+		return nil, fmt.Errorf("Dockerfile has no stage")
+	}
+	for _, a := range metaArgs {
+		out = append(out, checkArgs(&a)...)
+	}
+	names := map[string]bool{}
+	for i, st := range stages {
+		line := startLine(st.Location)
+		base := st.BaseName
+		switch {
+		case names[strings.ToLower(base)], base == "scratch":
+		case strings.Contains(base, "$"):
+			out = append(out, Violation{RuleBaseDigest, line, "base " + base + " comes from a variable; pin it literally"})
+		case !digestRef.MatchString(base):
+			out = append(out, Violation{RuleBaseDigest, line, "base " + base + " is not pinned by digest (@sha256:...)"})
+		}
+		if st.Name != "" {
+			names[strings.ToLower(st.Name)] = true
+		}
+		user := ""
+		for _, c := range st.Commands {
+			switch c := c.(type) {
+			case *instructions.AddCommand:
+				for _, s := range c.SourcePaths {
+					if urlSource.MatchString(s) {
+						out = append(out, Violation{RuleNoADDURL, startLine(c.Location()), "ADD " + s + " fetches from a URL; download in a stage with a checksum, or COPY"})
+					}
+				}
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					if secretName.MatchString(kv.Key) {
+						out = append(out, Violation{RuleNoSecretEnv, startLine(c.Location()), "ENV " + kv.Key + " looks like a secret; use a build secret mount or runtime secret"})
+					}
+				}
+			case *instructions.ArgCommand:
+				out = append(out, checkArgs(c)...)
+			case *instructions.UserCommand:
+				user = c.User
+			}
+		}
+		if i == len(stages)-1 && !nonRoot(user) {
+			what := "has no USER (the image default may be root)"
+			if user != "" {
+				what = "runs as " + user
+			}
+			out = append(out, Violation{RuleNonRoot, line, "final stage " + what + "; set USER to a non-root uid such as 65532:65532"})
+		}
+	}
+	return out, nil
+}
+
+func checkArgs(c *instructions.ArgCommand) []Violation {
+	var out []Violation
+	for _, a := range c.Args {
+		if secretName.MatchString(a.Key) {
+			out = append(out, Violation{RuleNoSecretEnv, startLine(c.Location()), "ARG " + a.Key + " looks like a secret; build args are kept in the image history"})
+		}
+	}
+	return out
+}
+
+// nonRoot reports whether a USER value names a non-root user (and group): not empty, not root,
+// not uid 0, and a numeric uid so that Kubernetes' runAsNonRoot can verify it.
+func nonRoot(user string) bool {
+	if user == "" {
+		return false
+	}
+	u, g, _ := strings.Cut(user, ":")
+	numeric := regexp.MustCompile(`^[0-9]+$`)
+	if !numeric.MatchString(u) || strings.TrimLeft(u, "0") == "" {
+		return false
+	}
+	return g == "" || (numeric.MatchString(g) && strings.TrimLeft(g, "0") != "")
+}
+
+func startLine(loc []parser.Range) int {
+	if len(loc) == 0 {
+		return 0
+	}
+	return loc[0].Start.Line
+}
