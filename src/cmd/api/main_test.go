@@ -346,7 +346,9 @@ func TestMigrateSubcommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if l := out.find(func(m map[string]any) bool { return m["message"] == "migrations done" && m["schema_version"] == float64(1) }); l == nil {
+	if l := out.find(func(m map[string]any) bool {
+		return m["message"] == "migrations done" && m["schema_version"] == float64(1)
+	}); l == nil {
 		t.Fatal("no 'migrations done' line")
 	}
 }
