@@ -1,0 +1,174 @@
+package invariant
+
+import (
+	"regexp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/platform-template/template-api/test/manifests/manifest"
+)
+
+// ServiceAccountTokens returns the check that no ServiceAccount token is mounted unless the
+// account is in needsToken: every ServiceAccount sets automountServiceAccountToken: false, and
+// no pod template turns it back on (or runs as an account the set does not declare, such as
+// "default", without turning it off).
+func ServiceAccountTokens(needsToken ...string) Check {
+	name := "ServiceAccountTokens"
+	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
+		f := &findings{check: name}
+		sas := map[string]corev1.ServiceAccount{}
+		for id, sa := range decodeAll[corev1.ServiceAccount](objs, "", "ServiceAccount", f) {
+			sas[sa.Namespace+"/"+sa.Name] = sa
+			if slices.Contains(needsToken, sa.Name) {
+				continue
+			}
+			if sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
+				f.add(id, "automountServiceAccountToken is not false")
+			}
+		}
+		for _, pt := range podTemplates(objs, f) {
+			saName := pt.Spec.ServiceAccountName
+			if saName == "" {
+				saName = "default"
+			}
+			if slices.Contains(needsToken, saName) {
+				continue
+			}
+			podSetting := pt.Spec.AutomountServiceAccountToken
+			switch {
+			case podSetting != nil && *podSetting:
+				f.add(pt.Owner, "pod template sets automountServiceAccountToken: true")
+			case podSetting == nil:
+				sa, ok := sas[pt.Ns+"/"+saName]
+				if !ok {
+					f.add(pt.Owner, "runs as ServiceAccount %q, not declared here, without automountServiceAccountToken: false", saName)
+				} else if sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
+					f.add(pt.Owner, "runs as ServiceAccount %q, which mounts a token", saName)
+				}
+			}
+		}
+		return f.list
+	}}
+}
+
+// forbiddenResources are the resources a deployer must not touch: credentials, and everything
+// that grants or widens permissions or reaches beyond its namespace.
+var forbiddenResources = []string{
+	"secrets", "serviceaccounts/token", "roles", "rolebindings", "clusterroles",
+	"clusterrolebindings", "namespaces", "networkpolicies", "pods/exec", "pods/attach",
+	"pods/portforward",
+}
+
+// forbiddenVerbs escalate privileges whatever the resource.
+var forbiddenVerbs = []string{"escalate", "bind", "impersonate", "*"}
+
+// CIDeployerLeastPrivilege returns the check on the CI deployer's permissions: the
+// ServiceAccount sa is bound only through RoleBindings in its own namespace to namespaced
+// Roles (no ClusterRoleBinding, no ClusterRole), at least one such binding exists, and the
+// Roles grant no wildcard, no escalating verb, no non-resource URL and nothing on Secrets,
+// RBAC objects, namespaces or NetworkPolicies.
+func CIDeployerLeastPrivilege(sa string) Check {
+	name := "CIDeployerLeastPrivilege"
+	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
+		f := &findings{check: name}
+		isSubject := func(subjects []rbacv1.Subject) bool {
+			for _, s := range subjects {
+				if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa {
+					return true
+				}
+			}
+			return false
+		}
+		for id, crb := range decodeAll[rbacv1.ClusterRoleBinding](objs, "rbac.authorization.k8s.io", "ClusterRoleBinding", f) {
+			if isSubject(crb.Subjects) {
+				f.add(id, "binds %s cluster-wide", sa)
+			}
+		}
+		roles := decodeAll[rbacv1.Role](objs, "rbac.authorization.k8s.io", "Role", f)
+		bindings := decodeAll[rbacv1.RoleBinding](objs, "rbac.authorization.k8s.io", "RoleBinding", f)
+		bound := 0
+		for _, id := range sortedKeys(bindings) {
+			rb := bindings[id]
+			if !isSubject(rb.Subjects) {
+				continue
+			}
+			bound++
+			for _, s := range rb.Subjects {
+				if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa && s.Namespace != rb.Namespace {
+					f.add(id, "binds %s from namespace %q into namespace %q", sa, s.Namespace, rb.Namespace)
+				}
+			}
+			if rb.RoleRef.Kind != "Role" {
+				f.add(id, "binds %s to %s %q: only namespaced Roles are allowed", sa, rb.RoleRef.Kind, rb.RoleRef.Name)
+				continue
+			}
+			roleID := "Role/" + rb.Namespace + "/" + rb.RoleRef.Name
+			role, ok := roles[roleID]
+			if !ok {
+				f.add(id, "binds %s to %s, which this overlay does not define", sa, roleID)
+				continue
+			}
+			for i, rule := range role.Rules {
+				if len(rule.NonResourceURLs) > 0 {
+					f.add(roleID, "rule %d grants non-resource URLs %v", i, rule.NonResourceURLs)
+				}
+				if slices.Contains(rule.APIGroups, "*") {
+					f.add(roleID, "rule %d grants every API group", i)
+				}
+				for _, res := range rule.Resources {
+					if res == "*" || res == "*/*" || slices.Contains(forbiddenResources, res) {
+						f.add(roleID, "rule %d grants %v on %q", i, rule.Verbs, res)
+					}
+				}
+				for _, v := range rule.Verbs {
+					if slices.Contains(forbiddenVerbs, v) {
+						f.add(roleID, "rule %d grants the verb %q", i, v)
+					}
+				}
+			}
+		}
+		if bound == 0 {
+			f.add("ServiceAccount/"+sa, "no RoleBinding grants %s anything: the deployer identity is missing", sa)
+		}
+		return f.list
+	}}
+}
+
+// sensitiveName matches configuration keys that name a credential. Keys ending in _FILE hold a
+// path to a mounted secret, not the secret, and are fine.
+var sensitiveName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|ACCESS_?KEY|API_?KEY|CREDENTIAL)`)
+
+func holdsSecret(key string) bool {
+	return sensitiveName.MatchString(key) && !regexp.MustCompile(`(?i)_FILE$`).MatchString(key)
+}
+
+// NoSecretData: the overlay carries no secret material: no Secret with data or stringData, no
+// ConfigMap key and no literal container environment variable named like a credential.
+// (Staging and production get credentials only from External Secrets.)
+func NoSecretData(objs []manifest.Object) []Finding {
+	f := &findings{check: "NoSecretData"}
+	for id, s := range decodeAll[corev1.Secret](objs, "", "Secret", f) {
+		if len(s.Data) > 0 || len(s.StringData) > 0 {
+			f.add(id, "Secret carries data in the manifests")
+		}
+	}
+	for id, cm := range decodeAll[corev1.ConfigMap](objs, "", "ConfigMap", f) {
+		for k := range cm.Data {
+			if holdsSecret(k) {
+				f.add(id, "ConfigMap key %q names a credential", k)
+			}
+		}
+	}
+	for _, pt := range podTemplates(objs, f) {
+		for _, c := range pt.containers() {
+			for _, e := range c.C.Env {
+				if e.Value != "" && holdsSecret(e.Name) {
+					f.add(pt.Owner, "%s %q sets %s to a literal value", c.Kind, c.C.Name, e.Name)
+				}
+			}
+		}
+	}
+	return f.list
+}
