@@ -18,7 +18,7 @@ TEST_TARGETS += lint-workflows secret-scan
 LINT_TARGETS += lint-workflows
 CI_DEPS      += pipeline-tools
 
-.PHONY: pipeline-tools shellcheck lint-workflows secret-scan hooks actionlint gitleaks
+.PHONY: pipeline-tools shellcheck lint-workflows secret-scan hooks actionlint gitleaks ci-matrix
 
 pipeline-tools: $(ACTIONLINT) $(GITLEAKS) shellcheck ## Build actionlint and gitleaks, install shellcheck
 
@@ -62,3 +62,13 @@ secret-scan: $(GITLEAKS) ## Scan the whole git history for secrets (gitleaks, .g
 hooks: $(GITLEAKS) ## Turn on the pre-commit secret scan for this clone
 	@cd $(ROOT) && git config core.hooksPath .githooks
 	@echo "pre-commit hook on: gitleaks scans staged changes before every commit (.githooks/pre-commit)"
+
+# ci.yaml runs every piece of `make test` as its own job: this prints them as a JSON list for the
+# job matrix (test-go and test-e2e have jobs of their own), so a new test target is in CI the
+# day it is registered.
+CI_MATRIX_EXCLUDE := test-go test-e2e
+pipeline_empty :=
+pipeline_space  := $(pipeline_empty) $(pipeline_empty)
+pipeline_comma  := ,
+ci-matrix: ## Print the TEST_TARGETS ci.yaml runs as matrix jobs (JSON)
+	@echo '[$(subst $(pipeline_space),$(pipeline_comma),$(patsubst %,"%",$(filter-out $(CI_MATRIX_EXCLUDE),$(TEST_TARGETS))))]'
