@@ -30,6 +30,7 @@ func common() []invariant.Check {
 		invariant.AppNetworkPolicies("template-api", "ingress-nginx", "monitoring"),
 		invariant.ServiceAccountTokens(),
 		invariant.CIDeployerLeastPrivilege("ci-deployer"),
+		invariant.CIAppliedObjectsWithinRole("ci-deployer"),
 	}
 }
 

@@ -172,3 +172,69 @@ func NoSecretData(objs []manifest.Object) []Finding {
 	}
 	return f.list
 }
+
+// resourceOf names the API resource of the kinds a deploy may apply.
+var resourceOf = map[string]struct{ Group, Resource string }{
+	"Deployment":              {"apps", "deployments"},
+	"StatefulSet":             {"apps", "statefulsets"},
+	"Service":                 {"", "services"},
+	"ConfigMap":               {"", "configmaps"},
+	"PodDisruptionBudget":     {"policy", "poddisruptionbudgets"},
+	"HorizontalPodAutoscaler": {"autoscaling", "horizontalpodautoscalers"},
+	"Secret":                  {"", "secrets"},
+	"NetworkPolicy":           {"networking.k8s.io", "networkpolicies"},
+	"ServiceAccount":          {"", "serviceaccounts"},
+	"Namespace":               {"", "namespaces"},
+	"Role":                    {"rbac.authorization.k8s.io", "roles"},
+	"RoleBinding":             {"rbac.authorization.k8s.io", "rolebindings"},
+}
+
+// applyVerbs are what `kubectl apply` needs on an object.
+var applyVerbs = []string{"get", "create", "patch"}
+
+// CIAppliedObjectsWithinRole returns the check that the objects labelled
+// platform-template.io/applied-by=<sa> (what the release pipeline applies as the CI deployer)
+// are all of kinds the deployer's Roles let it get, create and patch, so that a release never
+// fails half-way on a permission, and that the Deployment is among them.
+func CIAppliedObjectsWithinRole(sa string) Check {
+	name := "CIAppliedObjectsWithinRole"
+	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
+		f := &findings{check: name}
+		roles := decodeAll[rbacv1.Role](objs, "rbac.authorization.k8s.io", "Role", f)
+		bindings := decodeAll[rbacv1.RoleBinding](objs, "rbac.authorization.k8s.io", "RoleBinding", f)
+		var rules []rbacv1.PolicyRule
+		for _, rb := range bindings {
+			for _, s := range rb.Subjects {
+				if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa && rb.RoleRef.Kind == "Role" {
+					rules = append(rules, roles["Role/"+rb.Namespace+"/"+rb.RoleRef.Name].Rules...)
+				}
+			}
+		}
+		allows := func(group, resource, verb string) bool {
+			return slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool {
+				return slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, resource) && slices.Contains(r.Verbs, verb)
+			})
+		}
+		sawDeployment := false
+		for _, o := range objs {
+			if o.String("metadata", "labels", "platform-template.io/applied-by") != sa {
+				continue
+			}
+			sawDeployment = sawDeployment || o.Kind == "Deployment"
+			res, ok := resourceOf[o.Kind]
+			if !ok {
+				f.add(o.ID(), "labelled for %s, but of a kind it cannot be given", sa)
+				continue
+			}
+			for _, v := range applyVerbs {
+				if !allows(res.Group, res.Resource, v) {
+					f.add(o.ID(), "labelled for %s, whose Role does not grant %q on %s", sa, v, res.Resource)
+				}
+			}
+		}
+		if !sawDeployment {
+			f.add("-", "no Deployment is labelled platform-template.io/applied-by=%s: the release pipeline would roll out nothing", sa)
+		}
+		return f.list
+	}}
+}

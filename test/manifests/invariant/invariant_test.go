@@ -37,6 +37,7 @@ func allChecks() []invariant.Check {
 		invariant.DatabaseAdmitsOnlyApp("postgres", "template-api"),
 		invariant.ServiceAccountTokens(),
 		invariant.CIDeployerLeastPrivilege("ci-deployer"),
+		invariant.CIAppliedObjectsWithinRole("ci-deployer"),
 		invariant.AppWorkloadIdentity("template-api"),
 		invariant.AppDeployment(app),
 		invariant.Availability(1),
@@ -233,6 +234,13 @@ func TestEachCheckFiresOnABadFixture(t *testing.T) {
 		{name: "deployer missing", check: "CIDeployerLeastPrivilege",
 			edits: []edit{{"  - kind: ServiceAccount\n    name: ci-deployer\n    namespace: template-api\n---\napiVersion: external-secrets.io/v1", "  - kind: ServiceAccount\n    name: someone-else\n    namespace: template-api\n---\napiVersion: external-secrets.io/v1"}},
 			want:  `no RoleBinding grants ci-deployer anything`},
+
+		{name: "pipeline applies a network policy", check: "CIAppliedObjectsWithinRole",
+			edits: []edit{{"kind: NetworkPolicy\nmetadata:\n  name: app-egress\n", "kind: NetworkPolicy\nmetadata:\n  name: app-egress\n  labels:\n    platform-template.io/applied-by: ci-deployer\n"}},
+			want:  `NetworkPolicy/template-api/app-egress: labelled for ci-deployer, whose Role does not grant "get" on networkpolicies`},
+		{name: "pipeline applies nothing", check: "CIAppliedObjectsWithinRole",
+			edits: []edit{{"  labels:\n    platform-template.io/applied-by: ci-deployer\n", ""}},
+			want:  `no Deployment is labelled platform-template.io/applied-by=ci-deployer`},
 
 		{name: "secret with data", check: "NoSecretData",
 			edits: []edit{{"---\napiVersion: policy/v1\n", "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: template-api\nstringData:\n  password: hunter2\n---\napiVersion: policy/v1\n"}},
