@@ -29,7 +29,7 @@ func common() []invariant.Check {
 		{Name: "NetworkPoliciesNarrow", Run: invariant.NetworkPoliciesNarrow},
 		invariant.AppNetworkPolicies("template-api", "ingress-nginx", "monitoring"),
 		invariant.ServiceAccountTokens(),
-		invariant.CIDeployerLeastPrivilege("ci-deployer"),
+		invariant.CIDeployerLeastPrivilege("ci-deployer", "template-api:ci-deployers"),
 		invariant.CIAppliedObjectsWithinRole("ci-deployer"),
 	}
 }

@@ -65,17 +65,18 @@ var forbiddenResources = []string{
 var forbiddenVerbs = []string{"escalate", "bind", "impersonate", "*"}
 
 // CIDeployerLeastPrivilege returns the check on the CI deployer's permissions: the
-// ServiceAccount sa is bound only through RoleBindings in its own namespace to namespaced
-// Roles (no ClusterRoleBinding, no ClusterRole), at least one such binding exists, and the
-// Roles grant no wildcard, no escalating verb, no non-resource URL and nothing on Secrets,
-// RBAC objects, namespaces or NetworkPolicies.
-func CIDeployerLeastPrivilege(sa string) Check {
+// ServiceAccount sa and the groups (the deploy role's group on EKS) are bound only through
+// RoleBindings, the ServiceAccount only in its own namespace, to namespaced Roles (no
+// ClusterRoleBinding, no ClusterRole); at least one such binding exists; and the Roles grant
+// no wildcard, no escalating verb, no non-resource URL and nothing on Secrets, RBAC objects,
+// namespaces or NetworkPolicies.
+func CIDeployerLeastPrivilege(sa string, groups ...string) Check {
 	name := "CIDeployerLeastPrivilege"
 	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
 		f := &findings{check: name}
 		isSubject := func(subjects []rbacv1.Subject) bool {
 			for _, s := range subjects {
-				if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa {
+				if (s.Kind == rbacv1.ServiceAccountKind && s.Name == sa) || (s.Kind == rbacv1.GroupKind && slices.Contains(groups, s.Name)) {
 					return true
 				}
 			}
@@ -83,7 +84,7 @@ func CIDeployerLeastPrivilege(sa string) Check {
 		}
 		for id, crb := range decodeAll[rbacv1.ClusterRoleBinding](objs, "rbac.authorization.k8s.io", "ClusterRoleBinding", f) {
 			if isSubject(crb.Subjects) {
-				f.add(id, "binds %s cluster-wide", sa)
+				f.add(id, "binds the deployer (%s %v) cluster-wide", sa, groups)
 			}
 		}
 		roles := decodeAll[rbacv1.Role](objs, "rbac.authorization.k8s.io", "Role", f)
@@ -101,13 +102,13 @@ func CIDeployerLeastPrivilege(sa string) Check {
 				}
 			}
 			if rb.RoleRef.Kind != "Role" {
-				f.add(id, "binds %s to %s %q: only namespaced Roles are allowed", sa, rb.RoleRef.Kind, rb.RoleRef.Name)
+				f.add(id, "binds the deployer to %s %q: only namespaced Roles are allowed", rb.RoleRef.Kind, rb.RoleRef.Name)
 				continue
 			}
 			roleID := "Role/" + rb.Namespace + "/" + rb.RoleRef.Name
 			role, ok := roles[roleID]
 			if !ok {
-				f.add(id, "binds %s to %s, which this overlay does not define", sa, roleID)
+				f.add(id, "binds the deployer to %s, which this overlay does not define", roleID)
 				continue
 			}
 			for i, rule := range role.Rules {
