@@ -17,7 +17,9 @@ var k8sDir = filepath.Join("..", "..", "k8s")
 // ecr matches the images staging and production may run: the account's ECR.
 const ecr = `^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/`
 
-func common() []invariant.Check {
+// common are the invariants of every overlay; awsEndpoints are the subnets of the VPC's
+// interface endpoints where the app needs the AWS API (production: STS for RDS IAM auth).
+func common(awsEndpoints ...string) []invariant.Check {
 	return []invariant.Check{
 		{Name: "WellFormed", Run: invariant.WellFormed},
 		{Name: "ContainerResources", Run: invariant.ContainerResources},
@@ -27,7 +29,8 @@ func common() []invariant.Check {
 		{Name: "NamespacePodSecurity", Run: invariant.NamespacePodSecurity},
 		{Name: "DefaultDenyPerNamespace", Run: invariant.DefaultDenyPerNamespace},
 		{Name: "NetworkPoliciesNarrow", Run: invariant.NetworkPoliciesNarrow},
-		invariant.AppNetworkPolicies("template-api", "ingress-nginx", "monitoring"),
+		invariant.ObjectsInNamespace("template-api"),
+		invariant.AppNetworkPolicies("template-api", "ingress-nginx", "monitoring", awsEndpoints...),
 		invariant.ServiceAccountTokens(),
 		invariant.CIDeployerLeastPrivilege("ci-deployer", "template-api:ci-deployers"),
 		invariant.CIAppliedObjectsWithinRole("ci-deployer"),
@@ -103,9 +106,11 @@ func TestOverlays(t *testing.T) {
 		},
 		{
 			overlay: "overlays/production",
-			checks:  append(append(common(), cloud(true)...), invariant.AppDeployment(app(3)), invariant.Availability(2)),
+			checks: append(append(common("10.30.0.0/20", "10.30.16.0/20", "10.30.32.0/20"), cloud(true)...),
+				invariant.AppDeployment(app(3)), invariant.Availability(2)),
 			must: append(slices.Clone(appObjects),
-				ref{"SecretStore", "aws-secrets-manager"}, ref{"ServiceAccount", "external-secrets"}),
+				ref{"SecretStore", "aws-secrets-manager"}, ref{"ServiceAccount", "external-secrets"},
+				ref{"NetworkPolicy", "template-api-allow-egress-aws-api"}),
 			mustNot:     []ref{{"Secret", "template-api-db"}, {"ExternalSecret", "template-api-db"}, {"StatefulSet", "postgres"}},
 			environment: "production",
 		},

@@ -153,8 +153,10 @@ func peerIs(p networkingv1.NetworkPolicyPeer, ns, podKey, podValue string) bool 
 // Ingress: the HTTP port only from the ingress controller's pods in the namespace
 // ingressNamespace, the metrics port only from Prometheus in monitoringNamespace. Egress: DNS
 // (53/UDP and 53/TCP) only to kube-dns in kube-system, and PostgreSQL (5432/TCP) only; both
-// must be present.
-func AppNetworkPolicies(app, ingressNamespace, monitoringNamespace string) Check {
+// must be present. When awsEndpoints (CIDRs) are given, HTTPS (443/TCP) to exactly those is
+// allowed and required too: the AWS API through the VPC's interface endpoints, for the STS
+// call behind IRSA credentials (RDS IAM auth); HTTPS anywhere else is refused.
+func AppNetworkPolicies(app, ingressNamespace, monitoringNamespace string, awsEndpoints ...string) Check {
 	name := "AppNetworkPolicies"
 	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
 		f := &findings{check: name}
@@ -162,7 +164,7 @@ func AppNetworkPolicies(app, ingressNamespace, monitoringNamespace string) Check
 		if !ok {
 			return f.list
 		}
-		var sawIngress, sawDNS, sawDB bool
+		var sawIngress, sawDNS, sawDB, sawAWS bool
 		for _, id := range sortedKeys(nps) {
 			np := nps[id]
 			for i, r := range np.Spec.Ingress {
@@ -200,6 +202,13 @@ func AppNetworkPolicies(app, ingressNamespace, monitoringNamespace string) Check
 						sawDNS = sawDNS || len(r.To) > 0
 					case pt.String() == "5432" && proto == corev1.ProtocolTCP:
 						sawDB = sawDB || len(r.To) > 0
+					case pt.String() == "443" && proto == corev1.ProtocolTCP && len(awsEndpoints) > 0:
+						for _, peer := range r.To {
+							if peer.IPBlock == nil || !slices.Contains(awsEndpoints, peer.IPBlock.CIDR) || len(peer.IPBlock.Except) > 0 {
+								f.add(id, "egress rule %d allows HTTPS to a peer other than the AWS endpoint subnets %v", i, awsEndpoints)
+							}
+						}
+						sawAWS = sawAWS || len(r.To) > 0
 					default:
 						f.add(id, "egress rule %d allows %s/%s: the app may only reach DNS and PostgreSQL", i, proto, pt.String())
 					}
@@ -214,6 +223,9 @@ func AppNetworkPolicies(app, ingressNamespace, monitoringNamespace string) Check
 		}
 		if !sawDB {
 			f.add("Deployment/"+app, "no NetworkPolicy allows PostgreSQL (5432/TCP)")
+		}
+		if len(awsEndpoints) > 0 && !sawAWS {
+			f.add("Deployment/"+app, "no NetworkPolicy allows HTTPS to the AWS endpoint subnets %v", awsEndpoints)
 		}
 		return f.list
 	}}

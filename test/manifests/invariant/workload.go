@@ -257,3 +257,29 @@ func Availability(minAvailable int) Check {
 		return f.list
 	}}
 }
+
+// clusterScoped are the kinds that have no namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "PersistentVolume": true,
+	"StorageClass": true, "CustomResourceDefinition": true, "ClusterSecretStore": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+}
+
+// ObjectsInNamespace returns the check that every namespaced object names the namespace ns
+// explicitly: one without would be created wherever the kubeconfig points, outside the
+// namespace's default deny and Pod Security labels.
+func ObjectsInNamespace(ns string) Check {
+	name := "ObjectsInNamespace"
+	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
+		f := &findings{check: name}
+		for _, o := range objs {
+			if clusterScoped[o.Kind] {
+				continue
+			}
+			if o.Namespace != ns {
+				f.add(o.ID(), "namespace is %q, want %q", o.Namespace, ns)
+			}
+		}
+		return f.list
+	}}
+}
