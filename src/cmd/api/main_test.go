@@ -125,8 +125,8 @@ func call(t *testing.T, method, url, body string, header ...string) (*http.Respo
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
-	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	return resp, string(b)
 }
 
@@ -181,7 +181,7 @@ func TestInFlightRequestCompletesOnShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	body := `{"name":"in flight"}`
 	// Send the headers and half the body, so the request is in flight in the handler...
 	fmt.Fprintf(conn, "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:8])
@@ -196,7 +196,7 @@ func TestInFlightRequestCompletesOnShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("in-flight request lost: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != 201 {
 		t.Fatalf("in-flight request: %d", resp.StatusCode)
 	}

@@ -69,7 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...) //nolint:gosec // running the given command is the point
+	// Running the given command is the point of devdb.
+	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+c.URL(), "PGCLUSTER_BINDIR="+c.BinDir)
 	if err := cmd.Start(); err != nil {

@@ -170,7 +170,7 @@ func settings() []setting {
 		}},
 		{"DB_SSLROOTCERT", "", "CA bundle that verifies the database certificate (with DB_HOST)", str(func(c *Config) *string { return &c.DB.SSLRootCert })},
 		{"DB_MAX_CONNS", "10", "largest number of pooled connections", func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
+			n, err := strconv.ParseInt(v, 10, 32)
 			if err != nil || n < 1 || n > 1000 {
 				return errors.New("must be a whole number from 1 to 1000")
 			}

@@ -31,7 +31,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *zerolog.Logger) (int6
 		return 0, fmt.Errorf("migrate: advisory locker: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ import (
 
 	"github.com/platform-template/template-api/src/internal/config"
 )
+
+// connString matches a PostgreSQL URL as pgx quotes it in errors.
+var connString = regexp.MustCompile("postgres(ql)?://[^`'\"\\s]*")
 
 // PoolConfig builds the pool configuration for cfg. Credentials that change (IAM tokens, a
 // rotated password file) are fetched in BeforeConnect, once for every new connection, so nothing
@@ -117,14 +121,12 @@ func Open(ctx context.Context, cfg config.DB) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// redact drops a connection string that an error may quote (it can hold a password).
+// redact replaces a connection string quoted in an error (it can hold a password) and keeps the
+// rest of the message, which says what was wrong.
 func redact(err error) error {
-	msg := err.Error()
-	if i := strings.Index(msg, "postgres://"); i >= 0 {
-		return errors.New(msg[:i] + "<connection string redacted>")
+	msg := connString.ReplaceAllString(err.Error(), "<connection string>")
+	if msg == err.Error() {
+		return err
 	}
-	if i := strings.Index(msg, "postgresql://"); i >= 0 {
-		return errors.New(msg[:i] + "<connection string redacted>")
-	}
-	return err
+	return errors.New(msg)
 }

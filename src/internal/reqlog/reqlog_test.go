@@ -40,7 +40,8 @@ func TestScopeLoggerCarriesTraceFields(t *testing.T) {
 }
 
 func TestOutsideRequestIsSafe(t *testing.T) {
-	ctx := context.WithValue(context.Background(), struct{}{}, "not a scope")
+	type otherKey struct{}
+	ctx := context.WithValue(context.Background(), otherKey{}, "not a scope")
 	FromContext(ctx).Info().Msg("dropped")
 	if ScopeFrom(ctx) != nil || TraceID(ctx) != "" {
 		t.Fatal("scope found where none was set")

@@ -6,6 +6,7 @@
 package trace
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
 )
@@ -146,12 +147,7 @@ func RequestID(header string) string {
 	return hex.EncodeToString(b[:])
 }
 
-func putUint64(b []byte, v uint64) {
-	_ = b[7]
-	for i := range 8 {
-		b[i] = byte(v >> (56 - 8*i))
-	}
-}
+func putUint64(b []byte, v uint64) { binary.BigEndian.PutUint64(b, v) }
 
 func decodeLowerHex(dst []byte, s string) bool {
 	for i := range dst {
