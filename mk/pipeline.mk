@@ -27,14 +27,14 @@ gitleaks: $(GITLEAKS)
 
 $(ACTIONLINT): $(ACTIONLINT_MOD)
 	@mkdir -p $(TOOLS_BIN)
-	@echo "building actionlint from tools/actionlint (cold: about 1 min)"
+	@echo "building actionlint from tools/actionlint (cold: about 1 min on 2 cores)"
 	@start=$$(date +%s); \
 	cd $(ROOT)/tools/actionlint && $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp github.com/rhysd/actionlint/cmd/actionlint; \
 	mv $@.tmp $@; echo "built $@ in $$(( $$(date +%s) - start )) s"
 
 $(GITLEAKS): $(GITLEAKS_MOD)
 	@mkdir -p $(TOOLS_BIN)
-	@echo "building gitleaks $(GITLEAKS_VER) from tools/gitleaks (cold: about 1-2 min)"
+	@echo "building gitleaks $(GITLEAKS_VER) from tools/gitleaks (cold: about 1-3 min on 2 cores)"
 	@start=$$(date +%s); \
 	cd $(ROOT)/tools/gitleaks && $(GO) build -trimpath -ldflags "-s -w -X github.com/zricethezav/gitleaks/v8/version.Version=$(GITLEAKS_VER)" -o $@.tmp github.com/zricethezav/gitleaks/v8; \
 	mv $@.tmp $@; echo "built $@ in $$(( $$(date +%s) - start )) s"
