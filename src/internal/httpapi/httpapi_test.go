@@ -395,3 +395,27 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkGetItem measures GET /v1/items/{id} through the whole stack against the real
+// PostgreSQL of the tests (one item, parallel clients).
+func BenchmarkGetItem(b *testing.B) {
+	pool := testdb.Pool(b, dbURL)
+	store := items.NewStore(pool, 2*time.Second)
+	it, err := store.Create(context.Background(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger := reqlog.New(io.Discard, zerolog.InfoLevel, "bench")
+	h := Routes(Deps{Logger: &logger, Metrics: metrics.NewHTTP(prometheus.NewRegistry()), Items: store, DB: pool,
+		Draining: &atomic.Bool{}, MaxBodyBytes: 1 << 20})
+	target := "/v1/items/" + it.ID.String()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		r := httptest.NewRequest(http.MethodGet, target, nil)
+		for pb.Next() {
+			clear(w.h)
+			h.ServeHTTP(w, r)
+		}
+	})
+}
