@@ -20,7 +20,7 @@ $(DEVDB_BIN):
 	@mkdir -p $(dir $@)
 	$(GO) build -o $@ ./src/cmd/devdb
 
-run: $(API_BIN) $(DEVDB_BIN) ## Run the API on :8080 against a throwaway PostgreSQL (or $$DATABASE_URL)
+run: $(API_BIN) $(DEVDB_BIN) ## Run the API on :8080 against a throwaway PostgreSQL (or the DATABASE_URL you set)
 	@if [ -n "$${DATABASE_URL:-}" ]; then \
 		echo "make run: using DATABASE_URL from the environment"; exec $(API_BIN); \
 	else \
