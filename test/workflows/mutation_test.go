@@ -27,7 +27,7 @@ func TestChecksFireOnMutatedRealWorkflows(t *testing.T) {
 		{"checkout keeps the token", "ci.yaml", "persist-credentials: false", "persist-credentials: true", "checkout-credentials", "without persist-credentials: false"},
 		{"pull_request_target", "ci.yaml", "  pull_request:\n", "  pull_request_target:\n", "no-pull-request-target", "runs on pull_request_target"},
 		{"no timeout", "e2e.yaml", "    timeout-minutes: 60\n", "", "timeouts", "no timeout-minutes"},
-		{"stored AWS keys", "terraform.yaml", "          role-to-assume: ${{ vars.AWS_TERRAFORM_PLAN_ROLE_ARN }}\n", "          role-to-assume: ${{ vars.AWS_TERRAFORM_PLAN_ROLE_ARN }}\n          aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n", "no-static-cloud-credentials", "reads stored AWS keys"},
+		{"stored AWS keys", "terraform.yaml", "          role-to-assume: ${{ vars[matrix.plan-role] }}\n", "          role-to-assume: ${{ vars[matrix.plan-role] }}\n          aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n", "no-static-cloud-credentials", "reads stored AWS keys"},
 		{"apply without environment", "terraform.yaml", "    environment: staging\n", "", "deploy-environment", "outside a GitHub environment"},
 	}
 	for _, tc := range cases {
