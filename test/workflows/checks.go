@@ -103,12 +103,17 @@ func checkPinnedActions(w *Workflow) []Finding {
 	return out
 }
 
-// writeJustified says which step makes a write scope necessary; scopes not listed are never needed.
-var writeJustified = map[string]func(Job) bool{
-	"id-token": func(j Job) bool {
-		return j.uses("aws-actions/configure-aws-credentials") || j.runs(cosignCmd, "sign", "attest")
-	},
-	"security-events": func(j Job) bool { return j.uses("github/codeql-action/upload-sarif") },
+// writeNeeded says whether a write scope is one the pipeline ever needs (known) and whether a
+// step of this job needs it.
+func writeNeeded(scope string, j Job) (known, needed bool) {
+	switch scope {
+	case "id-token": // GitHub OIDC: assume an AWS role, or sign keyless
+		return true, j.uses("aws-actions/configure-aws-credentials") || j.runs(cosignCmd, "sign", "attest")
+	case "security-events": // upload SARIF to code scanning
+		return true, j.uses("github/codeql-action/upload-sarif")
+	default:
+		return false, false
+	}
 }
 
 func checkPermissions(w *Workflow) []Finding {
@@ -135,11 +140,10 @@ func checkPermissions(w *Workflow) []Finding {
 			continue
 		}
 		for _, scope := range j.Permissions.Writes() {
-			need, known := writeJustified[scope]
-			switch {
+			switch known, needed := writeNeeded(scope, j); {
 			case !known:
 				out = append(out, finding(name, w, j.Permissions.Line, j.ID, "grants %s: write, which no step of this pipeline needs", scope))
-			case !need(j):
+			case !needed:
 				out = append(out, finding(name, w, j.Permissions.Line, j.ID, "grants %s: write but no step of the job uses it", scope))
 			}
 		}
