@@ -166,6 +166,16 @@ func TestPreCommitHookRefusesAStagedKey(t *testing.T) {
 	if out, err := git("commit", "-m", "clean config"); err != nil {
 		t.Errorf("the hook refused a clean commit: %v\n%s", err, out)
 	}
+	// Without gitleaks the hook refuses rather than letting commits through unscanned.
+	writeFile(t, filepath.Join(repo, "notes.txt"), "hello\n")
+	mustGit("add", "notes.txt")
+	gitNoScanner := exec.Command("git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-m", "no scanner")
+	gitNoScanner.Dir = repo
+	gitNoScanner.Env = append(os.Environ(), "GITLEAKS="+filepath.Join(t.TempDir(), "missing-gitleaks"))
+	if out, err := gitNoScanner.CombinedOutput(); err == nil || !strings.Contains(string(out), "gitleaks is not built") {
+		t.Errorf("with no gitleaks the hook must refuse and say so, got err=%v:\n%s", err, out)
+	}
+
 	log, _ := git("log", "--format=%s")
 	if got := strings.Fields(strings.ReplaceAll(log, "\n", " ")); !slices.Contains(got, "clean") || strings.Contains(log, "add a key") {
 		t.Errorf("history should hold the clean commit and not the refused one, got:\n%s", log)
