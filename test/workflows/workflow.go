@@ -62,6 +62,8 @@ type Job struct {
 	Environment    string
 	Concurrency    string
 	Uses           string // a reusable workflow call
+	Needs          []string
+	Outputs        map[string]string
 	Env            map[string]string
 	Steps          []Step
 }
@@ -226,7 +228,7 @@ func concurrency(n *yaml.Node) string {
 }
 
 func job(id string, line int, n *yaml.Node) (Job, error) {
-	j := Job{ID: id, Line: line, Env: map[string]string{}}
+	j := Job{ID: id, Line: line, Env: map[string]string{}, Outputs: map[string]string{}}
 	if n.Kind != yaml.MappingNode {
 		return j, fmt.Errorf("line %d: job %q is not a mapping", line, id)
 	}
@@ -251,6 +253,10 @@ func job(id string, line int, n *yaml.Node) (Job, error) {
 			j.Concurrency = concurrency(v)
 		case "uses":
 			j.Uses = v.Value
+		case "needs":
+			j.Needs = triggers(v) // a name or a list of names
+		case "outputs":
+			j.Outputs = stringMap(v)
 		case "env":
 			j.Env = stringMap(v)
 		case "steps":
