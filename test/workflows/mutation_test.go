@@ -24,6 +24,8 @@ func TestChecksFireOnMutatedRealWorkflows(t *testing.T) {
 		{"overlay by tag", "deploy.yaml", `"template-api=${IMAGE}@${DIGEST}"`, `"template-api=${IMAGE}:main"`, "digest-references", "sets a tag, not a digest"},
 		{"production without environment", "deploy.yaml", "    environment: production\n", "", "deploy-environment", "outside a GitHub environment"},
 		{"job output pasted into a script", "deploy.yaml", `kubectl apply -k "$OVERLAY"`, `kubectl apply -k "k8s/overlays/${{ needs.resolve.outputs.environment }}"`, "no-expressions-in-run", "data an outsider or an earlier step controls"},
+		{"PostgreSQL by tag", "ci.yaml", "image: postgres:15-alpine@sha256:fe0737ba566a2c5b2a28f34433c0a423261900ec17b9bf7ad115e1aae7e57f1b", "image: postgres:15-alpine", "pinned-images", "is not pinned by digest"},
+		{"BuildKit by tag", "build-scan-sign.yaml", "driver-opts: image=moby/buildkit:v0.33.0@sha256:6c2fa84a6b61ccd72899dde4239f8d5717f05f9a8ca6f3cad185fb1a95a94de3", "driver-opts: image=moby/buildkit:latest", "pinned-images", "setup-buildx runs BuildKit from \"moby/buildkit:latest\""},
 		{"checkout keeps the token", "ci.yaml", "persist-credentials: false", "persist-credentials: true", "checkout-credentials", "without persist-credentials: false"},
 		{"pull_request_target", "ci.yaml", "  pull_request:\n", "  pull_request_target:\n", "no-pull-request-target", "runs on pull_request_target"},
 		{"no timeout", "e2e.yaml", "    timeout-minutes: 60\n", "", "timeouts", "no timeout-minutes"},

@@ -64,8 +64,10 @@ type Job struct {
 	Uses           string // a reusable workflow call
 	Needs          []string
 	Outputs        map[string]string
-	Env            map[string]string
-	Steps          []Step
+	// Images are the job's container and service images, by name (container, service id).
+	Images map[string]string
+	Env    map[string]string
+	Steps  []Step
 }
 
 // Step is one step of a job.
@@ -228,7 +230,7 @@ func concurrency(n *yaml.Node) string {
 }
 
 func job(id string, line int, n *yaml.Node) (Job, error) {
-	j := Job{ID: id, Line: line, Env: map[string]string{}, Outputs: map[string]string{}}
+	j := Job{ID: id, Line: line, Env: map[string]string{}, Outputs: map[string]string{}, Images: map[string]string{}}
 	if n.Kind != yaml.MappingNode {
 		return j, fmt.Errorf("line %d: job %q is not a mapping", line, id)
 	}
@@ -257,6 +259,12 @@ func job(id string, line int, n *yaml.Node) (Job, error) {
 			j.Needs = triggers(v) // a name or a list of names
 		case "outputs":
 			j.Outputs = stringMap(v)
+		case "container":
+			j.Images["container"] = image(v)
+		case "services":
+			for sk, sv := range pairs(v) {
+				j.Images["service "+sk.Value] = image(sv)
+			}
 		case "env":
 			j.Env = stringMap(v)
 		case "steps":
@@ -306,4 +314,17 @@ func stringMap(n *yaml.Node) map[string]string {
 		m[k.Value] = v.Value
 	}
 	return m
+}
+
+// image is the image of a container: or services: entry (a bare string or a mapping).
+func image(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	for k, v := range pairs(n) {
+		if k.Value == "image" {
+			return v.Value
+		}
+	}
+	return ""
 }
