@@ -1,0 +1,82 @@
+# Terraform (terraform/): the AWS stack and its guardrails, proven without an AWS account.
+#
+#   make test-terraform   fmt -check, validate of every module, env and the bootstrap,
+#                         `terraform test` of every module (mock provider), then the Terratest
+#                         suite in test/e2e/terraform: real plans of both envs and of every bad
+#                         fixture (real AWS provider, fake credentials, no API call), Rego policies
+#                         of policies/terraform evaluated with OPA's Go packages
+#   make lint-terraform   terraform fmt -check on terraform/ and the fixtures
+#
+# Offline: when the provider mirror /opt/tf-plugins exists, Terraform uses terraform/offline.tfrc
+# (a filesystem_mirror; init then symlinks the provider, nothing is copied). Otherwise the
+# registry is used, with a shared plugin cache under .run so the provider downloads once.
+
+TF           ?= terraform
+TF_DIR       := $(ROOT)/terraform
+TF_MODULES   := $(sort $(wildcard $(TF_DIR)/modules/*))
+TF_ENVS      := $(TF_DIR)/envs/staging $(TF_DIR)/envs/production
+TF_ROOTS     := $(TF_MODULES) $(TF_ENVS) $(TF_DIR)/bootstrap
+TF_FIXTURES  := $(ROOT)/test/e2e/testdata/terraform
+TF_MIRROR    := /opt/tf-plugins
+TERRATEST_TIMEOUT ?= 30m
+
+ifneq ($(wildcard $(TF_MIRROR)/registry.terraform.io),)
+TF_ENV := TF_CLI_CONFIG_FILE=$(TF_DIR)/offline.tfrc
+else
+TF_ENV := TF_PLUGIN_CACHE_DIR=$(RUN_DIR)/terraform-plugin-cache
+endif
+TF_RUN := env $(TF_ENV) TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 $(TF)
+
+TEST_TARGETS += test-terraform
+LINT_TARGETS += lint-terraform
+
+.PHONY: test-terraform lint-terraform terraform-fmt terraform-init terraform-validate terraform-test terratest
+
+test-terraform: ## Terraform: fmt, validate, terraform test per module, Terratest plans + Rego policies
+	@$(MAKE) terraform-fmt && $(MAKE) terraform-validate && $(MAKE) terraform-test && $(MAKE) terratest
+	@echo "test-terraform: passed"
+
+lint-terraform: terraform-fmt ## terraform fmt -check on terraform/ and the test fixtures
+
+terraform-fmt:
+	@start=$$(date +%s); \
+	$(TF_RUN) fmt -check -recursive -diff $(TF_DIR) $(TF_FIXTURES); \
+	echo "terraform fmt: clean ($$(( $$(date +%s) - start ))s)"
+
+# init without a backend (validate and test need none); the provider comes from the mirror.
+# A root module is initialised again only when one of its .tf files is newer than its last init.
+terraform-init:
+	@mkdir -p $(RUN_DIR)/terraform-plugin-cache
+	@start=$$(date +%s); n=0; \
+	for d in $(TF_ROOTS); do \
+		stamp=$$d/.terraform/init.stamp; \
+		if [ -f $$stamp ] && [ -z "$$(find $$d -maxdepth 1 -name '*.tf' -newer $$stamp)" ]; then continue; fi; \
+		$(TF_RUN) -chdir=$$d init -backend=false -input=false -no-color > $(RUN_DIR)/terraform-init.log 2>&1 \
+			|| { cat $(RUN_DIR)/terraform-init.log; echo "terraform init failed in $${d#$(ROOT)/}"; exit 1; }; \
+		touch $$stamp; n=$$((n + 1)); \
+	done; \
+	echo "terraform init: $$n of $(words $(TF_ROOTS)) root modules initialised ($$(( $$(date +%s) - start ))s)"
+
+terraform-validate: terraform-init
+	@start=$$(date +%s); \
+	for d in $(TF_ROOTS); do \
+		echo "terraform validate $${d#$(ROOT)/}"; \
+		$(TF_RUN) -chdir=$$d validate -no-color; \
+	done; \
+	echo "terraform validate: $(words $(TF_ROOTS)) root modules valid ($$(( $$(date +%s) - start ))s)"
+
+terraform-test: terraform-init
+	@start=$$(date +%s); \
+	for d in $(TF_MODULES); do \
+		echo "terraform test $${d#$(ROOT)/}"; \
+		$(TF_RUN) -chdir=$$d test -no-color > $(RUN_DIR)/terraform-test.log 2>&1 \
+			|| { cat $(RUN_DIR)/terraform-test.log; exit 1; }; \
+		grep -E '^(Success|Failure)!' $(RUN_DIR)/terraform-test.log; \
+	done; \
+	echo "terraform test: $(words $(TF_MODULES)) modules passed ($$(( $$(date +%s) - start ))s)"
+
+terratest:
+	@echo "terratest: plans of staging, production and every bad fixture in test/e2e/testdata/terraform (a few minutes on 2 cores)"
+	@start=$$(date +%s); \
+	cd $(ROOT)/test/e2e && env $(TF_ENV) $(GO) test -count=1 -timeout $(TERRATEST_TIMEOUT) ./terraform/...; \
+	echo "terratest: passed ($$(( $$(date +%s) - start ))s)"

@@ -1,0 +1,27 @@
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.100"
+    }
+  }
+}
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+# Guardrail: only current-generation instance classes.
+module "database" {
+  source = "../../../../../terraform/modules/database"
+
+  name                       = "bad-database"
+  environment                = "staging"
+  account_id                 = "111111111111"
+  region                     = "eu-west-1"
+  vpc_id                     = "vpc-0123456789abcdef0"
+  subnet_ids                 = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+  workload_security_group_id = "sg-0cccccccccccccccc"
+  instance_class             = "db.t2.micro"
+  log_kms_key_arn            = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+}
