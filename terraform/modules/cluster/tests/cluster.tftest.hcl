@@ -143,3 +143,28 @@ run "refuses_an_iam_user_as_admin" {
   }
   expect_failures = [var.admin_role_arns]
 }
+
+run "refuses_a_single_subnet" {
+  command = plan
+  variables {
+    subnet_ids = ["subnet-0aaaaaaaaaaaaaaaa"]
+  }
+  expect_failures = [var.subnet_ids]
+}
+
+run "refuses_old_instance_types" {
+  command = plan
+  variables {
+    node_instance_types = ["m4.large"]
+  }
+  expect_failures = [var.node_instance_types]
+}
+
+run "refuses_inconsistent_node_sizes" {
+  command = plan
+  variables {
+    node_min_size     = 3
+    node_desired_size = 2
+  }
+  expect_failures = [aws_eks_node_group.default]
+}

@@ -160,3 +160,27 @@ run "refuses_storage_ceiling_below_floor" {
   }
   expect_failures = [aws_db_instance.this]
 }
+
+run "refuses_an_invalid_identifier" {
+  command = plan
+  variables {
+    name = "Template_API"
+  }
+  expect_failures = [var.name]
+}
+
+run "refuses_tiny_storage" {
+  command = plan
+  variables {
+    allocated_storage_gb = 5
+  }
+  expect_failures = [var.allocated_storage_gb]
+}
+
+run "refuses_never_expiring_exported_logs" {
+  command = plan
+  variables {
+    log_retention_days = 0
+  }
+  expect_failures = [var.log_retention_days]
+}

@@ -137,3 +137,39 @@ run "refuses_a_system_group_for_the_deployer" {
   }
   expect_failures = [var.deployer_kubernetes_group]
 }
+
+run "refuses_a_namespace_wildcard" {
+  command = plan
+  variables {
+    app_namespace = "*"
+  }
+  expect_failures = [var.app_namespace]
+}
+
+run "refuses_a_service_account_wildcard" {
+  command = plan
+  variables {
+    app_service_account              = "template-*"
+    external_secrets_service_account = "*"
+  }
+  expect_failures = [var.app_service_account, var.external_secrets_service_account]
+}
+
+run "refuses_a_deploy_environment_pattern" {
+  command = plan
+  variables {
+    github_deploy_environment = "prod*"
+  }
+  expect_failures = [var.github_deploy_environment]
+}
+
+run "deploy_role_follows_a_named_github_environment" {
+  command = plan
+  variables {
+    github_deploy_environment = "production-eu"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.ci["deploy"].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == ["repo:platform-template/template-api:environment:production-eu"]
+    error_message = "the deploy role trusts the named GitHub environment"
+  }
+}

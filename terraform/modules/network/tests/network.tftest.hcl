@@ -132,3 +132,27 @@ run "refuses_unencrypted_flow_logs" {
   }
   expect_failures = [var.log_kms_key_arn]
 }
+
+run "refuses_an_unknown_environment" {
+  command = plan
+  variables {
+    environment = "prod"
+  }
+  expect_failures = [var.environment]
+}
+
+run "refuses_a_malformed_account_id" {
+  command = plan
+  variables {
+    account_id = "1111-2222-3333"
+  }
+  expect_failures = [var.account_id]
+}
+
+run "refuses_duplicate_zones" {
+  command = plan
+  variables {
+    availability_zones = ["eu-west-1a", "eu-west-1a"]
+  }
+  expect_failures = [var.availability_zones]
+}

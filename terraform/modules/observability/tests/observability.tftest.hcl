@@ -73,3 +73,11 @@ run "refuses_a_week_of_logs" {
   }
   expect_failures = [var.retention_days]
 }
+
+run "refuses_an_unknown_environment" {
+  command = plan
+  variables {
+    environment = "dev"
+  }
+  expect_failures = [var.environment]
+}

@@ -59,3 +59,11 @@ run "refuses_a_bad_repository_name" {
   }
   expect_failures = [var.repository_name]
 }
+
+run "refuses_untagged_images_kept_forever" {
+  command = plan
+  variables {
+    untagged_expiry_days = 365
+  }
+  expect_failures = [var.untagged_expiry_days]
+}
