@@ -1,0 +1,142 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/platform-template/template-api/test/e2e/internal/cluster"
+	"github.com/platform-template/template-api/test/e2e/internal/oci"
+	"github.com/platform-template/template-api/test/e2e/internal/pki"
+)
+
+type runKeys struct {
+	publicPEM []byte
+}
+
+// prepareImages pushes the service image and its variants to the cluster's registry and signs
+// them: the good one with the run's key (the key the policies trust), one with another key,
+// one not at all. The variants differ by a label, so each has its own digest.
+func (e *Env) prepareImages(ctx context.Context) (runKeys, error) {
+	base, err := e.serviceImage(ctx)
+	if err != nil {
+		return runKeys{}, err
+	}
+	signer, err := oci.NewSigner()
+	if err != nil {
+		return runKeys{}, err
+	}
+	other, err := oci.NewSigner()
+	if err != nil {
+		return runKeys{}, err
+	}
+	pub, err := pki.PublicKeyPEM(&signer.Key.PublicKey)
+	if err != nil {
+		return runKeys{}, err
+	}
+	if err := os.WriteFile(e.Config.RunDir+"/cosign.pub", pub, 0o644); err != nil {
+		return runKeys{}, fmt.Errorf("write public key: %w", err)
+	}
+	repo := e.Cluster.Registry() + "/template-api"
+	signed, err := oci.Push(ctx, repo+":e2e", base)
+	if err != nil {
+		return runKeys{}, err
+	}
+	if err := signer.Sign(ctx, signed); err != nil {
+		return runKeys{}, err
+	}
+	// The same signed image under :latest (the tag policy must refuse the tag, not the image).
+	if _, err := oci.Push(ctx, repo+":latest", base); err != nil {
+		return runKeys{}, err
+	}
+	unsigned, err := push(ctx, repo+":unsigned", base, "unsigned")
+	if err != nil {
+		return runKeys{}, err
+	}
+	wrongDigest, err := push(ctx, repo+":wrong-key", base, "signed-with-another-key")
+	if err != nil {
+		return runKeys{}, err
+	}
+	if err := other.Sign(ctx, wrongDigest); err != nil {
+		return runKeys{}, err
+	}
+	// The checks the policy will make, made here first: a failure now is the harness's, not
+	// a guardrail's.
+	if err := oci.Verify(ctx, signed, &signer.Key.PublicKey); err != nil {
+		return runKeys{}, fmt.Errorf("the run's own signature does not verify: %w", err)
+	}
+	if err := oci.Verify(ctx, wrongDigest, &signer.Key.PublicKey); err == nil {
+		return runKeys{}, fmt.Errorf("the image signed with another key verifies with the run's key")
+	}
+	e.Images.Signed = signed.String()
+	e.Images.Latest = repo + ":latest"
+	e.Images.Unsigned = unsigned.String()
+	e.Images.WrongKey = wrongDigest.String()
+	e.Images.Untrusted = e.untrustedAlias() + "/template-api@" + signed.DigestStr()
+	e.Config.Log("images: signed %s", e.Images.Signed)
+	return runKeys{publicPEM: pub}, nil
+}
+
+// push pushes a labelled variant of img and returns its reference by digest.
+func push(ctx context.Context, ref string, img v1.Image, variant string) (name.Digest, error) {
+	v, err := labelled(img, variant)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	return oci.Push(ctx, ref, v)
+}
+
+func labelled(img v1.Image, variant string) (v1.Image, error) {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg = cfg.DeepCopy()
+	if cfg.Config.Labels == nil {
+		cfg.Config.Labels = map[string]string{}
+	}
+	cfg.Config.Labels["io.template-api.e2e.variant"] = variant
+	return mutate.ConfigFile(img, cfg)
+}
+
+// untrustedAlias is the same registry reached by another name that the platform's registry
+// list does not name: a correctly signed image must still be refused from there. Locally that
+// is the IPv6 loopback; in kind, the registry container's address on the kind network.
+func (e *Env) untrustedAlias() string {
+	if k, ok := e.Cluster.(*cluster.Kind); ok {
+		return k.RegistryInternal()
+	}
+	host, port := splitHostPort(e.Cluster.Registry())
+	switch host {
+	case "127.0.0.1", "localhost":
+		return "[::1]:" + port
+	default:
+		return e.Cluster.Registry()
+	}
+}
+
+func splitHostPort(hp string) (string, string) {
+	for i := len(hp) - 1; i >= 0; i-- {
+		if hp[i] == ':' {
+			return hp[:i], hp[i+1:]
+		}
+	}
+	return hp, ""
+}
+
+// serviceImage is the image under test: in kind, the one built from the Dockerfile; on the
+// local control plane, the static service binary laid out as the Dockerfile does.
+func (e *Env) serviceImage(ctx context.Context) (v1.Image, error) {
+	if img, ok, err := e.dockerImage(ctx); ok || err != nil {
+		return img, err
+	}
+	if _, err := os.Stat(e.Config.ServiceBinary); err != nil {
+		return nil, fmt.Errorf("the service binary %s is missing (make build): %w", e.Config.ServiceBinary, err)
+	}
+	return oci.Build(oci.ImageSpec{Binary: e.Config.ServiceBinary,
+		Labels: map[string]string{"org.opencontainers.image.title": "template-api"}})
+}

@@ -1,0 +1,71 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/platform-template/template-api/test/e2e/internal/kube"
+	"github.com/platform-template/template-api/test/e2e/internal/manifests"
+)
+
+// installPolicies applies the local policy overlay with the run's public key and waits until
+// every policy reports Ready (webhook configured, policy cached). Kyverno validates policies
+// with its own webhook, so an apply right after start can fail: it is retried, never ignored.
+func (e *Env) installPolicies(ctx context.Context, publicKeyPEM []byte) error {
+	objs, err := manifests.LocalPolicies(e.Config.Root, e.Config.RunDir, publicKeyPEM)
+	if err != nil {
+		return err
+	}
+	e.Admin.ResetMapper()
+	actx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for _, o := range objs {
+		if err := kube.Poll(actx, "apply "+kube.Describe(o), 500*time.Millisecond, func(ctx context.Context) error {
+			_, err := e.Admin.Apply(ctx, o)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	var names []string
+	for _, o := range objs {
+		if o.GetKind() == "PolicyException" {
+			continue
+		}
+		names = append(names, o.GetKind()+"/"+o.GetName())
+		if err := kube.Poll(actx, kube.Describe(o)+" Ready", 200*time.Millisecond, func(ctx context.Context) error {
+			live, err := e.Admin.Get(ctx, o)
+			if err != nil {
+				return err
+			}
+			if ready, _, _ := unstructured.NestedBool(live.Object, "status", "conditionStatus", "ready"); !ready {
+				return fmt.Errorf("not ready: %s", policyConditions(live))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	slices.Sort(names)
+	e.Policies = names
+	e.Config.Log("policies Ready: %d", len(names))
+	return nil
+}
+
+func policyConditions(o *unstructured.Unstructured) string {
+	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditionStatus", "conditions")
+	s := ""
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["status"] != "True" {
+			s += fmt.Sprintf("%v=%v (%v) ", m["type"], m["status"], m["message"])
+		}
+	}
+	if s == "" {
+		return "no status yet"
+	}
+	return s
+}

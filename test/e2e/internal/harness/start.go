@@ -1,0 +1,52 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/platform-template/template-api/test/e2e/internal/cluster"
+)
+
+// Binaries are the tools the local control plane runs, in ToolsBin.
+func (c Config) Binaries() cluster.Binaries {
+	return cluster.Binaries{
+		Etcd:              filepath.Join(c.ToolsBin, "etcd"),
+		APIServer:         filepath.Join(c.ToolsBin, "kube-apiserver"),
+		KyvernoAdmission:  filepath.Join(c.ToolsBin, "kyverno-admission"),
+		KyvernoBackground: filepath.Join(c.ToolsBin, "kyverno-background"),
+	}
+}
+
+// LocalOptions are the local control plane's options for this configuration.
+func (c Config) LocalOptions(t *cluster.Timings) cluster.LocalOptions {
+	return cluster.LocalOptions{
+		Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(), KyvernoSource: c.KyvernoSource,
+		RegistryCmd: c.RegistryCmd, Detach: c.Detach, Log: c.Log, Timings: t,
+	}
+}
+
+// KindClusterName is the kind cluster the tests and the demo share (created once, reused).
+const KindClusterName = "template-api-e2e"
+
+// KindOptions are the kind cluster's options for this configuration.
+func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
+	return cluster.KindOptions{
+		Name: KindClusterName, Dir: filepath.Join(c.RunDir, "kind"), Bin: c.Binaries(),
+		KyvernoSource: c.KyvernoSource, Detach: c.Detach, Log: c.Log, Timings: t,
+	}
+}
+
+func startCluster(ctx context.Context, cfg Config, t *cluster.Timings) (cluster.Cluster, error) {
+	switch cfg.Mode {
+	case cluster.ModeLocal:
+		return cluster.StartLocal(ctx, cfg.LocalOptions(t))
+	case cluster.ModeKind:
+		return cluster.StartKind(ctx, cfg.KindOptions(t))
+	case cluster.ModeExisting:
+		return cluster.Existing(os.Getenv)
+	default:
+		return nil, fmt.Errorf("unknown cluster mode %q", cfg.Mode)
+	}
+}

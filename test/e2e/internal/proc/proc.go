@@ -1,0 +1,188 @@
+// Package proc starts the processes of a local control plane and stops them again by their PID.
+//
+// A process started for a test is a child of the test binary (and is killed with it); a process
+// started for the demo is detached into its own session and found again later through its PID
+// file, so that `make demo-down` can stop exactly what `make demo` started.
+package proc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Spec says how to start one process.
+type Spec struct {
+	Name   string   // short name, used for the log and PID file names
+	Path   string   // binary
+	Args   []string // arguments
+	Env    []string // extra environment, appended to os.Environ()
+	Dir    string   // folder holding <name>.log and <name>.pid
+	Detach bool     // survive the parent (demo); otherwise die with it (tests)
+}
+
+// Process is a started (or re-found) process.
+type Process struct {
+	Name    string
+	PID     int
+	Path    string
+	LogPath string
+	pidPath string
+	done    chan struct{} // closed when a child we started exits; nil for re-found processes
+}
+
+// Start launches the process with stdout and stderr to <dir>/<name>.log and records its PID.
+func Start(spec Spec) (*Process, error) {
+	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", spec.Dir, err)
+	}
+	logPath := filepath.Join(spec.Dir, spec.Name+".log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log for %s: %w", spec.Name, err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(spec.Path, spec.Args...)
+	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if spec.Detach {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	} else {
+		// Its own process group (a Ctrl-C reaches the test, which stops it in order) and a
+		// SIGKILL when the test binary dies without cleaning up (a panic, a timeout).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s (%s): %w", spec.Name, spec.Path, err)
+	}
+	p := &Process{Name: spec.Name, PID: cmd.Process.Pid, Path: spec.Path, LogPath: logPath,
+		pidPath: filepath.Join(spec.Dir, spec.Name+".pid")}
+	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(p.PID)+"\n"), 0o644); err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("write PID file of %s: %w", spec.Name, err)
+	}
+	if spec.Detach {
+		go func() { _ = cmd.Wait() }() // reap it if it dies while we still run
+	} else {
+		p.done = make(chan struct{})
+		go func() { _ = cmd.Wait(); close(p.done) }()
+	}
+	return p, nil
+}
+
+// Find re-reads <dir>/<name>.pid and returns the process if it still runs the same binary.
+func Find(dir, name, path string) (*Process, bool) {
+	pidPath := filepath.Join(dir, name+".pid")
+	b, err := os.ReadFile(pidPath)
+	if err != nil {
+		return nil, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return nil, false
+	}
+	p := &Process{Name: name, PID: pid, Path: path, LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath}
+	return p, p.Alive()
+}
+
+// Alive reports whether the PID still runs this process's binary (a recycled PID does not count).
+func (p *Process) Alive() bool {
+	if p.done != nil {
+		select {
+		case <-p.done:
+			return false
+		default:
+		}
+	}
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.PID))
+	if err != nil {
+		return false
+	}
+	want, err := filepath.EvalSymlinks(p.Path)
+	if err != nil {
+		want = p.Path
+	}
+	return strings.TrimSuffix(exe, " (deleted)") == want
+}
+
+// Stop sends SIGTERM to the PID, waits up to grace, then SIGKILL. It removes the PID file.
+func (p *Process) Stop(grace time.Duration) error {
+	defer os.Remove(p.pidPath)
+	if !p.Alive() {
+		return nil
+	}
+	if err := syscall.Kill(p.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stop %s (pid %d): %w", p.Name, p.PID, err)
+	}
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if !p.Alive() {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := syscall.Kill(p.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill %s (pid %d): %w", p.Name, p.PID, err)
+	}
+	for i := 0; i < 100 && p.Alive(); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// Exited reports, for a child we started, whether it has exited already.
+func (p *Process) Exited() bool {
+	if p.done == nil {
+		return !p.Alive()
+	}
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Tail returns the last n lines of the process's log, for error messages.
+func (p *Process) Tail(n int) string {
+	b, err := os.ReadFile(p.LogPath)
+	if err != nil {
+		return ""
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// WaitFor polls check every interval until it returns nil, the process exits, or ctx ends.
+// The last error of check is part of the returned error.
+func (p *Process) WaitFor(ctx context.Context, what string, interval time.Duration, check func(context.Context) error) error {
+	var last error
+	for {
+		if last = check(ctx); last == nil {
+			return nil
+		}
+		if p != nil && p.Exited() {
+			return fmt.Errorf("%s exited while waiting for %s: %v\n--- last lines of %s ---\n%s", p.Name, what, last, p.LogPath, p.Tail(20))
+		}
+		select {
+		case <-ctx.Done():
+			msg := fmt.Sprintf("waiting for %s: %v (last error: %v)", what, ctx.Err(), last)
+			if p != nil {
+				msg += fmt.Sprintf("\n--- last lines of %s ---\n%s", p.LogPath, p.Tail(20))
+			}
+			return errors.New(msg)
+		case <-time.After(interval):
+		}
+	}
+}
