@@ -17,6 +17,9 @@ type envCase struct {
 	deletionProtection bool
 	backupDays         float64
 	retentionDays      float64
+	// check blocks, preconditions and validations the plan reports failing (check blocks only
+	// warn; a failing precondition or validation would have stopped the plan).
+	failingChecks []string
 }
 
 // IAM documents that are unknown until apply, because they embed ids AWS assigns (the cluster's
@@ -36,7 +39,8 @@ func TestEnvironmentPlans(t *testing.T) {
 	requireTerraform(t)
 	root := repoRoot(t)
 	cases := []envCase{
-		{env: "staging", natGateways: 1, multiAZ: false, deletionProtection: false, backupDays: 7, retentionDays: 90},
+		{env: "staging", natGateways: 1, multiAZ: false, deletionProtection: false, backupDays: 7, retentionDays: 90,
+			failingChecks: []string{"module.network.check.nat_redundancy"}},
 		{env: "production", natGateways: 3, multiAZ: true, deletionProtection: true, backupDays: 30, retentionDays: 365},
 	}
 	for _, tc := range cases {
@@ -62,6 +66,7 @@ func TestEnvironmentPlans(t *testing.T) {
 			t.Run("only the expected IAM documents are unknown at plan time", func(t *testing.T) {
 				assertUnknownDocuments(t, cs)
 			})
+			t.Run("check blocks", func(t *testing.T) { assertChecks(t, plan, tc) })
 			t.Run("network", func(t *testing.T) { assertNetwork(t, cs, tc) })
 			t.Run("database", func(t *testing.T) { assertDatabase(t, cs, tc) })
 			t.Run("cluster", func(t *testing.T) { assertCluster(t, cs) })
@@ -324,5 +329,25 @@ func assertOutputs(t *testing.T, plan map[string]any) {
 		if _, ok := outs[name]; !ok {
 			t.Errorf("output %s is missing (the manifests and workflows use it)", name)
 		}
+	}
+}
+
+func assertChecks(t *testing.T, plan map[string]any, tc envCase) {
+	raw, _ := plan["checks"].([]any)
+	if len(raw) == 0 {
+		t.Fatal("the plan reports no checkable objects")
+	}
+	failing := []string{}
+	for _, c := range raw {
+		obj, _ := c.(map[string]any)
+		addr, _ := obj["address"].(map[string]any)
+		if obj["status"] == "fail" {
+			failing = append(failing, fmt.Sprint(addr["to_display"]))
+		}
+	}
+	sort.Strings(failing)
+	want := append([]string{}, tc.failingChecks...)
+	if !reflect.DeepEqual(failing, want) {
+		t.Errorf("failing checks: got %v, want %v", failing, want)
 	}
 }
