@@ -27,7 +27,7 @@ func serviceDir(cfg harness.Config) string { return filepath.Join(cfg.RunDir, "s
 func devdbPath(cfg harness.Config) string { return filepath.Join(cfg.Root, "bin", "devdb") }
 
 func stopService(cfg harness.Config, out io.Writer) {
-	if p, ok := proc.Find(serviceDir(cfg), serviceProc, devdbPath(cfg)); ok {
+	if p, ok := proc.Find(serviceDir(cfg), serviceProc); ok {
 		fmt.Fprintf(out, "  ... stopping the demo's service (pid %d)\n", p.PID)
 		_ = p.Stop(30 * time.Second)
 	}

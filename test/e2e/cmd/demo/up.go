@@ -23,9 +23,7 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	}
 	cfg.Detach, cfg.RegistryCmd = true, []string{self, "registry"}
 	if cfg.Mode == cluster.ModeLocal {
-		fmt.Fprintf(out, "demo: local control plane (%s): etcd, kube-apiserver, Kyverno and a registry as local processes\n", cfg.ModeReason)
-	} else {
-		fmt.Fprintf(out, "demo: %s cluster (%s)\n", cfg.Mode, cfg.ModeReason)
+		fmt.Fprintln(out, "demo: local control plane: etcd, kube-apiserver, Kyverno and a registry as local processes (no pods run; every admission decision is real)")
 	}
 	env, err := harness.Up(ctx, cfg)
 	if err != nil {
@@ -54,10 +52,10 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 		r := scenario.Run(ctx, env, env.Base(), c)
 		if err := r.Check(); err != nil {
 			bad++
-			fmt.Fprintf(out, "UNEXPECTED %-62s %v\n", c.What, err)
+			fmt.Fprintf(out, "UNEXPECTED %-66s %v\n", c.What, err)
 			continue
 		}
-		fmt.Fprintf(out, "REFUSED   %-62s by %s: %s\n", c.What, r.Refusal.By(), oneLine(r.Refusal.Reason))
+		fmt.Fprintf(out, "REFUSED   %-66s by %s: %s\n", c.What, r.Refusal.By(), oneLine(r.Refusal.Reason))
 	}
 	fmt.Fprintf(out, "%d bad requests, %d refused by the component and for the reason expected\n", len(cases), len(cases)-bad)
 

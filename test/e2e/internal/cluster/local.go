@@ -126,36 +126,6 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	return l, nil
 }
 
-// FindLocal returns the local cluster a detached run left in dir, if all its processes still
-// run and the API server answers; the demo uses it to be idempotent.
-func FindLocal(ctx context.Context, opts LocalOptions) (*Local, bool) {
-	b, err := os.ReadFile(filepath.Join(opts.Dir, "state.json"))
-	if err != nil {
-		return nil, false
-	}
-	l := &Local{opts: opts}
-	if err := json.Unmarshal(b, &l.state); err != nil {
-		return nil, false
-	}
-	paths := map[string]string{procEtcd: opts.Bin.Etcd, procAPIServer: opts.Bin.APIServer,
-		procKyverno: opts.Bin.KyvernoAdmission, procBackground: opts.Bin.KyvernoBackground}
-	if len(opts.RegistryCmd) > 0 {
-		paths[procRegistry] = opts.RegistryCmd[0]
-	}
-	for _, name := range l.state.Processes {
-		p, ok := proc.Find(filepath.Join(opts.Dir, "logs"), name, paths[name])
-		if !ok {
-			return nil, false
-		}
-		l.procs = append(l.procs, p)
-	}
-	client, err := l.adminHTTP()
-	if err != nil || getOK(ctx, client, l.state.APIServer+"/readyz") != nil {
-		return nil, false
-	}
-	return l, true
-}
-
 // Stop stops every process this cluster started, in reverse order, each by its PID.
 func (l *Local) Stop(ctx context.Context) error {
 	var errs []error
@@ -170,32 +140,15 @@ func (l *Local) Stop(ctx context.Context) error {
 }
 
 // StopLocal stops whatever processes a run left in dir, found by their PID files (each only if
-// the PID still runs a binary of that name).
+// the PID still runs the binary recorded there).
 func StopLocal(dir string, log Logf) {
 	logs := filepath.Join(dir, "logs")
 	for _, name := range []string{procBackground, procKyverno, procRegistry, procAPIServer, procEtcd} {
-		b, err := os.ReadFile(filepath.Join(logs, name+".pid"))
-		if err != nil {
-			continue
-		}
-		pid, _ := strconv.Atoi(string(trimNL(b)))
-		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if err != nil {
-			_ = os.Remove(filepath.Join(logs, name+".pid"))
-			continue
-		}
-		if p, ok := proc.Find(logs, name, exe); ok {
+		if p, ok := proc.Find(logs, name); ok {
 			log("stopping %s (pid %d)", name, p.PID)
 			_ = p.Stop(10 * time.Second)
 		}
 	}
-}
-
-func trimNL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 func (l *Local) logDir() string { return filepath.Join(l.opts.Dir, "logs") }

@@ -63,9 +63,18 @@ func Start(spec Spec) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", spec.Name, spec.Path, err)
 	}
-	p := &Process{Name: spec.Name, PID: cmd.Process.Pid, Path: spec.Path, LogPath: logPath,
+	path, err := filepath.EvalSymlinks(spec.Path)
+	if err != nil {
+		path = spec.Path
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		path = spec.Path
+	}
+	p := &Process{Name: spec.Name, PID: cmd.Process.Pid, Path: path, LogPath: logPath,
 		pidPath: filepath.Join(spec.Dir, spec.Name+".pid")}
-	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(p.PID)+"\n"), 0o644); err != nil {
+	// The PID file holds the PID and the binary, so that a later Find can tell this process
+	// from another one that got the same PID.
+	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(p.PID)+"\n"+path+"\n"), 0o644); err != nil {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("write PID file of %s: %w", spec.Name, err)
 	}
@@ -78,19 +87,28 @@ func Start(spec Spec) (*Process, error) {
 	return p, nil
 }
 
-// Find re-reads <dir>/<name>.pid and returns the process if it still runs the same binary.
-func Find(dir, name, path string) (*Process, bool) {
+// Find re-reads <dir>/<name>.pid and returns the process if its PID still runs the binary
+// recorded there (a PID reused by another program does not count). A stale PID file is removed.
+func Find(dir, name string) (*Process, bool) {
 	pidPath := filepath.Join(dir, name+".pid")
 	b, err := os.ReadFile(pidPath)
 	if err != nil {
 		return nil, false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return nil, false
+	}
+	pid, err := strconv.Atoi(fields[0])
 	if err != nil || pid <= 0 {
 		return nil, false
 	}
-	p := &Process{Name: name, PID: pid, Path: path, LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath}
-	return p, p.Alive()
+	p := &Process{Name: name, PID: pid, Path: fields[1], LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath}
+	if !p.Alive() {
+		_ = os.Remove(pidPath)
+		return nil, false
+	}
+	return p, true
 }
 
 // Alive reports whether the PID still runs this process's binary (a recycled PID does not count).
@@ -106,11 +124,8 @@ func (p *Process) Alive() bool {
 	if err != nil {
 		return false
 	}
-	want, err := filepath.EvalSymlinks(p.Path)
-	if err != nil {
-		want = p.Path
-	}
-	return strings.TrimSuffix(exe, " (deleted)") == want
+	// A binary rebuilt since the process started shows as "<path> (deleted)".
+	return strings.TrimSuffix(exe, " (deleted)") == p.Path
 }
 
 // Stop sends SIGTERM to the PID, waits up to grace, then SIGKILL. It removes the PID file.
