@@ -6,6 +6,8 @@
 #                         fixture (real AWS provider, fake credentials, no API call), Rego policies
 #                         of policies/terraform evaluated with OPA's Go packages
 #   make lint-terraform   terraform fmt -check on terraform/ and the fixtures
+#   make terratest-aws    opt-in, needs an AWS account: apply the registry module for real, check
+#                         it, destroy it (TERRATEST_AWS_ACCOUNT_ID, AWS_REGION, credentials)
 #
 # Offline: when the provider mirror /opt/tf-plugins exists, Terraform uses terraform/offline.tfrc
 # (a filesystem_mirror; init then symlinks the provider, nothing is copied). Otherwise the
@@ -29,8 +31,18 @@ TF_RUN := env $(TF_ENV) TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 $(TF)
 
 TEST_TARGETS += test-terraform
 LINT_TARGETS += lint-terraform
+CI_DEPS      += terraform-deps
 
-.PHONY: test-terraform lint-terraform terraform-fmt terraform-init terraform-validate terraform-test terratest
+.PHONY: test-terraform lint-terraform terraform-deps terraform-fmt terraform-init terraform-validate terraform-test terratest terratest-aws
+
+# Terraform itself is not built here (HashiCorp ships binaries; Debian has none): CI installs it
+# with hashicorp/setup-terraform, these machines have it on PATH. Say so clearly when it is missing.
+terraform-deps:
+	@command -v $(TF) >/dev/null || { echo "terraform >= 1.11 is required on PATH (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+	@v=$$($(TF_RUN) version -json | sed -n 's/.*"terraform_version": *"\([0-9.]*\)".*/\1/p'); \
+	case "$$v" in 1.1[1-9].*|1.[2-9][0-9].*|[2-9].*) ;; *) echo "terraform $$v is too old: 1.11 or later is required"; exit 1;; esac; \
+	if [ -d $(TF_MIRROR)/registry.terraform.io ]; then src="the offline mirror $(TF_MIRROR)"; else src="registry.terraform.io (plugin cache in .run)"; fi; \
+	echo "terraform $$v; the AWS provider comes from $$src"
 
 test-terraform: ## Terraform: fmt, validate, terraform test per module, Terratest plans + Rego policies
 	@$(MAKE) terraform-fmt && $(MAKE) terraform-validate && $(MAKE) terraform-test && $(MAKE) terratest
@@ -80,3 +92,6 @@ terratest:
 	@start=$$(date +%s); \
 	cd $(ROOT)/test/e2e && env $(TF_ENV) $(GO) test -count=1 -timeout $(TERRATEST_TIMEOUT) ./terraform/...; \
 	echo "terratest: passed ($$(( $$(date +%s) - start ))s)"
+
+terratest-aws: ## Opt-in: apply the registry module in a real AWS account, check it, destroy it
+	cd $(ROOT)/test/e2e && env $(TF_ENV) TERRATEST_AWS_APPLY=1 $(GO) test -count=1 -timeout 30m -run 'TestApplyRegistryInAWS' -v ./terraform/...

@@ -49,6 +49,12 @@ func fixtureCases() []fixtureCase {
 		{dir: "log-group-unencrypted", denied: []string{
 			"aws_cloudwatch_log_group.plain: the log group is not encrypted with a KMS key (kms_key_id)",
 		}},
+		{dir: "iam-administrator-access", denied: []string{
+			"aws_iam_role_policy_attachment.admin: attaches AdministratorAccess",
+		}},
+		{dir: "security-group-rule-open-postgres", denied: []string{
+			"aws_vpc_security_group_ingress_rule.postgres_v6: ingress tcp 5432-5432 is open to ::/0 (only 80/443 of a load balancer may be)",
+		}},
 		{dir: "iam-user-access-key", denied: []string{
 			"aws_iam_access_key.ci: IAM users and access keys are not allowed (use roles: SSO for people, OIDC for CI)",
 			"aws_iam_user.ci: IAM users and access keys are not allowed (use roles: SSO for people, OIDC for CI)",
