@@ -79,12 +79,14 @@ func TestGuardrailMatrix(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			r := scenario.Run(context.Background(), s.env, base, c)
+			s.matrixRun++
 			if r.Refusal.Component == kube.Kyverno {
 				s.latencies.Add("kyverno", r.Duration)
 			}
 			if err := r.Check(); err != nil {
 				t.Fatal(err)
 			}
+			s.matrixRefused++
 			t.Logf("REFUSED by %s", r.Refusal)
 		})
 	}

@@ -22,6 +22,10 @@ import (
 type suite struct {
 	env       *harness.Env
 	latencies *harness.Latencies
+	// matrixRun and matrixRefused count the guardrail matrix's cases (subtests run in order).
+	matrixRun, matrixRefused int
+	// skipped lists the tests skipped and why, so that the report shows them without -v.
+	skipped []string
 }
 
 var s suite // set by TestMain before any test runs
@@ -68,6 +72,11 @@ func runSuite(m *testing.M) int {
 func report(ctx context.Context, logf func(string, ...any), setup, total time.Duration) {
 	fmt.Fprintf(os.Stderr, "\n== e2e report (%s cluster) ==\nphases:\n%s", s.env.Cluster.Mode(), s.env.Timings)
 	fmt.Fprintf(os.Stderr, "  %-34s %7.2fs\n  %-34s %7.2fs\n", "setup total", setup.Seconds(), "suite total", total.Seconds())
+	for _, sk := range s.skipped {
+		fmt.Fprintf(os.Stderr, "SKIPPED %s\n", sk)
+	}
+	fmt.Fprintf(os.Stderr, "guardrail matrix: %d bad requests run, %d refused by the expected component for the expected reason\n",
+		s.matrixRun, s.matrixRefused)
 	fmt.Fprintf(os.Stderr, "round trip of a create, client side:\n")
 	fmt.Fprintf(os.Stderr, "  %-34s %s\n", "decided by Kyverno (matrix)", s.latencies.Stats("kyverno"))
 	fmt.Fprintf(os.Stderr, "  %-34s %s\n", "no webhook involved (ConfigMap)", s.latencies.Stats("baseline"))
@@ -87,7 +96,7 @@ func report(ctx context.Context, logf func(string, ...any), setup, total time.Du
 	sort.Strings(names)
 	fmt.Fprintf(os.Stderr, "time in each admission webhook, API server's own metric (mean per call):\n")
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-34s %6.1f ms (calls=%d)\n", n, ms(means[n].Median), means[n].N)
+		fmt.Fprintf(os.Stderr, "  %6.1f ms  calls=%-3d %s\n", ms(means[n].Median), means[n].N, n)
 	}
 }
 

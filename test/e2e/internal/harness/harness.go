@@ -19,6 +19,7 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
+	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 )
 
@@ -101,6 +102,8 @@ type Env struct {
 	Rendered []*unstructured.Unstructured
 	// Policies are the Kyverno policies installed and Ready (Kind/name).
 	Policies []string
+
+	signer *oci.Signer // the run's key, trusted by the policies
 
 	mu      sync.Mutex
 	clients map[string]*kube.Client

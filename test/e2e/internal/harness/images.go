@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -72,6 +74,7 @@ func (e *Env) prepareImages(ctx context.Context) (runKeys, error) {
 	if err := oci.Verify(ctx, wrongDigest, &signer.Key.PublicKey); err == nil {
 		return runKeys{}, fmt.Errorf("the image signed with another key verifies with the run's key")
 	}
+	e.signer = signer
 	e.Images.Signed = signed.String()
 	e.Images.Latest = repo + ":latest"
 	e.Images.Unsigned = unsigned.String()
@@ -139,4 +142,28 @@ func (e *Env) serviceImage(ctx context.Context) (v1.Image, error) {
 	}
 	return oci.Build(oci.ImageSpec{Binary: e.Config.ServiceBinary,
 		Labels: map[string]string{"org.opencontainers.image.title": "template-api"}})
+}
+
+// ProbeImage builds test/e2e/cmd/tcpprobe as a static binary, lays it out like the service
+// image, and pushes and signs it with the run's key (kind-only network tests).
+func (e *Env) ProbeImage(ctx context.Context) (string, error) {
+	bin := filepath.Join(e.Config.RunDir, "tcpprobe")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tcpprobe")
+	cmd.Dir = filepath.Join(e.Config.Root, "test", "e2e")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tcpprobe: %w\n%s", err, out)
+	}
+	img, err := oci.Build(oci.ImageSpec{Binary: bin, Labels: map[string]string{"org.opencontainers.image.title": "tcpprobe"}})
+	if err != nil {
+		return "", err
+	}
+	d, err := oci.Push(ctx, e.Cluster.Registry()+"/tcpprobe:e2e", img)
+	if err != nil {
+		return "", err
+	}
+	if err := e.signer.Sign(ctx, d); err != nil {
+		return "", err
+	}
+	return d.String(), nil
 }
