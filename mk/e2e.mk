@@ -16,6 +16,9 @@ KUBE_APISERVER  := $(TOOLS_BIN)/kube-apiserver
 E2E_DIR         := $(ROOT)/test/e2e
 E2E_KYVERNO     := $(TOOLS_BIN)/kyverno-admission $(TOOLS_BIN)/kyverno-background
 E2E_SERVICE     := $(ROOT)/bin/api
+# etcd and kube-apiserver are for the local control plane only: not built when the mode is
+# known to be kind or existing (the e2e workflow sets E2E_CLUSTER=kind).
+E2E_CONTROL_PLANE := $(if $(filter kind existing,$(E2E_CLUSTER)),,$(ETCD) $(KUBE_APISERVER))
 E2E_RUN         ?=
 E2E_TEST_BIN    := $(RUN_DIR)/e2e/guardrails.test
 DEMO_BIN        := $(RUN_DIR)/demo/demo
@@ -53,13 +56,13 @@ test-e2e-unit: ## The e2e harness's own unit tests (no cluster)
 
 # The suite is compiled, then run as a binary so that its report (phase timings, admission
 # latency) is printed on success too; E2E_VERBOSE=1 lists every test and refusal.
-test-e2e: test-e2e-unit $(ETCD) $(KUBE_APISERVER) $(E2E_KYVERNO) $(E2E_SERVICE) ## Guardrails on a real API server (kind or local)
+test-e2e: test-e2e-unit $(E2E_CONTROL_PLANE) $(E2E_KYVERNO) $(E2E_SERVICE) ## Guardrails on a real API server (kind or local)
 	@mkdir -p $(dir $(E2E_TEST_BIN))
 	@cd $(E2E_DIR) && $(GO) test -c -o $(E2E_TEST_BIN) ./guardrails
 	cd $(E2E_DIR)/guardrails && $(E2E_TEST_BIN) -test.timeout=20m \
 		$(if $(E2E_VERBOSE),-test.v) $(if $(E2E_RUN),-test.run='$(E2E_RUN)')
 
-demo: $(ETCD) $(KUBE_APISERVER) $(E2E_KYVERNO) $(E2E_SERVICE) $(ROOT)/bin/devdb ## Local demo: cluster, policies, deploy, scoreboard
+demo: $(E2E_CONTROL_PLANE) $(E2E_KYVERNO) $(E2E_SERVICE) $(ROOT)/bin/devdb ## Local demo: cluster, policies, deploy, scoreboard
 	@mkdir -p $(dir $(DEMO_BIN))
 	@cd $(E2E_DIR) && $(GO) build -o $(DEMO_BIN) ./cmd/demo
 	@cd $(E2E_DIR) && $(DEMO_BIN) up

@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	cfg.RunDir = filepath.Join(cfg.Root, ".run", "demo")
+	cfg.Detach = true // the demo's processes (and kind cluster) outlive this program
 	cfg.Log = func(format string, a ...any) { fmt.Fprintf(out, "  ... "+format+"\n", a...) }
 	if args[0] == "down" {
 		return down(ctx, cfg, out)

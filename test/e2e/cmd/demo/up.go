@@ -21,7 +21,7 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg.Detach, cfg.RegistryCmd = true, []string{self, "registry"}
+	cfg.RegistryCmd = []string{self, "registry"}
 	if cfg.Mode == cluster.ModeLocal {
 		fmt.Fprintln(out, "demo: local control plane: etcd, kube-apiserver, Kyverno and a registry as local processes (no pods run; every admission decision is real)")
 	}

@@ -110,12 +110,18 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if err != nil {
 		return nil, err
 	}
-	gw := strings.Fields(gateway)
-	if len(gw) == 0 {
-		return nil, errors.New("the kind network has no gateway address")
+	gw := ""
+	for _, g := range strings.Fields(gateway) {
+		if strings.Contains(g, ".") { // the IPv4 gateway (kind's network also has an IPv6 one)
+			gw = g
+			break
+		}
+	}
+	if gw == "" {
+		return nil, fmt.Errorf("the kind network has no IPv4 gateway (got %q)", gateway)
 	}
 	_, err = runKyverno(ctx, kyvernoRun{
-		Kubeconfig: k.kubeconfig, AdvertiseHost: gw[0], ListenHost: gw[0],
+		Kubeconfig: k.kubeconfig, AdvertiseHost: gw, ListenHost: gw,
 		Bin: opts.Bin, Source: opts.KyvernoSource, Timings: opts.Timings,
 		Start: func(spec proc.Spec) (*proc.Process, error) {
 			spec.Dir, spec.Detach = filepath.Join(opts.Dir, "logs"), opts.Detach
@@ -130,14 +136,20 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	return k, err
 }
 
-// Stop stops the Kyverno processes by PID. The cluster and registry stay for the next run
-// (cheap to reuse, slow to create); DeleteKind removes them.
+// Stop stops the Kyverno processes by PID and, for the tests (not detached), deletes the kind
+// cluster: a cluster whose fail-closed webhooks point at a stopped Kyverno must not be left
+// behind. The registry container stays (the demo may share it); DeleteKind removes both.
 func (k *Kind) Stop(_ context.Context) error {
 	var errs []error
 	for i := len(k.procs) - 1; i >= 0; i-- {
 		errs = append(errs, k.procs[i].Stop(10*time.Second))
 	}
 	k.procs = nil
+	if !k.opts.Detach {
+		if err := kindcluster.NewProvider().Delete(k.opts.Name, ""); err != nil {
+			errs = append(errs, fmt.Errorf("delete kind cluster %s: %w", k.opts.Name, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -163,8 +175,13 @@ containerdConfigPatches:
 `
 
 func ensureRegistry(ctx context.Context, log Logf) error {
-	if running, _ := dockerOut(ctx, "inspect", "-f", "{{.State.Running}}", KindRegistryName); running == "true" {
+	switch running, err := dockerOut(ctx, "inspect", "-f", "{{.State.Running}}", KindRegistryName); {
+	case err == nil && running == "true":
 		return nil
+	case err == nil: // exists, stopped
+		log("starting the stopped registry container %s", KindRegistryName)
+		_, err := dockerOut(ctx, "start", KindRegistryName)
+		return err
 	}
 	log("starting the local registry container %s on %s", KindRegistryName, KindRegistryAddr)
 	_, err := dockerOut(ctx, "run", "-d", "--restart=always", "-p", "127.0.0.1:5001:5000",

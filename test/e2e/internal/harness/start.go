@@ -27,13 +27,15 @@ func (c Config) LocalOptions(t *cluster.Timings) cluster.LocalOptions {
 	}
 }
 
-// KindClusterName is the kind cluster the tests and the demo share (created once, reused).
-const KindClusterName = "template-api-e2e"
-
-// KindOptions are the kind cluster's options for this configuration.
+// KindOptions are the kind cluster's options for this configuration: the tests' cluster is
+// deleted when they end; the demo's (detached) lives until `make demo-down`.
 func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
+	name := "template-api-e2e"
+	if c.Detach {
+		name = "template-api-demo"
+	}
 	return cluster.KindOptions{
-		Name: KindClusterName, Dir: filepath.Join(c.RunDir, "kind"), Bin: c.Binaries(),
+		Name: name, Dir: filepath.Join(c.RunDir, "kind"), Bin: c.Binaries(),
 		KyvernoSource: c.KyvernoSource, Detach: c.Detach, Log: c.Log, Timings: t,
 	}
 }
