@@ -32,6 +32,7 @@ TF_RUN := env $(TF_ENV) TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 $(TF)
 TEST_TARGETS += test-terraform
 LINT_TARGETS += lint-terraform
 CI_DEPS      += terraform-deps
+CLEAN_DIRS   += $(wildcard $(TF_DIR)/*/.terraform $(TF_DIR)/*/*/.terraform)
 
 .PHONY: test-terraform lint-terraform terraform-deps terraform-fmt terraform-init terraform-validate terraform-test terratest terratest-aws
 
@@ -89,9 +90,11 @@ terraform-test: terraform-init
 
 terratest:
 	@echo "terratest: plans of staging, production and every bad fixture in test/e2e/testdata/terraform (a few minutes on 2 cores)"
+	@mkdir -p $(RUN_DIR)/terraform-plugin-cache
 	@start=$$(date +%s); \
 	cd $(ROOT)/test/e2e && env $(TF_ENV) $(GO) test -count=1 -timeout $(TERRATEST_TIMEOUT) ./terraform/...; \
 	echo "terratest: passed ($$(( $$(date +%s) - start ))s)"
 
 terratest-aws: ## Opt-in: apply the registry module in a real AWS account, check it, destroy it
+	@mkdir -p $(RUN_DIR)/terraform-plugin-cache
 	cd $(ROOT)/test/e2e && env $(TF_ENV) TERRATEST_AWS_APPLY=1 $(GO) test -count=1 -timeout 30m -run 'TestApplyRegistryInAWS' -v ./terraform/...
