@@ -1,0 +1,62 @@
+package coverage
+
+import (
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot find the test's own path")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
+}
+
+// TestEveryPolicyHasFailingCases is the gate: every policy in policies/kyverno/base is listed
+// in its kustomization and has failing cases (Pod, Deployment and CronJob where it matches
+// them) and, for validating policies, a passing case.
+func TestEveryPolicyHasFailingCases(t *testing.T) {
+	base := filepath.Join(repoRoot(t), "policies", "kyverno", "base")
+	problems, policies, err := Check(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(policies) < 11 {
+		t.Errorf("found %d policies in %s, want at least the 11 guardrails", len(policies), base)
+	}
+	for _, p := range policies {
+		t.Logf("covered: %s %s", p.Kind, p.Name)
+	}
+}
+
+// TestCheckerFires shows the checker refusing a folder with untested policies, so that the
+// gate above cannot pass vacuously.
+func TestCheckerFires(t *testing.T) {
+	problems, _, err := Check(filepath.Join("testdata", "bad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"only-passes: ValidatingPolicy only-passes has 0 failing case(s), want at least 3",
+		"no-test: no-test: no kyverno-test.yaml beside the policy",
+		"unlisted/policy.yaml: not listed in bad/kustomization.yaml, so never installed",
+		"pods-only: ValidatingPolicy pods-only matches cronjobs but has no failing CronJob case",
+	} {
+		found := false
+		for _, p := range problems {
+			if strings.Contains(p, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("checker did not report %q; it reported:\n%s", want, strings.Join(problems, "\n"))
+		}
+	}
+}

@@ -1,0 +1,69 @@
+// Package render builds Kustomize directories with the kustomize API (krusty), the same
+// engine `kubectl kustomize` embeds, and writes the result as multi-document YAML.
+package render
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+)
+
+// Object is one rendered Kubernetes object.
+type Object map[string]any
+
+// Kind returns the object's kind.
+func (o Object) Kind() string { s, _ := o["kind"].(string); return s }
+
+// Name returns metadata.name.
+func (o Object) Name() string { return o.meta("name") }
+
+// Namespace returns metadata.namespace.
+func (o Object) Namespace() string { return o.meta("namespace") }
+
+func (o Object) meta(key string) string {
+	m, _ := o["metadata"].(map[string]any)
+	s, _ := m[key].(string)
+	return s
+}
+
+// Build renders the kustomization in dir.
+func Build(dir string) ([]Object, error) {
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	resMap, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+	}
+	var out []Object
+	for _, r := range resMap.Resources() {
+		m, err := r.Map()
+		if err != nil {
+			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
+		}
+		out = append(out, Object(m))
+	}
+	return out, nil
+}
+
+// WriteYAML writes objects as one multi-document YAML file.
+func WriteYAML(path string, objects []Object) error {
+	var buf []byte
+	for _, o := range objects {
+		b, err := yaml.Marshal(map[string]any(o))
+		if err != nil {
+			return fmt.Errorf("marshal %s/%s: %w", o.Kind(), o.Name(), err)
+		}
+		buf = append(buf, "---\n"...)
+		buf = append(buf, b...)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
