@@ -43,6 +43,29 @@ locals {
   bucket_name = coalesce(var.bucket_name, "template-api-tfstate-${var.account_id}")
 }
 
+# Customer-managed key for the state objects (they can hold sensitive values). Readers of the
+# state (the CI plan role) may decrypt with it only through S3, for this bucket.
+resource "aws_kms_key" "state" {
+  description             = "Terraform state in ${local.bucket_name}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministration"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${var.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+}
+
+resource "aws_kms_alias" "state" {
+  name          = "alias/template-api-tfstate"
+  target_key_id = aws_kms_key.state.key_id
+}
+
 resource "aws_s3_bucket" "state" {
   bucket = local.bucket_name
 
@@ -62,7 +85,8 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
   bucket = aws_s3_bucket.state.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "aws:kms"
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.state.arn
     }
     bucket_key_enabled = true
   }
@@ -111,6 +135,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
       noncurrent_days = 365
     }
   }
+}
+
+output "kms_key_arn" {
+  description = "Key of the state objects."
+  value       = aws_kms_key.state.arn
 }
 
 output "bucket_name" {

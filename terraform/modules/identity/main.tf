@@ -234,6 +234,20 @@ resource "aws_iam_role_policy" "ci_plan_state" {
         Action   = "s3:GetObject"
         Resource = "${local.state_bucket_arn}/${var.state_key}"
       },
+      {
+        # The state is encrypted with the bootstrap's key (S3 bucket key: the encryption context
+        # is the bucket ARN). Decrypt only through S3 in this region, for the state bucket.
+        Sid      = "DecryptState"
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = "arn:${var.partition}:kms:${var.region}:${var.account_id}:key/*"
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"                   = "s3.${var.region}.amazonaws.com"
+            "kms:EncryptionContext:aws:s3:arn" = local.state_bucket_arn
+          }
+        }
+      },
     ]
   })
 }

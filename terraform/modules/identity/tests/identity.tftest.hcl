@@ -78,7 +78,7 @@ run "least_privilege" {
     error_message = "the deploy role is only a member of the ci-deployers group in the cluster"
   }
   assert {
-    condition     = aws_iam_role_policy_attachment.ci_plan_read_only.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess" && [for s in jsondecode(aws_iam_role_policy.ci_plan_state.policy).Statement : [s.Action, s.Resource]] == [["s3:ListBucket", "arn:aws:s3:::template-api-tfstate-111111111111"], ["s3:GetObject", "arn:aws:s3:::template-api-tfstate-111111111111/template-api/production.tfstate"]]
+    condition     = aws_iam_role_policy_attachment.ci_plan_read_only.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess" && [for s in jsondecode(aws_iam_role_policy.ci_plan_state.policy).Statement : [s.Action, s.Resource]] == [["s3:ListBucket", "arn:aws:s3:::template-api-tfstate-111111111111"], ["s3:GetObject", "arn:aws:s3:::template-api-tfstate-111111111111/template-api/production.tfstate"], ["kms:Decrypt", "arn:aws:kms:eu-west-1:111111111111:key/*"]] && jsondecode(aws_iam_role_policy.ci_plan_state.policy).Statement[2].Condition.StringEquals["kms:EncryptionContext:aws:s3:arn"] == "arn:aws:s3:::template-api-tfstate-111111111111"
     error_message = "the plan role only reads (everything, and its own state)"
   }
   assert {
