@@ -110,7 +110,7 @@ func judge(t *testing.T, kv kyverno.CLI, set string, objects []render.Object) ky
 			exceptions = append(exceptions, p)
 		case notJudgedOnManifests[p.Kind()] != "":
 			t.Logf("%s %s is not applied to rendered manifests: %s", p.Kind(), p.Name(), notJudgedOnManifests[p.Kind()])
-		default:
+		case p.Kind() == "ValidatingPolicy":
 			policies = append(policies, p)
 		}
 	}

@@ -48,6 +48,7 @@ func TestCheckerFires(t *testing.T) {
 		"no-test: no-test: no kyverno-test.yaml beside the policy",
 		"unlisted/policy.yaml: not listed in bad/kustomization.yaml, so never installed",
 		"pods-only: ValidatingPolicy pods-only matches cronjobs but has no failing CronJob case",
+		"hidden/extra.yaml: holds a Kyverno policy outside a <policy>/policy.yaml file",
 	} {
 		found := false
 		for _, p := range problems {
