@@ -123,3 +123,20 @@ deny contains msg if {
 	not st.Condition.StringEquals[sprintf("%s:aud", [github_host])] == "sts.amazonaws.com"
 	msg := sprintf("%s: trust policy for GitHub OIDC (statement %d) does not pin %s:aud to sts.amazonaws.com", [address, i, github_host])
 }
+
+# A role anyone can assume: a trust statement for every AWS principal without a condition.
+deny contains msg if {
+	some rc in planned
+	rc.type == "aws_iam_role"
+	is_string(rc.change.after.assume_role_policy)
+	doc := json.unmarshal(rc.change.after.assume_role_policy)
+	some i, st in statements(doc)
+	allow(st)
+	any_principal(st.Principal)
+	not st.Condition
+	msg := sprintf("%s: trust policy (statement %d) lets any AWS principal assume the role", [rc.address, i])
+}
+
+any_principal(p) if p == "*"
+
+any_principal(p) if "*" in as_array(p.AWS)

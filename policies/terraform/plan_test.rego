@@ -187,3 +187,13 @@ test_pinned_github_trust_admitted if {
 	}})
 	no_denial(plan([create("aws_iam_role.ci", "aws_iam_role", {"assume_role_policy": trust})]))
 }
+
+test_role_anyone_can_assume_denied if {
+	trust := json.marshal({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+	denied(plan([create("aws_iam_role.open", "aws_iam_role", {"assume_role_policy": trust})]), "aws_iam_role.open: trust policy (statement 0) lets any AWS principal assume the role")
+}
+
+test_service_trust_admitted if {
+	trust := json.marshal({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+	no_denial(plan([create("aws_iam_role.node", "aws_iam_role", {"assume_role_policy": trust})]))
+}
