@@ -4,6 +4,7 @@
 #                          Go checks in test/policies: every policy covered by failing cases, each
 #                          refusal's message, the rendered k8s overlays against every policy, and
 #                          image signatures against a loopback OCI registry
+#   make lint-policies     gofmt, go vet and golangci-lint on test/policies
 #   make kyverno-tools     build the Kyverno CLI, admission controller and background controller
 #                          (once; reused until tools/kyverno/go.mod or go.sum change)
 #
@@ -18,8 +19,9 @@ POLICIES_DIR       := $(ROOT)/policies/kyverno
 
 CI_DEPS      += kyverno-tools
 TEST_TARGETS += test-policies
+LINT_TARGETS += lint-policies
 
-.PHONY: kyverno-tools test-policies
+.PHONY: kyverno-tools test-policies lint-policies
 
 kyverno-tools: $(KYVERNO) $(KYVERNO_ADMISSION) $(KYVERNO_BACKGROUND) ## Build the pinned Kyverno CLI, admission and background controllers
 
@@ -46,3 +48,8 @@ test-policies: $(KYVERNO) ## Kyverno policy tests: kyverno test, coverage, messa
 	@cd $(POLICIES_DIR)/base && $(KYVERNO) test . --remove-color
 	@echo "go test: test/policies (coverage, refusal messages, rendered k8s overlays, image signatures)"
 	@cd $(ROOT)/test/policies && KYVERNO_BIN=$(KYVERNO) $(GO) test -count=1 ./...
+
+lint-policies: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on test/policies
+	@cd $(ROOT)/test/policies && unformatted="$$(gofmt -l .)" && \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@cd $(ROOT)/test/policies && $(GO) vet ./... && $(TOOLS_BIN)/golangci-lint run ./...

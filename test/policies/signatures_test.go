@@ -30,7 +30,11 @@ func TestImageSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer reg.Close()
+	t.Cleanup(func() {
+		if err := reg.Close(); err != nil {
+			t.Errorf("stop the registry: %v", err)
+		}
+	})
 	trusted, err := registry.NewKey()
 	if err != nil {
 		t.Fatal(err)

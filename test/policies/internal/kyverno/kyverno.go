@@ -27,7 +27,7 @@ func FromEnv() (CLI, error) {
 	if p == "" {
 		return CLI{}, errors.New("KYVERNO_BIN is not set: run `make test-policies`, which builds the pinned Kyverno CLI from tools/kyverno and sets it")
 	}
-	if _, err := os.Stat(p); err != nil {
+	if _, err := os.Stat(p); err != nil { //nolint:gosec // the binary make test-policies names
 		return CLI{}, fmt.Errorf("KYVERNO_BIN=%s: %w", p, err)
 	}
 	return CLI{Path: p}, nil
@@ -120,7 +120,7 @@ func (c CLI) Apply(ctx context.Context, o ApplyOptions) (Report, string, error) 
 	}
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.Path, args...)
+	cmd := exec.CommandContext(ctx, c.Path, args...) //nolint:gosec // the pinned Kyverno CLI, on test files
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
@@ -159,7 +159,7 @@ func (c CLI) Apply(ctx context.Context, o ApplyOptions) (Report, string, error) 
 		return nil, out, fmt.Errorf("run %s: %w", c.Path, runErr)
 	}
 	if !found {
-		return nil, out, fmt.Errorf("kyverno apply printed no policy report (%v):\n%s", runErr, out)
+		return nil, out, fmt.Errorf("kyverno apply printed no policy report (exit: %w):\n%s", runErr, out)
 	}
 	return report, out, nil
 }
@@ -178,7 +178,7 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 func (c CLI) Test(ctx context.Context, dir string) (string, bool, error) {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.Path, "test", dir, "--remove-color")
+	cmd := exec.CommandContext(ctx, c.Path, "test", dir, "--remove-color") //nolint:gosec // the pinned Kyverno CLI, on test files
 	out, err := cmd.CombinedOutput()
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
