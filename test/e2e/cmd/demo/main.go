@@ -28,6 +28,9 @@ func main() {
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		if len(os.Args) > 1 && os.Args[1] == "up" {
+			fmt.Fprintln(os.Stderr, "demo: logs are in .run/demo/; `make demo-down` stops whatever was started")
+		}
 		os.Exit(1)
 	}
 }

@@ -120,7 +120,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if gw == "" {
 		return nil, fmt.Errorf("the kind network has no IPv4 gateway (got %q)", gateway)
 	}
-	_, err = runKyverno(ctx, kyvernoRun{
+	err = runKyverno(ctx, kyvernoRun{
 		Kubeconfig: k.kubeconfig, AdvertiseHost: gw, ListenHost: gw,
 		Bin: opts.Bin, Source: opts.KyvernoSource, Timings: opts.Timings,
 		Start: func(spec proc.Spec) (*proc.Process, error) {

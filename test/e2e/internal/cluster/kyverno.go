@@ -39,8 +39,8 @@ var KyvernoCRDDirs = []string{"kyverno", "policies.kyverno.io", "reports", "poli
 
 // InstallKyvernoPrerequisites applies what Kyverno's Deployment would find installed: its
 // namespace, CRDs (server-side: some are too large for client-side apply), its ConfigMaps taken
-// from the module's own install manifest, and the RBAC its background controller needs to
-// generate NetworkPolicies.
+// from the module's own install manifest, and its background controller's ServiceAccount and
+// binding.
 func InstallKyvernoPrerequisites(ctx context.Context, c *kube.Client, source string) error {
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": KyvernoNamespace}}}
@@ -88,22 +88,17 @@ func InstallKyvernoPrerequisites(ctx context.Context, c *kube.Client, source str
 	return applyAll(ctx, c, append(cms, rbac...))
 }
 
-// backgroundRBAC lets Kyverno's background controller manage the NetworkPolicies that the
-// generate policy makes, as the Helm chart's aggregated ClusterRoles would. (Both controllers
-// run with the admin kubeconfig here; the admission controller checks this permission of the
-// background controller's ServiceAccount before it accepts a generating policy.)
+// backgroundRBAC binds Kyverno's background controller's ServiceAccount to the ClusterRole the
+// policies ship for the NetworkPolicies it generates
+// (policies/kyverno/base/generate-default-deny-networkpolicy/rbac.yaml). In a real install that
+// role is aggregated into the chart's kyverno:background-controller role, which the chart binds;
+// with no controller-manager there is no aggregation, so the harness binds it directly. (Both
+// controllers run with the admin kubeconfig here; the admission controller checks this
+// ServiceAccount's permission before it calls a generating policy Ready.)
 const backgroundRBAC = `
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: kyverno-background-controller, namespace: kyverno}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "kyverno:background-controller:networkpolicies"}
-rules:
-  - apiGroups: [networking.k8s.io]
-    resources: [networkpolicies]
-    verbs: [get, list, watch, create, update, patch, delete]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -143,12 +138,10 @@ func waitEstablished(ctx context.Context, c *kube.Client, crds []*unstructured.U
 }
 
 func (l *Local) startKyverno(ctx context.Context) error {
-	port, err := runKyverno(ctx, kyvernoRun{
+	return runKyverno(ctx, kyvernoRun{
 		Kubeconfig: l.state.Kubeconfig, AdvertiseHost: "127.0.0.1", ListenHost: "127.0.0.1",
 		Bin: l.opts.Bin, Source: l.opts.KyvernoSource, Start: l.start, Timings: l.opts.Timings,
 	})
-	l.state.KyvernoPort = port
-	return err
 }
 
 // kyvernoRun says how to run Kyverno's admission and background controllers as processes
@@ -163,23 +156,23 @@ type kyvernoRun struct {
 	Timings       *Timings
 }
 
-// runKyverno installs Kyverno's prerequisites, starts both controllers and returns the webhook
-// port once the admission controller answers its readiness probe.
-func runKyverno(ctx context.Context, o kyvernoRun) (int, error) {
+// runKyverno installs Kyverno's prerequisites and starts both controllers; it returns once the
+// admission controller answers its readiness probe.
+func runKyverno(ctx context.Context, o kyvernoRun) error {
 	c, err := kube.FromKubeconfig(o.Kubeconfig)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	done := o.Timings.Track("kyverno CRDs and config applied")
 	if err := InstallKyvernoPrerequisites(ctx, c, o.Source); err != nil {
-		return 0, err
+		return err
 	}
 	done()
 	done = o.Timings.Track("kyverno ready")
 	// The webhook port, and a metrics port for each controller (both default to :8000).
 	ports, err := freePorts(3)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	port := strconv.Itoa(ports[0])
 	common := []string{
@@ -198,7 +191,7 @@ func runKyverno(ctx context.Context, o kyvernoRun) (int, error) {
 			"--backgroundServiceAccountName=system:serviceaccount:kyverno:kyverno-background-controller",
 		)})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	insecure := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 		// Only for the readiness probe: Kyverno's certificate comes from its own fresh CA.
@@ -209,21 +202,21 @@ func runKyverno(ctx context.Context, o kyvernoRun) (int, error) {
 	if err := kyv.WaitFor(wctx, "kyverno /health/readiness", 200*time.Millisecond, func(ctx context.Context) error {
 		return getOK(ctx, insecure, "https://"+net.JoinHostPort(o.AdvertiseHost, port)+"/health/readiness")
 	}); err != nil {
-		return 0, err
+		return err
 	}
 	bg, err := o.Start(proc.Spec{Name: procBackground, Path: o.Bin.KyvernoBackground,
 		Env:  append(kyvernoEnv("kyverno-background-local"), "KYVERNO_SERVICEACCOUNT_NAME=kyverno-background-controller"),
 		Args: append(append([]string{}, common...), "--metricsPort="+strconv.Itoa(ports[2]))})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	// It has no readiness endpoint; a bad flag or a taken port makes it exit at once.
 	time.Sleep(time.Second)
 	if bg.Exited() {
-		return 0, fmt.Errorf("the Kyverno background controller exited at start:\n%s", bg.Tail(10))
+		return fmt.Errorf("the Kyverno background controller exited at start:\n%s", bg.Tail(10))
 	}
 	done()
-	return ports[0], nil
+	return nil
 }
 
 func (l *Local) startRegistry(ctx context.Context) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -51,14 +50,11 @@ type Local struct {
 	stopInProc func(context.Context) error
 }
 
-// localState is what a later `demo down` (or a repeated `demo up`) needs to find the cluster.
+// localState is where the running cluster answers.
 type localState struct {
-	Kubeconfig   string   `json:"kubeconfig"`
-	APIServer    string   `json:"apiServer"`
-	Registry     string   `json:"registry"`
-	Processes    []string `json:"processes"`
-	KyvernoPort  int      `json:"kyvernoPort"`
-	StartedAtUTC string   `json:"startedAt"`
+	Kubeconfig string
+	APIServer  string // https://127.0.0.1:<port>
+	Registry   string // 127.0.0.1:<port>
 }
 
 // Names of the processes, in start order (they are stopped in reverse).
@@ -111,17 +107,6 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	done()
 	if err := l.startKyverno(ctx); err != nil {
 		return nil, err
-	}
-	l.state.StartedAtUTC = time.Now().UTC().Format(time.RFC3339)
-	for _, p := range l.procs {
-		l.state.Processes = append(l.state.Processes, p.Name)
-	}
-	b, err := json.MarshalIndent(l.state, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(opts.Dir, "state.json"), b, 0o644); err != nil {
-		return nil, fmt.Errorf("write state: %w", err)
 	}
 	return l, nil
 }

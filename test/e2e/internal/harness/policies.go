@@ -33,8 +33,8 @@ func (e *Env) installPolicies(ctx context.Context, publicKeyPEM []byte) error {
 	}
 	var names []string
 	for _, o := range objs {
-		if o.GetKind() == "PolicyException" {
-			continue
+		if !isPolicy(o) {
+			continue // exceptions, the RBAC the policies ship
 		}
 		names = append(names, o.GetKind()+"/"+o.GetName())
 		if err := kube.Poll(actx, kube.Describe(o)+" Ready", 200*time.Millisecond, func(ctx context.Context) error {
@@ -42,7 +42,7 @@ func (e *Env) installPolicies(ctx context.Context, publicKeyPEM []byte) error {
 			if err != nil {
 				return err
 			}
-			if ready, _, _ := unstructured.NestedBool(live.Object, "status", "conditionStatus", "ready"); !ready {
+			if !policyReady(live) {
 				return fmt.Errorf("not ready: %s", policyConditions(live))
 			}
 			return nil
@@ -54,6 +54,27 @@ func (e *Env) installPolicies(ctx context.Context, publicKeyPEM []byte) error {
 	e.Policies = names
 	e.Config.Log("policies Ready: %d", len(names))
 	return nil
+}
+
+// isPolicy: the kinds Kyverno reports readiness for (policies.kyverno.io, and kyverno.io's
+// ClusterPolicy and Policy should a policy need the older API).
+func isPolicy(o *unstructured.Unstructured) bool {
+	switch o.GroupVersionKind().Group {
+	case "policies.kyverno.io":
+		return o.GetKind() != "PolicyException"
+	case "kyverno.io":
+		return o.GetKind() == "ClusterPolicy" || o.GetKind() == "Policy"
+	}
+	return false
+}
+
+func policyReady(o *unstructured.Unstructured) bool {
+	if o.GroupVersionKind().Group == "kyverno.io" {
+		s, _ := kube.Condition(o, "Ready")
+		return s == "True"
+	}
+	ready, _, _ := unstructured.NestedBool(o.Object, "status", "conditionStatus", "ready")
+	return ready
 }
 
 func policyConditions(o *unstructured.Unstructured) string {
