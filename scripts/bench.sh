@@ -6,10 +6,13 @@
 #   2. GET /v1/items/{id} vs `pgbench -S -M prepared` (select-only) on the same PostgreSQL with the
 #      same number of connections. Goal: >= 0.7x.
 #   3. Allocations per request of the middleware chain (go test -bench -benchmem).
-# Settings: BENCH_SECONDS (8), BENCH_CONNS (32).
+# Each pair is measured in alternating rounds (baseline, service, baseline, service, ...) and the
+# median of each side is reported, so that a change of load on the machine during the run touches
+# both sides alike. Settings: BENCH_SECONDS per round (5), BENCH_ROUNDS (3), BENCH_CONNS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${BENCH_SECONDS:-8}
+secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-32}
 
 if [ "${1:-}" != "--inner" ]; then
@@ -47,12 +50,18 @@ done
 
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
 load() { wrk -t1 -c"$conns" -d"${secs}s" "$@"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "bench: /healthz, wrk -t1 -c$conns -d${secs}s (warm-up 2 s each)"
+echo "bench: /healthz, $rounds rounds of wrk -t1 -c$conns -d${secs}s per side (warm-up 2 s each)"
 wrk -t1 -c"$conns" -d2s http://127.0.0.1:18081/healthz >/dev/null
 wrk -t1 -c"$conns" -d2s http://127.0.0.1:18080/healthz >/dev/null
-bare=$(load http://127.0.0.1:18081/healthz | rps)
-full=$(load http://127.0.0.1:18080/healthz | rps)
+bares=(); fulls=()
+for _ in $(seq 1 "$rounds"); do
+  bares+=("$(load http://127.0.0.1:18081/healthz | rps)")
+  fulls+=("$(load http://127.0.0.1:18080/healthz | rps)")
+done
+echo "bench:   bare ${bares[*]} | full ${fulls[*]}"
+bare=$(median "${bares[@]}"); full=$(median "${fulls[@]}")
 
 echo "bench: seeding 1000 items"
 ids=()
@@ -67,21 +76,26 @@ lua=.run/bench-items.lua
   printf 'request = function() return wrk.format("GET", "/v1/items/" .. ids[math.random(#ids)]) end\n'
 } > "$lua"
 
-echo "bench: pgbench -i -s 1, then pgbench -S -M prepared -c $conns -j 1 -T $secs"
+echo "bench: pgbench -i -s 1; then $rounds rounds of pgbench -S -M prepared -c $conns -j 1 -T $secs and"
+echo "bench:   wrk -t1 -c$conns -d${secs}s on GET /v1/items/{id} over 1000 random ids"
 pgb="${PGCLUSTER_BINDIR:+$PGCLUSTER_BINDIR/}pgbench"
 command -v "$pgb" >/dev/null || pgb=pgbench
 "$pgb" -q -i -s 1 "$DATABASE_URL" >/dev/null 2>&1
 "$pgb" -n -S -M prepared -c "$conns" -j 1 -T 2 "$DATABASE_URL" >/dev/null 2>&1
-tps=$("$pgb" -n -S -M prepared -c "$conns" -j 1 -T "$secs" "$DATABASE_URL" 2>/dev/null | awk '/^tps = / {print $3}')
-echo "bench: GET /v1/items/{id}, wrk -t1 -c$conns -d${secs}s over 1000 random ids"
 wrk -t1 -c"$conns" -d2s -s "$lua" http://127.0.0.1:18080/ >/dev/null
-items=$(load -s "$lua" http://127.0.0.1:18080/ | rps)
+tpss=(); itemss=()
+for _ in $(seq 1 "$rounds"); do
+  tpss+=("$("$pgb" -n -S -M prepared -c "$conns" -j 1 -T "$secs" "$DATABASE_URL" 2>/dev/null | awk '/^tps = / {print $3}')")
+  itemss+=("$(load -s "$lua" http://127.0.0.1:18080/ | rps)")
+done
+echo "bench:   pgbench ${tpss[*]} | items ${itemss[*]}"
+tps=$(median "${tpss[@]}"); items=$(median "${itemss[@]}")
 
 allocs=$(awk '/^BenchmarkMiddlewareHealthz/ {for (i=1;i<=NF;i++) if ($(i+1)=="allocs/op") a=$i; else if ($(i+1)=="B/op") b=$i; else if ($(i+1)=="ns/op") n=$i; print a" allocs/op, "b" B/op, "n" ns/op"}' .run/bench-go.txt)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
-echo "== bench summary ($(nproc) cores, loopback, wrk -t1 -c$conns -d${secs}s; pgbench -c$conns -j1) =="
+echo "== bench summary ($(nproc) cores, loopback, medians of $rounds alternating rounds of ${secs}s; wrk -t1 -c$conns; pgbench -c$conns -j1) =="
 printf 'healthz:  full stack %8.0f req/s | bare net/http %8.0f req/s | ratio %sx (goal >= 0.80)\n' "$full" "$bare" "$(ratio "$full" "$bare")"
 printf 'items:    GET /v1/items/{id} %8.0f req/s | pgbench -S %8.0f tps | ratio %sx (goal >= 0.70)\n' "$items" "$tps" "$(ratio "$items" "$tps")"
 printf 'allocs:   middleware chain on /healthz: %s\n' "$allocs"

@@ -23,25 +23,28 @@ func observe(base *zerolog.Logger, m *metrics.HTTP) func(http.Handler) http.Hand
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			tc, validTrace := trace.FromHeader(r.Header.Get("Traceparent"))
-			scope := reqlog.NewScope(base, tc, trace.RequestID(r.Header.Get("X-Request-Id")))
+			// One allocation holds the request's scope and its response writer.
+			st := &requestState{rw: statusWriter{ResponseWriter: w}}
+			st.scope.Init(base, tc, trace.RequestID(r.Header.Get("X-Request-Id")))
+			// Both values share one backing array; the keys are already canonical.
+			vals := &[2]string{tc.Traceparent(), st.scope.RequestID}
 			h := w.Header()
-			h.Set("Traceparent", tc.Traceparent())
-			h.Set("X-Request-Id", scope.RequestID)
+			h["Traceparent"] = vals[0:1:1]
+			h["X-Request-Id"] = vals[1:2:2]
 
-			rw := &statusWriter{ResponseWriter: w}
-			r = r.WithContext(reqlog.WithScope(r.Context(), scope))
-			next.ServeHTTP(rw, r)
+			r = r.WithContext(reqlog.WithScope(r.Context(), &st.scope))
+			next.ServeHTTP(&st.rw, r)
 
 			d := time.Since(start)
 			route := routePattern(r)
 			method := methodLabel(r.Method)
-			status := rw.statusCode()
+			status := st.rw.statusCode()
 			m.Observe(route, method, status, d)
-			ev := scope.Logger.Info()
+			ev := base.Info()
 			if status >= http.StatusInternalServerError {
-				ev = scope.Logger.Warn()
+				ev = base.Warn()
 			}
-			ev.Str("method", method).Str("route", route).Int("status", status).Int64("bytes", rw.bytes).
+			st.scope.AddFields(ev).Str("method", method).Str("route", route).Int("status", status).Int64("bytes", st.rw.bytes).
 				Dur("duration_ms", d).Str("remote_addr", r.RemoteAddr).Bool("trace_from_client", validTrace).Msg("request")
 		})
 	}
@@ -87,6 +90,12 @@ func methodLabel(m string) string {
 		return m
 	}
 	return "OTHER"
+}
+
+// requestState is what the middleware keeps for one request.
+type requestState struct {
+	scope reqlog.Scope
+	rw    statusWriter
 }
 
 // statusWriter records the status and the bytes written.

@@ -6,6 +6,7 @@ package reqlog
 import (
 	"context"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,26 +28,54 @@ func init() {
 	zerolog.DurationFieldInteger = false
 }
 
-// Scope is what the service knows about the request being served: its trace context, its request
-// id (validated or generated, never raw client bytes) and a logger carrying both.
+// Scope is what the service knows about the request being served: its trace context and its
+// request id (validated or generated, never raw client bytes). Logger gives the logger carrying
+// both; it is built on first use, so a request whose handler logs nothing pays only for the
+// access line (written with AddFields, without a child logger).
 type Scope struct {
 	Trace     trace.Context
 	RequestID string
-	Logger    zerolog.Logger
-}
 
-type scopeKey struct{}
+	base   *zerolog.Logger
+	once   sync.Once
+	logger zerolog.Logger
+}
 
 // NewScope builds the scope of one request from the process logger.
 func NewScope(base *zerolog.Logger, tc trace.Context, requestID string) *Scope {
-	s := &Scope{Trace: tc, RequestID: requestID}
-	lc := base.With().Hex("trace_id", tc.TraceID[:]).Hex("span_id", tc.SpanID[:])
-	if !tc.ParentID.IsZero() {
-		lc = lc.Hex("parent_span_id", tc.ParentID[:])
-	}
-	s.Logger = lc.Str("request_id", requestID).Logger()
+	s := &Scope{}
+	s.Init(base, tc, requestID)
 	return s
 }
+
+// Init sets up a zero Scope in place (for callers that embed one in a larger per-request value).
+func (s *Scope) Init(base *zerolog.Logger, tc trace.Context, requestID string) {
+	s.Trace, s.RequestID, s.base = tc, requestID, base
+}
+
+// Logger returns the request-scoped logger: the process logger with the trace fields.
+func (s *Scope) Logger() *zerolog.Logger {
+	s.once.Do(func() {
+		lc := s.base.With().Hex("trace_id", s.Trace.TraceID[:]).Hex("span_id", s.Trace.SpanID[:])
+		if !s.Trace.ParentID.IsZero() {
+			lc = lc.Hex("parent_span_id", s.Trace.ParentID[:])
+		}
+		s.logger = lc.Str("request_id", s.RequestID).Logger()
+	})
+	return &s.logger
+}
+
+// AddFields adds the trace fields to one event of the process logger, the same fields in the same
+// order as Logger's lines carry.
+func (s *Scope) AddFields(e *zerolog.Event) *zerolog.Event {
+	e = e.Hex("trace_id", s.Trace.TraceID[:]).Hex("span_id", s.Trace.SpanID[:])
+	if !s.Trace.ParentID.IsZero() {
+		e = e.Hex("parent_span_id", s.Trace.ParentID[:])
+	}
+	return e.Str("request_id", s.RequestID)
+}
+
+type scopeKey struct{}
 
 // WithScope returns a context carrying the request scope.
 func WithScope(ctx context.Context, s *Scope) context.Context {
@@ -63,7 +92,7 @@ func ScopeFrom(ctx context.Context) *Scope {
 // request. It never panics on a missing or foreign value.
 func FromContext(ctx context.Context) *zerolog.Logger {
 	if s := ScopeFrom(ctx); s != nil {
-		return &s.Logger
+		return s.Logger()
 	}
 	nop := zerolog.Nop()
 	return &nop
