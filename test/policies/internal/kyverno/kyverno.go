@@ -125,31 +125,9 @@ func (c CLI) Apply(ctx context.Context, o ApplyOptions) (Report, string, error) 
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
 	out := stdout.String() + stderr.String()
-	report := Report{}
-	found := false
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	for sc.Scan() {
-		// A report is one JSON line, sometimes glued to the text printed before it.
-		line := sc.Text()
-		i := strings.Index(line, `{"kind":`)
-		if i < 0 {
-			continue
-		}
-		line = line[i:]
-		var pr policyReport
-		if err := json.Unmarshal([]byte(line), &pr); err != nil {
-			return nil, out, fmt.Errorf("parse kyverno apply report: %w", err)
-		}
-		found = true
-		for _, r := range pr.Results {
-			for _, s := range r.Resources {
-				report[s] = append(report[s], Result{Policy: r.Policy, Rule: r.Rule, Result: r.Result, Message: r.Message})
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, out, fmt.Errorf("read kyverno apply output: %w", err)
+	report, found, err := parseReports(stdout.String())
+	if err != nil {
+		return nil, out, err
 	}
 	if ctx.Err() != nil {
 		return nil, out, fmt.Errorf("kyverno apply did not finish within %s: %w", defaultTimeout, ctx.Err())
@@ -172,6 +150,37 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(ctx, defaultTimeout)
+}
+
+// parseReports reads the policy reports `kyverno apply --policy-report --output-format json`
+// prints (one JSON document per line, sometimes glued to the text printed before it) and
+// returns the results per resource, and whether any report was found.
+func parseReports(stdout string) (Report, bool, error) {
+	report := Report{}
+	found := false
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.Index(line, `{"kind":`)
+		if i < 0 {
+			continue
+		}
+		var pr policyReport
+		if err := json.Unmarshal([]byte(line[i:]), &pr); err != nil {
+			return nil, false, fmt.Errorf("parse kyverno apply report: %w", err)
+		}
+		found = true
+		for _, r := range pr.Results {
+			for _, s := range r.Resources {
+				report[s] = append(report[s], Result{Policy: r.Policy, Rule: r.Rule, Result: r.Result, Message: r.Message})
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, false, fmt.Errorf("read kyverno apply output: %w", err)
+	}
+	return report, found, nil
 }
 
 // Test runs `kyverno test dir` and returns its output and whether every expectation held.

@@ -23,7 +23,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -165,17 +164,4 @@ func (r *Registry) Sign(ctx context.Context, digestRef string, key *Key) error {
 		return fmt.Errorf("push signature %s: %w", sigTag, err)
 	}
 	return nil
-}
-
-// Digest returns the manifest digest of ref as stored in the registry.
-func Digest(ctx context.Context, ref string) (v1.Hash, error) {
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("parse %q: %w", ref, err)
-	}
-	desc, err := remote.Head(r, remote.WithContext(ctx))
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("head %s: %w", ref, err)
-	}
-	return desc.Digest, nil
 }
