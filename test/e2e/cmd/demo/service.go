@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/harness"
 	"github.com/platform-template/template-api/test/e2e/internal/proc"
 )
@@ -36,19 +36,15 @@ func stopService(cfg harness.Config, out io.Writer) {
 // runService starts the service against a throwaway PostgreSQL, sends one request with a
 // traceparent and prints the service's log line that carries that trace id.
 func runService(ctx context.Context, cfg harness.Config, out io.Writer) error {
-	httpPort, err := freePort()
+	ports, err := cluster.FreePorts(2)
 	if err != nil {
 		return err
 	}
-	metricsPort, err := freePort()
-	if err != nil {
-		return err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", httpPort)
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	fmt.Fprintf(out, "\n== The service, as a process against its own PostgreSQL ==\n")
 	p, err := proc.Start(proc.Spec{Name: serviceProc, Path: devdbPath(cfg), Dir: serviceDir(cfg), Detach: true,
 		Args: []string{"--", cfg.ServiceBinary},
-		Env: []string{"HTTP_ADDR=" + addr, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", metricsPort),
+		Env: []string{"HTTP_ADDR=" + addr, fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", ports[1]),
 			"APP_ENV=development", "LOG_LEVEL=info"}})
 	if err != nil {
 		return err
@@ -124,13 +120,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

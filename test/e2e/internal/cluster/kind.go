@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("list kind clusters: %w", err)
 	}
-	if !contains(names, opts.Name) {
+	if !slices.Contains(names, opts.Name) {
 		opts.Log("creating kind cluster %s (first time: pulls the node image, about 1-2 min)", opts.Name)
 		if err := provider.Create(opts.Name,
 			kindcluster.CreateWithRawConfig([]byte(kindConfig)),
@@ -218,13 +219,4 @@ func dockerOut(ctx context.Context, args ...string) (string, error) {
 		return "", fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return strings.TrimSpace(string(out)), nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

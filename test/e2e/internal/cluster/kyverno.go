@@ -170,7 +170,7 @@ func runKyverno(ctx context.Context, o kyvernoRun) error {
 	done()
 	done = o.Timings.Track("kyverno ready")
 	// The webhook port, and a metrics port for each controller (both default to :8000).
-	ports, err := freePorts(3)
+	ports, err := FreePorts(3)
 	if err != nil {
 		return err
 	}
@@ -220,7 +220,7 @@ func runKyverno(ctx context.Context, o kyvernoRun) error {
 }
 
 func (l *Local) startRegistry(ctx context.Context) error {
-	ports, err := freePorts(1)
+	ports, err := FreePorts(1)
 	if err != nil {
 		return err
 	}

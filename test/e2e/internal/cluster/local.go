@@ -182,7 +182,7 @@ func (l *Local) startControlPlane(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	ports, err := FreePorts(3)
 	if err != nil {
 		return err
 	}
@@ -286,8 +286,8 @@ func getOK(ctx context.Context, client *http.Client, url string) error {
 	return nil
 }
 
-// freePorts asks the kernel for n free loopback ports.
-func freePorts(n int) ([]int, error) {
+// FreePorts asks the kernel for n distinct free loopback ports.
+func FreePorts(n int) ([]int, error) {
 	var ports []int
 	var lns []net.Listener
 	defer func() {

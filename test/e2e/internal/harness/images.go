@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,22 +114,16 @@ func (e *Env) untrustedAlias() string {
 	if k, ok := e.Cluster.(*cluster.Kind); ok {
 		return k.RegistryInternal()
 	}
-	host, port := splitHostPort(e.Cluster.Registry())
+	host, port, err := net.SplitHostPort(e.Cluster.Registry())
+	if err != nil {
+		return e.Cluster.Registry()
+	}
 	switch host {
 	case "127.0.0.1", "localhost":
 		return "[::1]:" + port
 	default:
 		return e.Cluster.Registry()
 	}
-}
-
-func splitHostPort(hp string) (string, string) {
-	for i := len(hp) - 1; i >= 0; i-- {
-		if hp[i] == ':' {
-			return hp[:i], hp[i+1:]
-		}
-	}
-	return hp, ""
 }
 
 // serviceImage is the image under test: in kind, the one built from the Dockerfile; on the
