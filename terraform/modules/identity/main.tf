@@ -191,9 +191,16 @@ resource "aws_iam_role_policy" "ci_deploy" {
         Resource = local.cluster_arn
       },
       {
-        Sid      = "ResolveImageDigests"
+        # cosign verify reads the signature manifests from the registry before anything is applied.
+        Sid      = "RegistryLogin"
         Effect   = "Allow"
-        Action   = ["ecr:DescribeImages"]
+        Action   = "ecr:GetAuthorizationToken"
+        Resource = "*"
+      },
+      {
+        Sid      = "ResolveAndVerifyImages"
+        Effect   = "Allow"
+        Action   = ["ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
         Resource = local.ecr_repository_arn
       },
     ]

@@ -70,8 +70,8 @@ run "least_privilege" {
     error_message = "the push role may push to the one repository (and log in)"
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.ci_deploy.policy).Statement : s.Resource] == ["arn:aws:eks:eu-west-1:111111111111:cluster/template-api-test", "arn:aws:ecr:eu-west-1:111111111111:repository/template-api"]
-    error_message = "the deploy role may describe its cluster and read image digests"
+    condition     = [for s in jsondecode(aws_iam_role_policy.ci_deploy.policy).Statement : s.Resource] == ["arn:aws:eks:eu-west-1:111111111111:cluster/template-api-test", "*", "arn:aws:ecr:eu-west-1:111111111111:repository/template-api"] && jsondecode(aws_iam_role_policy.ci_deploy.policy).Statement[1].Action == "ecr:GetAuthorizationToken" && jsondecode(aws_iam_role_policy.ci_deploy.policy).Statement[2].Action == ["ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    error_message = "the deploy role may describe its cluster and read (not write) images of the one repository, for cosign verify"
   }
   assert {
     condition     = aws_eks_access_entry.ci_deploy.kubernetes_groups == toset(["template-api:ci-deployers"])
