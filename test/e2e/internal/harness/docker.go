@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -31,7 +32,7 @@ func (e *Env) dockerImage(ctx context.Context) (v1.Image, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
-	img, err := remote.Image(r, remote.WithContext(ctx))
+	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
 	if err != nil {
 		return nil, true, fmt.Errorf("read back %s: %w", ref, err)
 	}

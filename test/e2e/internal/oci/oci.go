@@ -22,6 +22,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -141,7 +142,7 @@ func Push(ctx context.Context, ref string, img v1.Image) (name.Digest, error) {
 	if err != nil {
 		return name.Digest{}, fmt.Errorf("parse %q: %w", ref, err)
 	}
-	if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
+	if err := remote.Write(tag, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
 		return name.Digest{}, fmt.Errorf("push %s: %w", ref, err)
 	}
 	d, err := img.Digest()
@@ -216,7 +217,7 @@ func (s *Signer) Sign(ctx context.Context, digest name.Digest) error {
 		return fmt.Errorf("parse digest: %w", err)
 	}
 	sigTag := digest.Context().Tag(fmt.Sprintf("%s-%s.sig", h.Algorithm, h.Hex))
-	if err := remote.Write(sigTag, img, remote.WithContext(ctx)); err != nil {
+	if err := remote.Write(sigTag, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
 		return fmt.Errorf("push signature %s: %w", sigTag, err)
 	}
 	return nil
@@ -231,7 +232,7 @@ func Verify(ctx context.Context, digest name.Digest, pub *ecdsa.PublicKey) error
 		return fmt.Errorf("parse digest: %w", err)
 	}
 	sigTag := digest.Context().Tag(fmt.Sprintf("%s-%s.sig", h.Algorithm, h.Hex))
-	img, err := remote.Image(sigTag, remote.WithContext(ctx))
+	img, err := remote.Image(sigTag, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
 	if err != nil {
 		return fmt.Errorf("no signatures found for %s: %w", digest, err)
 	}
