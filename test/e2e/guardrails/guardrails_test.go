@@ -156,3 +156,75 @@ func TestNewNamespaceGetsDefaultDeny(t *testing.T) {
 		t.Errorf("generated policy allows egress: %v", eg)
 	}
 }
+
+// TestLoosenedGuardrailIsCaught shows, on the live cluster, that the matrix cannot pass
+// vacuously: with require-probes switched to Audit (the rollout overlay's mode) the case
+// without a liveness probe is admitted and its check fails; with Deny restored it is refused
+// again.
+func TestLoosenedGuardrailIsCaught(t *testing.T) {
+	deployed(t)
+	ctx := context.Background()
+	var c scenario.Case
+	for _, m := range scenario.Matrix() {
+		if m.Name == "no-liveness-probe" {
+			c = m
+		}
+	}
+	if c.Name == "" {
+		t.Fatal("the matrix has no no-liveness-probe case")
+	}
+	policy := &unstructured.Unstructured{}
+	policy.SetAPIVersion("policies.kyverno.io/v1")
+	policy.SetKind("ValidatingPolicy")
+	policy.SetName(c.Want.Policy)
+	setActions := func(actions ...any) error {
+		live, err := s.env.Admin.Get(ctx, policy)
+		if err != nil {
+			return err
+		}
+		if err := unstructured.SetNestedSlice(live.Object, actions, "spec", "validationActions"); err != nil {
+			return err
+		}
+		r, err := s.env.Admin.Resource(live)
+		if err != nil {
+			return err
+		}
+		_, err = r.Update(ctx, live, metav1.UpdateOptions{})
+		return err
+	}
+	// Kyverno picks a policy change up asynchronously: poll until the case behaves as wanted.
+	await := func(what string, admitted bool) scenario.Result {
+		t.Helper()
+		var r scenario.Result
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := kube.Poll(wctx, what, 250*time.Millisecond, func(ctx context.Context) error {
+			r = scenario.Run(ctx, s.env, s.env.Base(), c)
+			if (r.Refusal.Component == kube.None) != admitted {
+				return fmt.Errorf("got %s", r.Refusal)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if err := setActions("Audit"); err != nil {
+		t.Fatalf("switch %s to Audit: %v", c.Want.Policy, err)
+	}
+	t.Cleanup(func() {
+		if err := setActions("Deny"); err != nil {
+			t.Errorf("restore %s to Deny: %v", c.Want.Policy, err)
+		}
+	})
+	r := await("the loosened policy to admit the case", true)
+	if err := r.Check(); err == nil || !strings.Contains(err.Error(), "ADMITTED") {
+		t.Fatalf("with %s in Audit, Check() = %v; want it to fail on ADMITTED", c.Want.Policy, err)
+	}
+	if err := setActions("Deny"); err != nil {
+		t.Fatalf("restore %s to Deny: %v", c.Want.Policy, err)
+	}
+	if err := await("the restored policy to refuse the case", false).Check(); err != nil {
+		t.Fatalf("after restoring Deny: %v", err)
+	}
+}
