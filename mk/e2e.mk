@@ -23,6 +23,7 @@ E2E_RUN         ?=
 E2E_TEST_BIN    := $(RUN_DIR)/e2e/guardrails.test
 DEMO_BIN        := $(RUN_DIR)/demo/demo
 
+# Each build records its duration in <tool>.build-seconds; the suite's report prints it.
 # The kube-apiserver version comes from tools/kube-apiserver/go.mod; stamped into the binary,
 # or kubectl cannot parse the server's version.
 K8S_VERSION      = $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' $(ROOT)/tools/kube-apiserver/go.mod)
@@ -42,14 +43,14 @@ $(ETCD): $(ROOT)/tools/etcd/go.mod $(ROOT)/tools/etcd/go.sum
 	@echo "building etcd from tools/etcd (cold: about 1.5-3 min)"
 	@start=$$(date +%s); cd $(ROOT)/tools/etcd && \
 	$(GO) build -ldflags "-s -w" -o $@.tmp go.etcd.io/etcd/server/v3 && mv $@.tmp $@; \
-	echo "built $@ in $$(( $$(date +%s) - start )) s"
+	echo "$$(( $$(date +%s) - start ))" > $@.build-seconds; echo "built $@ in $$(cat $@.build-seconds) s"
 
 $(KUBE_APISERVER): $(ROOT)/tools/kube-apiserver/go.mod $(ROOT)/tools/kube-apiserver/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	@echo "building kube-apiserver $(K8S_VERSION) from tools/kube-apiserver (cold: 7-20 min, 2.1 GB)"
 	@start=$$(date +%s); cd $(ROOT)/tools/kube-apiserver && \
 	$(GO) build -ldflags "-s -w $(K8S_VERSION_LDFLAGS)" -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver && mv $@.tmp $@; \
-	echo "built $@ in $$(( $$(date +%s) - start )) s"
+	echo "$$(( $$(date +%s) - start ))" > $@.build-seconds; echo "built $@ in $$(cat $@.build-seconds) s"
 
 test-e2e-unit: ## The e2e harness's own unit tests (no cluster)
 	cd $(E2E_DIR) && $(GO) test -count=1 ./internal/...

@@ -76,6 +76,7 @@ func TestGuardrailMatrix(t *testing.T) {
 		t.Fatalf("the matrix has %d cases; the platform promises at least 25", len(cases))
 	}
 	base := s.env.Base()
+	done := s.env.Timings.Track(fmt.Sprintf("guardrail matrix (%d requests)", len(cases)))
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			r := scenario.Run(context.Background(), s.env, base, c)
@@ -90,6 +91,7 @@ func TestGuardrailMatrix(t *testing.T) {
 			t.Logf("REFUSED by %s", r.Refusal)
 		})
 	}
+	done()
 	if err := s.env.Baseline(context.Background(), s.latencies, 25); err != nil {
 		t.Errorf("baseline creates: %v", err)
 	}

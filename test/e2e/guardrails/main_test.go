@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -70,7 +72,9 @@ func runSuite(m *testing.M) int {
 
 // report prints the phase timings and Kyverno's admission latency.
 func report(ctx context.Context, logf func(string, ...any), setup, total time.Duration) {
-	fmt.Fprintf(os.Stderr, "\n== e2e report (%s cluster) ==\nphases:\n%s", s.env.Cluster.Mode(), s.env.Timings)
+	fmt.Fprintf(os.Stderr, "\n== e2e report (%s cluster) ==\n", s.env.Cluster.Mode())
+	fmt.Fprintf(os.Stderr, "tool builds (%s, as recorded when each was built): %s\n", s.env.Config.ToolsBin, toolBuilds())
+	fmt.Fprintf(os.Stderr, "phases:\n%s", s.env.Timings)
 	fmt.Fprintf(os.Stderr, "  %-34s %7.2fs\n  %-34s %7.2fs\n", "setup total", setup.Seconds(), "suite total", total.Seconds())
 	for _, sk := range s.skipped {
 		fmt.Fprintf(os.Stderr, "SKIPPED %s\n", sk)
@@ -98,6 +102,20 @@ func report(ctx context.Context, logf func(string, ...any), setup, total time.Du
 	for _, n := range names {
 		fmt.Fprintf(os.Stderr, "  %6.1f ms  calls=%-3d %s\n", ms(means[n].Median), means[n].N, n)
 	}
+}
+
+// toolBuilds reads the build durations the make targets recorded beside the tools.
+func toolBuilds() string {
+	var parts []string
+	for _, tool := range []string{"etcd", "kube-apiserver"} {
+		b, err := os.ReadFile(filepath.Join(s.env.Config.ToolsBin, tool+".build-seconds"))
+		if err != nil {
+			parts = append(parts, tool+" (no record)")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %ss", tool, strings.TrimSpace(string(b))))
+	}
+	return strings.Join(parts, ", ") + "; reused when present"
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
