@@ -23,6 +23,7 @@ E2E_RUN         ?=
 E2E_TEST_BIN    := $(RUN_DIR)/e2e/guardrails.test
 DEMO_BIN        := $(RUN_DIR)/demo/demo
 
+# Commands are separated by ";" (not "&&") so that the recipe shell's -e stops at a failed build.
 # Each build records its duration in <tool>.build-seconds; the suite's report prints it.
 # The kube-apiserver version comes from tools/kube-apiserver/go.mod; stamped into the binary,
 # or kubectl cannot parse the server's version.
@@ -41,15 +42,15 @@ e2e-tools: $(ETCD) $(KUBE_APISERVER) ## Build etcd and kube-apiserver for the lo
 $(ETCD): $(ROOT)/tools/etcd/go.mod $(ROOT)/tools/etcd/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	@echo "building etcd from tools/etcd (cold: about 1.5-3 min)"
-	@start=$$(date +%s); cd $(ROOT)/tools/etcd && \
-	$(GO) build -ldflags "-s -w" -o $@.tmp go.etcd.io/etcd/server/v3 && mv $@.tmp $@; \
+	@start=$$(date +%s); cd $(ROOT)/tools/etcd; \
+	$(GO) build -ldflags "-s -w" -o $@.tmp go.etcd.io/etcd/server/v3; mv $@.tmp $@; \
 	echo "$$(( $$(date +%s) - start ))" > $@.build-seconds; echo "built $@ in $$(cat $@.build-seconds) s"
 
 $(KUBE_APISERVER): $(ROOT)/tools/kube-apiserver/go.mod $(ROOT)/tools/kube-apiserver/go.sum
 	@mkdir -p $(TOOLS_BIN)
 	@echo "building kube-apiserver $(K8S_VERSION) from tools/kube-apiserver (cold: 7-20 min, 2.1 GB)"
-	@start=$$(date +%s); cd $(ROOT)/tools/kube-apiserver && \
-	$(GO) build -ldflags "-s -w $(K8S_VERSION_LDFLAGS)" -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver && mv $@.tmp $@; \
+	@start=$$(date +%s); cd $(ROOT)/tools/kube-apiserver; \
+	$(GO) build -ldflags "-s -w $(K8S_VERSION_LDFLAGS)" -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver; mv $@.tmp $@; \
 	echo "$$(( $$(date +%s) - start ))" > $@.build-seconds; echo "built $@ in $$(cat $@.build-seconds) s"
 
 test-e2e-unit: ## The e2e harness's own unit tests (no cluster)
