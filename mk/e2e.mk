@@ -33,9 +33,13 @@ K8S_VERSION_LDFLAGS = $(foreach p,k8s.io/component-base/version k8s.io/client-go
 	-X $(p).gitVersion=$(K8S_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=$(K8S_MINOR))
 
 TEST_TARGETS += test-e2e
+LINT_TARGETS += lint-e2e
 CI_DEPS      += e2e-tools
 
-.PHONY: e2e-tools test-e2e test-e2e-unit demo demo-down
+# The packages of this area in the shared test/e2e module (test/e2e/terraform is another's).
+E2E_PKGS := ./internal/... ./guardrails/... ./cmd/...
+
+.PHONY: e2e-tools test-e2e test-e2e-unit lint-e2e demo demo-down
 
 e2e-tools: $(ETCD) $(KUBE_APISERVER) ## Build etcd and kube-apiserver for the local control plane
 
@@ -52,6 +56,10 @@ $(KUBE_APISERVER): $(ROOT)/tools/kube-apiserver/go.mod $(ROOT)/tools/kube-apiser
 	@start=$$(date +%s); cd $(ROOT)/tools/kube-apiserver; \
 	$(GO) build -ldflags "-s -w $(K8S_VERSION_LDFLAGS)" -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver; mv $@.tmp $@; \
 	echo "$$(( $$(date +%s) - start ))" > $@.build-seconds; echo "built $@ in $$(cat $@.build-seconds) s"
+
+lint-e2e: ## gofmt and go vet on the e2e harness, tests and demo
+	@out=$$(cd $(E2E_DIR) && gofmt -l internal guardrails cmd); if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
+	cd $(E2E_DIR) && $(GO) vet $(E2E_PKGS)
 
 test-e2e-unit: ## The e2e harness's own unit tests (no cluster)
 	cd $(E2E_DIR) && $(GO) test -count=1 ./internal/...
