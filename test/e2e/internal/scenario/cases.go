@@ -86,12 +86,7 @@ func Matrix() []Case {
 		{
 			Name: "cluster-admin-rolebinding", What: "cluster-admin bound to a ServiceAccount in a namespace (RoleBinding)", Verb: Create,
 			Object: func(Base) *unstructured.Unstructured {
-				return toUnstructured(&rbacv1.RoleBinding{
-					TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-					ObjectMeta: metav1.ObjectMeta{Name: "e2e-cluster-admin-rolebinding", Namespace: Namespace},
-					RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
-					Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "ci-deployer", Namespace: Namespace}},
-				})
+				return roleBinding("e2e-cluster-admin-rolebinding", "cluster-admin", "ci-deployer")
 			},
 			Want: Want{Component: kube.Kyverno, Policy: "disallow-service-account-cluster-admin", Reason: "cluster-admin"},
 		},
@@ -117,12 +112,7 @@ func Matrix() []Case {
 		{
 			Name: "ci-create-rolebinding", What: "the CI deployer creating a RoleBinding", As: CIDeployer, Verb: Create,
 			Object: func(Base) *unstructured.Unstructured {
-				return toUnstructured(&rbacv1.RoleBinding{
-					TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-					ObjectMeta: metav1.ObjectMeta{Name: "e2e-ci-escalation", Namespace: Namespace},
-					RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "edit"},
-					Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "ci-deployer", Namespace: Namespace}},
-				})
+				return roleBinding("e2e-ci-escalation", "edit", "ci-deployer")
 			},
 			Want: Want{Component: kube.RBAC, Reason: `cannot create resource "rolebindings"`},
 		},
@@ -248,6 +238,16 @@ func pod(b Base, name string, mutate func(*corev1.PodSpec)) *unstructured.Unstru
 	}
 	mutate(&p.Spec)
 	return toUnstructured(&p)
+}
+
+// roleBinding binds a ClusterRole to a ServiceAccount of the app namespace, in that namespace.
+func roleBinding(name, clusterRole, serviceAccount string) *unstructured.Unstructured {
+	return toUnstructured(&rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: Namespace},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: clusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: serviceAccount, Namespace: Namespace}},
+	})
 }
 
 func service(name string, t corev1.ServiceType) *unstructured.Unstructured {
