@@ -1,0 +1,204 @@
+// Package identity holds the three names a copy of the template is known by (Go module path,
+// app name, GitHub repository), their validation, and how the current ones are read from a tree.
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Identity is what the rename rewrites.
+type Identity struct {
+	// Module is the Go module path of the service, e.g. github.com/acme/payments.
+	Module string
+	// Name is the app name: image, Kubernetes namespace, Deployment, labels, Terraform prefixes.
+	Name string
+	// Repo is the GitHub repository owner/name that the signature subject and the OIDC trust name.
+	Repo string
+}
+
+// Owner is the owner part of Repo.
+func (id Identity) Owner() string {
+	owner, _, _ := strings.Cut(id.Repo, "/")
+	return owner
+}
+
+func (id Identity) String() string {
+	return fmt.Sprintf("module %s, name %s, repository %s", id.Module, id.Name, id.Repo)
+}
+
+// MaxNameLength keeps the names Terraform derives from the app name within AWS limits: the state
+// bucket "<name>-tfstate-<12-digit account>" (S3: 63) and roles such as "<name>-production-..."
+// (IAM: 64).
+const MaxNameLength = 30
+
+// reservedNames are namespaces the cluster or the platform already owns.
+var reservedNames = map[string]string{
+	"default":         "the default namespace is refused by the disallow-default-namespace policy",
+	"kube-system":     "it is the cluster's own namespace",
+	"kube-public":     "it is the cluster's own namespace",
+	"kube-node-lease": "it is the cluster's own namespace",
+	"kyverno":         "it is the admission controller's namespace",
+}
+
+var dns1035Label = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+
+// ValidateName accepts a name Kubernetes takes as a namespace, a Deployment, a label value and a
+// Service name (a DNS-1035 label: the strictest of the four), short enough for the AWS names
+// derived from it.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("NAME is empty: give the app name, e.g. NAME=payments")
+	case len(name) > MaxNameLength:
+		return fmt.Errorf("NAME %q is %d characters: at most %d, so that the AWS names derived from it (state bucket %s-tfstate-<account>, IAM roles %s-production-...) stay within AWS limits", name, len(name), MaxNameLength, name, name)
+	case !dns1035Label.MatchString(name):
+		return fmt.Errorf("NAME %q is not a name Kubernetes accepts for a namespace and a Service: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (a DNS-1035 label), e.g. payments or order-api", name)
+	}
+	if why, ok := reservedNames[name]; ok {
+		return fmt.Errorf("NAME %q is reserved: %s", name, why)
+	}
+	return nil
+}
+
+// ValidateModule accepts a Go module path the go command accepts for a module of its own: the
+// rules of golang.org/x/mod/module.CheckPath (a dotted, lowercase first element; elements of
+// letters, digits and "-._~"; no empty, dot-only or dot-edged element).
+func ValidateModule(path string) error {
+	if path == "" {
+		return errors.New("MODULE is empty: give the Go module path, e.g. MODULE=github.com/acme/payments")
+	}
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("MODULE %q is not a Go module path: %s (e.g. github.com/acme/payments)", path, fmt.Sprintf(format, a...))
+	}
+	if strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") {
+		return bad("leading or trailing slash")
+	}
+	elems := strings.Split(path, "/")
+	if len(elems) < 2 {
+		return bad("it needs a host and a path, like host.tld/owner/name")
+	}
+	for i, e := range elems {
+		if e == "" {
+			return bad("empty element (double slash)")
+		}
+		if e == "." || e == ".." || strings.HasPrefix(e, ".") || strings.HasSuffix(e, ".") {
+			return bad("element %q starts or ends with a dot", e)
+		}
+		for _, r := range e {
+			ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' ||
+				i > 0 && (r >= 'A' && r <= 'Z' || r == '_' || r == '~')
+			if !ok {
+				if i == 0 {
+					return bad("the first element %q may hold only lowercase letters, digits, '-' and '.'", e)
+				}
+				return bad("element %q holds %q; allowed are letters, digits and '-', '.', '_', '~'", e, r)
+			}
+		}
+	}
+	if !strings.Contains(elems[0], ".") {
+		return bad("the first element %q is not a domain name (no dot)", elems[0])
+	}
+	if strings.HasPrefix(elems[0], "-") {
+		return bad("the first element %q starts with '-'", elems[0])
+	}
+	if elems[0] == "github.com" && len(elems) < 3 {
+		return bad("a github.com path needs an owner and a repository")
+	}
+	return nil
+}
+
+var (
+	repoOwner = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,37}[A-Za-z0-9])?$`)
+	repoName  = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+)
+
+// ValidateRepo accepts a GitHub owner/name.
+func ValidateRepo(repo string) error {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || strings.Contains(name, "/") || !repoOwner.MatchString(owner) || !repoName.MatchString(name) || name == "." || name == ".." {
+		return fmt.Errorf("REPO %q is not a GitHub repository owner/name (e.g. acme/payments)", repo)
+	}
+	return nil
+}
+
+// RepoFromModule derives owner/name from a github.com module path, or "" for other hosts.
+func RepoFromModule(module string) string {
+	elems := strings.Split(module, "/")
+	if len(elems) >= 3 && elems[0] == "github.com" {
+		return elems[1] + "/" + elems[2]
+	}
+	return ""
+}
+
+// New validates a requested identity. repo may be empty for a github.com module (it is derived).
+func New(module, name, repo string) (Identity, error) {
+	var errs []error
+	if err := ValidateModule(module); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ValidateName(name); err != nil {
+		errs = append(errs, err)
+	}
+	if repo == "" && module != "" {
+		repo = RepoFromModule(module)
+		if repo == "" && ValidateModule(module) == nil {
+			errs = append(errs, fmt.Errorf("MODULE %q is not on github.com: give the GitHub repository the workflows run in as REPO=owner/name", module))
+		}
+	}
+	if repo != "" {
+		if err := ValidateRepo(repo); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return Identity{}, errors.Join(errs...)
+	}
+	return Identity{Module: module, Name: name, Repo: repo}, nil
+}
+
+// Where the current identity is read from, relative to the repository root.
+const (
+	ModuleFile = "go.mod"
+	NameFile   = "k8s/base/deployment.yaml"
+	RepoFile   = "terraform/modules/identity/variables.tf"
+)
+
+var (
+	moduleLine  = regexp.MustCompile(`(?m)^module\s+(\S+)\s*$`)
+	nameLabel   = regexp.MustCompile(`(?m)^\s*app\.kubernetes\.io/name:\s*"?([a-z0-9-]+)"?\s*$`)
+	repoDefault = regexp.MustCompile(`(?s)variable\s+"github_repository"\s*\{.*?default\s*=\s*"([^"]+)"`)
+)
+
+// Current reads the identity the tree at root has now: the module line of the root go.mod, the
+// app.kubernetes.io/name label of the base Deployment, and the default GitHub repository of the
+// Terraform identity module.
+func Current(root string) (Identity, error) {
+	find := func(rel string, re *regexp.Regexp, what string) (string, error) {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			return "", fmt.Errorf("read the current %s: %w (is %s the root of a copy of the template?)", what, err, root)
+		}
+		m := re.FindSubmatch(b)
+		if m == nil {
+			return "", fmt.Errorf("no %s found in %s", what, rel)
+		}
+		return string(m[1]), nil
+	}
+	var id Identity
+	var err error
+	if id.Module, err = find(ModuleFile, moduleLine, "module path"); err != nil {
+		return Identity{}, err
+	}
+	if id.Name, err = find(NameFile, nameLabel, "app name (label app.kubernetes.io/name)"); err != nil {
+		return Identity{}, err
+	}
+	if id.Repo, err = find(RepoFile, repoDefault, `GitHub repository (variable "github_repository")`); err != nil {
+		return Identity{}, err
+	}
+	return id, nil
+}
