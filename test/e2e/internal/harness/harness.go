@@ -120,8 +120,8 @@ type AppliedObject struct {
 	Duration    time.Duration
 }
 
-// Up starts (or, for the demo, finds) the cluster and installs the guardrails. On error,
-// whatever was started is stopped again.
+// Up starts the cluster and installs the guardrails. On error, whatever was started is stopped
+// again (the demo's detached processes are left for `make demo-down`, with their logs).
 func Up(ctx context.Context, cfg Config) (_ *Env, err error) {
 	if cfg.Log == nil {
 		cfg.Log = func(string, ...any) {}
@@ -143,13 +143,13 @@ func Up(ctx context.Context, cfg Config) (_ *Env, err error) {
 		return nil, err
 	}
 	done := env.Timings.Track("images built, pushed and signed")
-	keys, err := env.prepareImages(ctx)
+	publicKeyPEM, err := env.prepareImages(ctx)
 	if err != nil {
 		return nil, err
 	}
 	done()
 	done = env.Timings.Track("policies installed and Ready")
-	if err := env.installPolicies(ctx, keys.publicPEM); err != nil {
+	if err := env.installPolicies(ctx, publicKeyPEM); err != nil {
 		return nil, err
 	}
 	done()

@@ -17,63 +17,60 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/pki"
 )
 
-type runKeys struct {
-	publicPEM []byte
-}
-
 // prepareImages pushes the service image and its variants to the cluster's registry and signs
 // them: the good one with the run's key (the key the policies trust), one with another key,
-// one not at all. The variants differ by a label, so each has its own digest.
-func (e *Env) prepareImages(ctx context.Context) (runKeys, error) {
+// one not at all. The variants differ by a label, so each has its own digest. It returns the
+// run's public key (PEM), which the policies are then told to trust.
+func (e *Env) prepareImages(ctx context.Context) (publicKeyPEM []byte, err error) {
 	base, err := e.serviceImage(ctx)
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	signer, err := oci.NewSigner()
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	other, err := oci.NewSigner()
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	pub, err := pki.PublicKeyPEM(&signer.Key.PublicKey)
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	if err := os.WriteFile(e.Config.RunDir+"/cosign.pub", pub, 0o644); err != nil {
-		return runKeys{}, fmt.Errorf("write public key: %w", err)
+		return nil, fmt.Errorf("write public key: %w", err)
 	}
 	repo := e.Cluster.Registry() + "/template-api"
 	signed, err := oci.Push(ctx, repo+":e2e", base)
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	if err := signer.Sign(ctx, signed); err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	// The same signed image under :latest (the tag policy must refuse the tag, not the image).
 	if _, err := oci.Push(ctx, repo+":latest", base); err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	unsigned, err := push(ctx, repo+":unsigned", base, "unsigned")
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	wrongDigest, err := push(ctx, repo+":wrong-key", base, "signed-with-another-key")
 	if err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	if err := other.Sign(ctx, wrongDigest); err != nil {
-		return runKeys{}, err
+		return nil, err
 	}
 	// The checks the policy will make, made here first: a failure now is the harness's, not
 	// a guardrail's.
 	if err := oci.Verify(ctx, signed, &signer.Key.PublicKey); err != nil {
-		return runKeys{}, fmt.Errorf("the run's own signature does not verify: %w", err)
+		return nil, fmt.Errorf("the run's own signature does not verify: %w", err)
 	}
 	if err := oci.Verify(ctx, wrongDigest, &signer.Key.PublicKey); err == nil {
-		return runKeys{}, fmt.Errorf("the image signed with another key verifies with the run's key")
+		return nil, fmt.Errorf("the image signed with another key verifies with the run's key")
 	}
 	e.signer = signer
 	e.Images.Signed = signed.String()
@@ -82,7 +79,7 @@ func (e *Env) prepareImages(ctx context.Context) (runKeys, error) {
 	e.Images.WrongKey = wrongDigest.String()
 	e.Images.Untrusted = e.untrustedAlias() + "/template-api@" + signed.DigestStr()
 	e.Config.Log("images: signed %s", e.Images.Signed)
-	return runKeys{publicPEM: pub}, nil
+	return pub, nil
 }
 
 // push pushes a labelled variant of img and returns its reference by digest.

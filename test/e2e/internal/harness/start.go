@@ -42,10 +42,20 @@ func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
 
 func startCluster(ctx context.Context, cfg Config, t *cluster.Timings) (cluster.Cluster, error) {
 	switch cfg.Mode {
+	// On error the Start functions have stopped what they started; return a nil interface
+	// (not a nil pointer in one) so that nobody stops it twice.
 	case cluster.ModeLocal:
-		return cluster.StartLocal(ctx, cfg.LocalOptions(t))
+		l, err := cluster.StartLocal(ctx, cfg.LocalOptions(t))
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
 	case cluster.ModeKind:
-		return cluster.StartKind(ctx, cfg.KindOptions(t))
+		k, err := cluster.StartKind(ctx, cfg.KindOptions(t))
+		if err != nil {
+			return nil, err
+		}
+		return k, nil
 	case cluster.ModeExisting:
 		return cluster.Existing(os.Getenv)
 	default:
