@@ -19,12 +19,25 @@ import (
 	"github.com/platform-template/template-api/tools/rename/internal/rewrite"
 )
 
-// The identity the whole-repository test renames to: a github.com module (the repository is
-// derived from it) and a name of a different length, so nothing can line up by accident.
-const (
-	newModule = "github.com/acme/payments"
-	newName   = "payments"
-)
+// targets are the identities the whole-repository test renames to: a github.com module (the
+// repository is derived from it) and a name of another length than the template's, so nothing
+// lines up by accident. The first that shares nothing with the copy's current names is used (a
+// repository already renamed to the first is renamed to the second).
+var targets = []identity.Identity{
+	{Module: "github.com/acme/payments", Name: "payments", Repo: "acme/payments"},
+	{Module: "github.com/example-team/billing-api", Name: "billing-api", Repo: "example-team/billing-api"},
+}
+
+func target(t *testing.T, old identity.Identity) identity.Identity {
+	t.Helper()
+	for _, to := range targets {
+		if to.Module != old.Module && to.Name != old.Name && to.Repo != old.Repo && to.Owner() != old.Owner() {
+			return to
+		}
+	}
+	t.Fatalf("every target shares a name with %s", old)
+	return identity.Identity{}
+}
 
 // repoRoot is the template's root, two levels above this module.
 func repoRoot(t *testing.T) string {
@@ -167,10 +180,9 @@ func TestRenameRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("copied %d tracked files; renaming %s to module %s, name %s", n, old, newModule, newName)
-	if old.Module == newModule || old.Name == newName {
-		t.Fatalf("the copy is already named %s: nothing to prove", old)
-	}
+	to := target(t, old)
+	newModule, newName := to.Module, to.Name
+	t.Logf("copied %d tracked files; renaming %s to %s", n, old, to)
 
 	t.Run("refused arguments change nothing", func(t *testing.T) {
 		before := snapshot(t, root)
@@ -201,7 +213,7 @@ func TestRenameRepository(t *testing.T) {
 	})
 
 	t.Run("no old name left", func(t *testing.T) {
-		if got, err := identity.Current(root); err != nil || got.Module != newModule || got.Name != newName || got.Repo != "acme/payments" {
+		if got, err := identity.Current(root); err != nil || got.Module != newModule || got.Name != newName || got.Repo != to.Repo {
 			t.Fatalf("current identity after the rename: %+v (%v)", got, err)
 		}
 		if found := leftovers(t, root, old); len(found) > 0 {
