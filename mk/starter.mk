@@ -44,3 +44,28 @@ lint-starter: ## gofmt and go vet on tools/rename and test/workshop
 	@for d in $(RENAME_DIR) $(wildcard $(WORKSHOP_DIR)); do \
 		(cd $$d && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed in $$d: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...); \
 	done
+
+# Every Go module of the repository (root, test/*, tools/*), found on disk so that a copy without
+# .git works too.
+PREFETCH_MODULES = $(shell cd $(ROOT) && find . -name go.mod -not -path './.tools/*' -not -path './.run/*' \
+	-not -path '*/.terraform/*' -not -path '*/testdata/*' -not -path '*/node_modules/*' | sed 's|/go.mod$$||; s|^\./||; s|^\.$$|.|' | sort)
+
+# After this, `make test` and `make demo` need no network: every module in the module cache (and
+# every package the tests compile listed, which fails now rather than later if one is missing),
+# every tool of CI_DEPS built, the service binaries built, the Terraform roots initialised (the
+# provider from the offline mirror, or cached from the registry in .run/terraform-plugin-cache).
+# Kind mode (Docker) also pulls the kind node and registry images, which this does not fetch.
+prefetch: ## Download every Go module and build every tool, so that make test and make demo then run offline
+	@start=$$(date +%s); n=0; \
+	for m in $(PREFETCH_MODULES); do \
+		echo "prefetch: go mod download in $$m"; \
+		(cd $(ROOT)/$$m && $(GO) mod download && $(GO) list -deps -test ./... > /dev/null 2>&1 || { \
+			cd $(ROOT)/$$m && $(GO) list -deps -test ./... > /dev/null; }) || exit 1; \
+		n=$$((n + 1)); \
+	done; \
+	echo "prefetch: $$n Go modules downloaded and their packages listed ($$(( $$(date +%s) - start ))s)"
+	@echo "prefetch: building the tools (make ci-deps: $(CI_DEPS)); cold on 2 cores this is the long part, 30-45 min"
+	@$(MAKE) ci-deps
+	@$(MAKE) build $(ROOT)/bin/devdb
+	@if command -v $(TF) > /dev/null; then $(MAKE) terraform-init; else echo "prefetch: terraform is not on PATH: the Terraform tests will need it (and its AWS provider)"; fi
+	@echo "prefetch: done; make test and make demo now run with GOPROXY=off"

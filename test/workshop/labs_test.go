@@ -109,10 +109,14 @@ func render(t *testing.T, clone string) string {
 
 // e2e runs the command the page gives, `make test-e2e E2E_RUN=... E2E_VERBOSE=1`, in the real
 // repository (the harness builds and signs its own images), with its state in a folder of its
-// own so it cannot disturb a demo or another run.
+// own so it cannot disturb a demo or another run. On the local control plane unless the caller
+// chose a mode (E2E_CLUSTER): a kind cluster per lab would take minutes where Docker answers.
 func e2e(t *testing.T, cases string) string {
 	t.Helper()
 	env := []string{"E2E_RUN_DIR=" + t.TempDir()}
+	if os.Getenv("E2E_CLUSTER") == "" {
+		env = append(env, "E2E_CLUSTER=local")
+	}
 	return mustRun(t, repoRoot(t), env, "make", "test-e2e", "E2E_RUN="+cases, "E2E_VERBOSE=1")
 }
 
