@@ -64,7 +64,7 @@ prefetch: ## Download every Go module and build every tool, so that make test an
 		n=$$((n + 1)); \
 	done; \
 	echo "prefetch: $$n Go modules downloaded and their packages listed ($$(( $$(date +%s) - start ))s)"
-	@echo "prefetch: building the tools (make ci-deps: $(CI_DEPS)); cold on 2 cores this is the long part, 30-45 min"
+	@echo "prefetch: building the tools (make ci-deps: $(CI_DEPS)); cold on 2 cores this is the long part, 30-60 min"
 	@$(MAKE) ci-deps
 	@$(MAKE) build $(ROOT)/bin/devdb
 	@if command -v $(TF) > /dev/null; then $(MAKE) terraform-init; else echo "prefetch: terraform is not on PATH: the Terraform tests will need it (and its AWS provider)"; fi
