@@ -22,7 +22,8 @@ LINT_TARGETS += lint-starter
 .PHONY: rename test-rename test-workshop lint-starter prefetch
 
 rename: ## Rename the template: make rename MODULE=github.com/acme/payments NAME=payments [REPO=owner/name]
-	@cd $(RENAME_DIR) && $(GO) run . -root $(ROOT) -module '$(MODULE)' -name '$(NAME)' $(if $(REPO),-repo '$(REPO)') $(if $(DRY_RUN),-dry-run)
+	@mkdir -p $(RUN_DIR) && cd $(RENAME_DIR) && $(GO) build -o $(RUN_DIR)/rename .
+	@$(RUN_DIR)/rename -root $(ROOT) -module '$(MODULE)' -name '$(NAME)' $(if $(REPO),-repo '$(REPO)') $(if $(DRY_RUN),-dry-run)
 
 test-rename: $(KYVERNO) ## Rename a copy of the repository and run the fast checks there (about 1 min warm)
 	@cd $(RENAME_DIR) && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...
