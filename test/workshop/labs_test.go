@@ -87,7 +87,11 @@ func labs() []lab {
 // applyBreak applies labs/<num>/break.patch the way the page says: git apply.
 func applyBreak(t *testing.T, clone, num string) {
 	t.Helper()
-	mustRun(t, clone, nil, "git", "apply", filepath.Join("docs", "workshop", "labs", num, "break.patch"))
+	patch := filepath.Join("docs", "workshop", "labs", num, "break.patch")
+	if out, err := run(t, clone, nil, "git", "apply", patch); err != nil {
+		t.Fatalf("the break of lab %s no longer applies to the repository (the file it changes moved on):\n%s\n"+
+			"make the same change by hand, save `git diff` as %s, and paste it into the lab's page", num, out, patch)
+	}
 }
 
 // render writes the kind overlay as `make render-kind` prints it and returns the file.
