@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	out := stdout
+	var out io.Writer = stdout
 	if cfg.LogFlushInterval > 0 {
 		// Closed last (defers run in reverse), so every line of the shutdown reaches stdout.
 		bw := reqlog.NewBufferedWriter(stdout, 256<<10, cfg.LogFlushInterval)
