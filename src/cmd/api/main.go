@@ -76,14 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	var out io.Writer = stdout
-	if cfg.LogFlushInterval > 0 {
-		// Closed last (defers run in reverse), so every line of the shutdown reaches stdout.
-		bw := reqlog.NewBufferedWriter(stdout, 256<<10, cfg.LogFlushInterval)
-		defer func() { _ = bw.Close() }()
-		out = bw
-	}
-	logger := reqlog.New(out, cfg.LogLevel, serviceName)
+	logger := reqlog.New(stdout, cfg.LogLevel, serviceName)
 	logger.Info().Str("version", version).Str("env", cfg.Env).Str("db_credentials", cfg.DB.CredentialSource()).Msg("starting")
 
 	pool, err := database.Open(ctx, cfg.DB)

@@ -51,21 +51,6 @@ func (b *logBuffer) lines() []map[string]any {
 	return out
 }
 
-// waitFor polls for a line (log lines are written in batches, up to LOG_FLUSH_INTERVAL late).
-func (b *logBuffer) waitFor(t *testing.T, what string, pred func(map[string]any) bool) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if l := b.find(pred); l != nil {
-			return l
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (b *logBuffer) find(pred func(map[string]any) bool) map[string]any {
 	for _, l := range b.lines() {
 		if pred(l) {
@@ -173,14 +158,14 @@ func TestRunServesItemLifecycleWithTraceLogging(t *testing.T) {
 	}
 
 	// The access line of the create carries the trace id given in its traceparent.
-	line := s.logs.waitFor(t, "for the create", func(m map[string]any) bool { return m["message"] == "request" && m["request_id"] == "lifecycle-1" })
-	if line["trace_id"] != "0af7651916cd43dd8448eb211c80319c" || line["parent_span_id"] != "b7ad6b7169203331" ||
+	line := s.logs.find(func(m map[string]any) bool { return m["message"] == "request" && m["request_id"] == "lifecycle-1" })
+	if line == nil || line["trace_id"] != "0af7651916cd43dd8448eb211c80319c" || line["parent_span_id"] != "b7ad6b7169203331" ||
 		line["route"] != "/v1/items" || line["status"] != float64(201) {
 		t.Fatalf("access line: %v", line)
 	}
 
 	// Metrics are served on their own listener, by route pattern.
-	m := s.logs.waitFor(t, "for the metrics listener", func(m map[string]any) bool { return m["message"] == "listening" && m["server"] == "metrics" })
+	m := s.logs.find(func(m map[string]any) bool { return m["message"] == "listening" && m["server"] == "metrics" })
 	_, metricsBody := call(t, "GET", "http://"+m["addr"].(string)+"/metrics", "")
 	for _, want := range []string{`http_requests_total{method="POST",route="/v1/items",status="201"} 1`, `route="/v1/items/{id}"`, "db_pool_total_connections"} {
 		if !strings.Contains(metricsBody, want) {

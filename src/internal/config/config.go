@@ -28,8 +28,6 @@ type Config struct {
 	HTTPAddr    string
 	MetricsAddr string // empty (METRICS_ADDR=off): no metrics listener
 	LogLevel    zerolog.Level
-	// LogFlushInterval batches log lines (0: every line written at once).
-	LogFlushInterval time.Duration
 
 	MaxBodyBytes       int64
 	ReadHeaderTimeout  time.Duration
@@ -108,7 +106,6 @@ func settings() []setting {
 			c.LogLevel = l
 			return nil
 		}},
-		{"LOG_FLUSH_INTERVAL", "100ms", "log lines are written in batches at least this often (0s: each line at once)", duration(func(c *Config) *time.Duration { return &c.LogFlushInterval }, 0, 10*time.Second)},
 		{"MAX_BODY_BYTES", "1048576", "largest accepted request body in bytes (larger: 413)", func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 1024 || n > 64<<20 {
