@@ -40,9 +40,9 @@ trap cleanup EXIT
 
 HTTP_ADDR=127.0.0.1:18080 METRICS_ADDR=off LOG_LEVEL=info DB_MAX_CONNS="$conns" SHUTDOWN_DRAIN_DELAY=0s \
   ./bin/api >/dev/null 2>&1 &
-pids+=($!)
+api_pid=$!; pids+=("$api_pid")
 ./bin/barehealthz 127.0.0.1:18081 >/dev/null 2>&1 &
-pids+=($!)
+bare_pid=$!; pids+=("$bare_pid")
 for _ in $(seq 1 100); do
   curl -fsS http://127.0.0.1:18080/readyz >/dev/null 2>&1 && curl -fsS http://127.0.0.1:18081/healthz >/dev/null 2>&1 && break
   sleep 0.1
@@ -55,13 +55,24 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
 echo "bench: /healthz, $rounds rounds of wrk -t1 -c$conns -d${secs}s per side (warm-up 2 s each)"
 wrk -t1 -c"$conns" -d2s http://127.0.0.1:18081/healthz >/dev/null
 wrk -t1 -c"$conns" -d2s http://127.0.0.1:18080/healthz >/dev/null
-bares=(); fulls=()
+# Besides requests/s, the server's own CPU time per request (utime+stime from /proc), which a
+# change of load on the machine disturbs much less than throughput.
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+run_side() { # pid url -> "rps us_cpu_per_request"
+  local before after out
+  before=$(cpu_ticks "$1"); out=$(load "$2"); after=$(cpu_ticks "$1")
+  awk -v r="$(rps <<<"$out")" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" -v t=$((after - before)) -v hz="$hz" \
+    'BEGIN { printf "%s %.1f", r, t * 1e6 / hz / n }'
+}
+bares=(); fulls=(); barecpu=(); fullcpu=()
 for _ in $(seq 1 "$rounds"); do
-  bares+=("$(load http://127.0.0.1:18081/healthz | rps)")
-  fulls+=("$(load http://127.0.0.1:18080/healthz | rps)")
+  read -r r c <<<"$(run_side "$bare_pid" http://127.0.0.1:18081/healthz)"; bares+=("$r"); barecpu+=("$c")
+  read -r r c <<<"$(run_side "$api_pid" http://127.0.0.1:18080/healthz)"; fulls+=("$r"); fullcpu+=("$c")
 done
-echo "bench:   bare ${bares[*]} | full ${fulls[*]}"
+echo "bench:   bare ${bares[*]} req/s (${barecpu[*]} us CPU/req) | full ${fulls[*]} req/s (${fullcpu[*]} us CPU/req)"
 bare=$(median "${bares[@]}"); full=$(median "${fulls[@]}")
+bare_cpu=$(median "${barecpu[@]}"); full_cpu=$(median "${fullcpu[@]}")
 
 echo "bench: seeding 1000 items"
 ids=()
@@ -97,5 +108,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 echo "== bench summary ($(nproc) cores, loopback, medians of $rounds alternating rounds of ${secs}s; wrk -t1 -c$conns; pgbench -c$conns -j1) =="
 printf 'healthz:  full stack %8.0f req/s | bare net/http %8.0f req/s | ratio %sx (goal >= 0.80)\n' "$full" "$bare" "$(ratio "$full" "$bare")"
+printf 'healthz:  server CPU per request: full stack %s us | bare %s us | ratio %sx\n' "$full_cpu" "$bare_cpu" "$(ratio "$bare_cpu" "$full_cpu")"
 printf 'items:    GET /v1/items/{id} %8.0f req/s | pgbench -S %8.0f tps | ratio %sx (goal >= 0.70)\n' "$items" "$tps" "$(ratio "$items" "$tps")"
 printf 'allocs:   middleware chain on /healthz: %s\n' "$allocs"
