@@ -20,21 +20,13 @@ const ecr = `^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/`
 // common are the invariants of every overlay; awsEndpoints are the subnets of the VPC's
 // interface endpoints where the app needs the AWS API (production: STS for RDS IAM auth).
 func common(awsEndpoints ...string) []invariant.Check {
-	return []invariant.Check{
-		{Name: "WellFormed", Run: invariant.WellFormed},
-		{Name: "ContainerResources", Run: invariant.ContainerResources},
-		{Name: "ContainerSecurityContext", Run: invariant.ContainerSecurityContext},
-		{Name: "ContainerProbes", Run: invariant.ContainerProbes},
-		{Name: "PodSecurityAdmission", Run: invariant.PodSecurityAdmission},
-		{Name: "NamespacePodSecurity", Run: invariant.NamespacePodSecurity},
-		{Name: "DefaultDenyPerNamespace", Run: invariant.DefaultDenyPerNamespace},
-		{Name: "NetworkPoliciesNarrow", Run: invariant.NetworkPoliciesNarrow},
+	return append(invariant.Structural(),
 		invariant.ObjectsInNamespace("template-api"),
 		invariant.AppNetworkPolicies("template-api", "ingress-nginx", "monitoring", awsEndpoints...),
 		invariant.ServiceAccountTokens(),
 		invariant.CIDeployerLeastPrivilege("ci-deployer", "template-api:ci-deployers"),
 		invariant.CIAppliedObjectsWithinRole("ci-deployer"),
-	}
+	)
 }
 
 func app(minReplicas int32) invariant.App {

@@ -34,6 +34,22 @@ type Check struct {
 	Run  func(objs []manifest.Object) []Finding
 }
 
+// Structural returns the checks that take no parameters and hold for every rendered set of
+// objects: well-formed, resources, security contexts, probes, Pod Security, namespaces labelled
+// for it, a default deny per namespace, narrow NetworkPolicies.
+func Structural() []Check {
+	return []Check{
+		{Name: "WellFormed", Run: WellFormed},
+		{Name: "ContainerResources", Run: ContainerResources},
+		{Name: "ContainerSecurityContext", Run: ContainerSecurityContext},
+		{Name: "ContainerProbes", Run: ContainerProbes},
+		{Name: "PodSecurityAdmission", Run: PodSecurityAdmission},
+		{Name: "NamespacePodSecurity", Run: NamespacePodSecurity},
+		{Name: "DefaultDenyPerNamespace", Run: DefaultDenyPerNamespace},
+		{Name: "NetworkPoliciesNarrow", Run: NetworkPoliciesNarrow},
+	}
+}
+
 // findings collects the findings of one check.
 type findings struct {
 	check string

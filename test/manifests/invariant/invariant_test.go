@@ -20,17 +20,9 @@ var (
 
 // every check, with the parameters that the good fixture satisfies.
 func allChecks() []invariant.Check {
-	return []invariant.Check{
-		{Name: "WellFormed", Run: invariant.WellFormed},
-		{Name: "ContainerResources", Run: invariant.ContainerResources},
-		{Name: "ContainerSecurityContext", Run: invariant.ContainerSecurityContext},
-		{Name: "ContainerProbes", Run: invariant.ContainerProbes},
-		{Name: "PodSecurityAdmission", Run: invariant.PodSecurityAdmission},
-		{Name: "NamespacePodSecurity", Run: invariant.NamespacePodSecurity},
-		{Name: "DefaultDenyPerNamespace", Run: invariant.DefaultDenyPerNamespace},
-		{Name: "NetworkPoliciesNarrow", Run: invariant.NetworkPoliciesNarrow},
-		{Name: "NoSecretData", Run: invariant.NoSecretData},
-		{Name: "ExternalSecretsV1", Run: invariant.ExternalSecretsV1},
+	return append(invariant.Structural(),
+		invariant.Check{Name: "NoSecretData", Run: invariant.NoSecretData},
+		invariant.Check{Name: "ExternalSecretsV1", Run: invariant.ExternalSecretsV1},
 		invariant.ObjectsInNamespace("template-api"),
 		invariant.ImagesPinnedByDigest(),
 		invariant.ImagesFromRegistry(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/`),
@@ -43,7 +35,7 @@ func allChecks() []invariant.Check {
 		invariant.AppDeployment(app),
 		invariant.Availability(1),
 		invariant.DatabaseConnection(db),
-	}
+	)
 }
 
 func check(t *testing.T, name string) invariant.Check {
