@@ -35,6 +35,8 @@ var (
 	digestRef  = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 	secretName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key|access_?key|credential|auth)`)
 	urlSource  = regexp.MustCompile(`(?i)^(https?|ftp)://|^git@|\.git(#|$)`)
+	syntaxLine = regexp.MustCompile(`(?m)^#\s*syntax\s*=\s*(\S+)`)
+	numericID  = regexp.MustCompile(`^[0-9]+$`)
 )
 
 // Check parses a Dockerfile and returns every violation (none: the file passes).
@@ -44,7 +46,7 @@ func Check(src []byte) ([]Violation, error) {
 		return nil, fmt.Errorf("parse Dockerfile: %w", err)
 	}
 	var out []Violation
-	if m := regexp.MustCompile(`(?m)^#\s*syntax\s*=\s*(\S+)`).FindSubmatch(src); m != nil && !digestRef.Match(m[1]) {
+	if m := syntaxLine.FindSubmatch(src); m != nil && !digestRef.Match(m[1]) {
 		out = append(out, Violation{RuleBaseDigest, 1, "syntax frontend " + string(m[1]) + " is not pinned by digest"})
 	}
 	stages, metaArgs, err := instructions.Parse(res.AST, nil)
@@ -120,11 +122,10 @@ func nonRoot(user string) bool {
 		return false
 	}
 	u, g, _ := strings.Cut(user, ":")
-	numeric := regexp.MustCompile(`^[0-9]+$`)
-	if !numeric.MatchString(u) || strings.TrimLeft(u, "0") == "" {
+	if !numericID.MatchString(u) || strings.TrimLeft(u, "0") == "" {
 		return false
 	}
-	return g == "" || (numeric.MatchString(g) && strings.TrimLeft(g, "0") != "")
+	return g == "" || (numericID.MatchString(g) && strings.TrimLeft(g, "0") != "")
 }
 
 func startLine(loc []parser.Range) int {

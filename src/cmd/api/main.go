@@ -107,9 +107,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 type server struct {
-	name string
-	srv  *http.Server
-	ln   net.Listener
+	name, addr string
+	srv        *http.Server
+	ln         net.Listener
 }
 
 func serve(ctx context.Context, cfg config.Config, logger *zerolog.Logger, pool *pgxpool.Pool) error {
@@ -125,15 +125,14 @@ func serve(ctx context.Context, cfg config.Config, logger *zerolog.Logger, pool 
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		ReadyTimeout: cfg.DB.QueryTimeout,
 	})
-	servers := []server{{name: "api", srv: newHTTPServer(cfg, api, logger)}}
+	servers := []server{{name: "api", addr: cfg.HTTPAddr, srv: newHTTPServer(cfg, api, logger)}}
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		servers = append(servers, server{name: "metrics", srv: newHTTPServer(cfg, mux, logger)})
+		servers = append(servers, server{name: "metrics", addr: cfg.MetricsAddr, srv: newHTTPServer(cfg, mux, logger)})
 	}
-	addrs := map[string]string{"api": cfg.HTTPAddr, "metrics": cfg.MetricsAddr}
 	for i := range servers {
-		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addrs[servers[i].name])
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", servers[i].addr)
 		if err != nil {
 			closeAll(servers[:i])
 			return fmt.Errorf("listen %s: %w", servers[i].name, err)
