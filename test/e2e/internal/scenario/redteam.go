@@ -36,6 +36,8 @@ const (
 	OpList Op = "list"
 	OpLogs Op = "logs"
 	OpExec Op = "exec"
+	// OpToken asks for a token of the ServiceAccount named like Object (serviceaccounts/token).
+	OpToken Op = "token"
 )
 
 // Attempt is one request of the red-team table: a bad one (Want set) or a good control (Want
@@ -124,12 +126,16 @@ func RunAttempt(ctx context.Context, clients Clients, b Base, a Attempt) Outcome
 		if r, err = client.Resource(obj); err == nil {
 			_, err = r.Get(ctx, obj.GetName(), metav1.GetOptions{}, "log")
 		}
-	case OpExec:
+	case OpExec, OpToken:
 		var r interface {
 			Create(context.Context, *unstructured.Unstructured, metav1.CreateOptions, ...string) (*unstructured.Unstructured, error)
 		}
 		if r, err = client.Resource(obj); err == nil {
-			_, err = r.Create(ctx, obj, metav1.CreateOptions{}, "exec")
+			body, sub := obj, "exec"
+			if a.Op == OpToken {
+				body, sub = tokenRequest(obj.GetNamespace(), obj.GetName()), "token"
+			}
+			_, err = r.Create(ctx, body, metav1.CreateOptions{}, sub)
 		}
 	default:
 		_, err = client.Create(ctx, obj)
@@ -143,6 +149,15 @@ func RunAttempt(ctx context.Context, clients Clients, b Base, a Attempt) Outcome
 		return Outcome{Attempt: a, Err: err, Duration: d, Refusal: kube.Refusal{Component: kube.Other, Message: err.Error(), Reason: err.Error()}}
 	}
 	return Outcome{Attempt: a, Err: err, Duration: d, Refusal: kube.Classify(err)}
+}
+
+// tokenRequest is the body of a serviceaccounts/token request (IRSA's audience).
+func tokenRequest(ns, sa string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+		"metadata": map[string]any{"name": sa, "namespace": ns},
+		"spec":     map[string]any{"audiences": []any{"sts.amazonaws.com"}},
+	}}
 }
 
 func failed(a Attempt, err error) Outcome {

@@ -112,7 +112,7 @@ func rbacAttempts() []Attempt {
 			byKyverno(polBindings, "(Group template-api:ci-deployers)")),
 		create("rb-admin", "admin in the namespace for the CI ServiceAccount",
 			nsBinding(Namespace, "rt-admin", "ClusterRole", "admin", ciSA),
-			byKyverno(polBindings, "reading Secrets")),
+			byKyverno(polBindings, "writing RBAC")),
 		create("rb-edit", "edit in the namespace for the app's ServiceAccount",
 			nsBinding(Namespace, "rt-edit", "ClusterRole", "edit", appSA),
 			byKyverno(polBindings, "entering running pods")),
@@ -228,15 +228,15 @@ func rbacAttempts() []Attempt {
 			byKyverno(polBindings, "reading Secrets")),
 		create("rb-kube-node-lease-admin", "admin in kube-node-lease for the CI ServiceAccount",
 			nsBinding("kube-node-lease", "rt-node-lease", "ClusterRole", "admin", ciSA),
-			byKyverno(polBindings, "reading Secrets")),
+			byKyverno(polBindings, "writing RBAC")),
 
 		// The CI deployer itself.
 		{Name: "ci-create-clusterrolebinding", Class: c, What: "CI binding itself cluster-admin", As: ci, Op: OpCreate,
 			Object: clusterBinding("rt-ci-self", "cluster-admin", ciSA), Want: byRBAC(`cannot create resource "clusterrolebindings"`)},
 		{Name: "ci-create-role", Class: c, What: "CI writing itself a Role", As: ci, Op: OpCreate,
 			Object: nsRole(Namespace, "rt-ci-role", rule(core, []string{"secrets"}, read)), Want: byRBAC(`cannot create resource "roles"`)},
-		{Name: "ci-token-request", Class: c, What: "CI minting a token for the app's ServiceAccount", As: ci, Op: OpCreate,
-			Object: tokenRequest("template-api"), Want: byRBAC(`cannot create resource "serviceaccounts/token"`)},
+		{Name: "ci-token-request", Class: c, What: "CI minting a token for the app's ServiceAccount", As: ci, Op: OpToken,
+			Object: refTo("v1", "ServiceAccount", Namespace, "template-api"), Want: byRBAC(`cannot create resource "serviceaccounts/token"`)},
 		{Name: "ci-exec", Class: c, What: "CI exec into a pod", As: ci, Op: OpExec,
 			Object: func(b Base) *unstructured.Unstructured { return DebugTarget(b) }, Want: byRBAC(`cannot create resource "pods/exec"`)},
 		{Name: "ci-pod-logs", Class: c, What: "CI reading a pod's logs", As: ci, Op: OpLogs,
@@ -262,16 +262,6 @@ func rbacAttempts() []Attempt {
 		{Name: "control-platform-binding", Class: c, What: "a RoleBinding in kube-system for a kube-system controller", Op: OpCreate,
 			Object: nsBinding("kube-system", "rt-control-leader", "Role", "system::leader-locking-kube-scheduler", saSubject("kube-system", "rt-controller")),
 			Want:   admitted},
-	}
-}
-
-func tokenRequest(sa string) func(Base) *unstructured.Unstructured {
-	return func(Base) *unstructured.Unstructured {
-		return &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-			"metadata": map[string]any{"name": sa, "namespace": Namespace},
-			"spec":     map[string]any{"audiences": []any{"sts.amazonaws.com"}},
-		}}
 	}
 }
 
