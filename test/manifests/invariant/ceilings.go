@@ -190,4 +190,3 @@ func DeclaredSecretsAndIdentities(objs []manifest.Object) []Finding {
 	}
 	return f.list
 }
-
