@@ -444,8 +444,8 @@ func exfiltrationAttempts() []Attempt {
 				Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", Audience: "https://kubernetes.default.svc"}}}}}})
 		}, byKyverno(polSecrets, "only the IRSA token")),
 		ciDeploy("ci-undeclared-secret-volume", "a Secret the namespace does not declare, mounted", func(s *corev1.PodSpec, _ Images) {
-			s.Volumes = append(s.Volumes, corev1.Volume{Name: "other", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "ci-deployer-token"}}})
-		}, byKyverno(polSecrets, "Secret(s) ci-deployer-token not declared")),
+			s.Volumes = append(s.Volumes, secretVolume("other", "rt-other-app-db"))
+		}, byKyverno(polSecrets, "Secret(s) rt-other-app-db not declared")),
 		ciDeploy("ci-projected-secret", "an undeclared Secret through a projected volume", func(s *corev1.PodSpec, _ Images) {
 			s.Volumes = append(s.Volumes, corev1.Volume{Name: "other", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 				Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kyverno-svc.kyverno.svc.kyverno-tls-pair"}}}}}}})
@@ -563,6 +563,11 @@ func groupAttempts() []Attempt {
 			Object: podIn(Namespace, "rt-pod-group-0", func(s *corev1.PodSpec, _ Images) { s.SecurityContext.RunAsGroup = ptr(int64(0)) }),
 			Want:   byKyverno(polPodSec, "group 0")},
 	}
+}
+
+// secretVolume mounts the Secret named secret as volume name.
+func secretVolume(name, secret string) corev1.Volume {
+	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret}}}
 }
 
 func fromUnstructured(u *unstructured.Unstructured, into any) error {
