@@ -111,11 +111,13 @@ func Delete(m *yaml.Node, key string) bool {
 	return false
 }
 
-// Scalar is a string node (quoted when YAML would read it as something else).
+// Scalar is a scalar node written plain: a reader types it by its text ("true" is a boolean,
+// "0" a number), as it would if a person had typed it. Multi-line values are literal blocks.
 func Scalar(v string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: v}
 	if strings.Contains(v, "\n") {
 		n.Style = yaml.LiteralStyle
+		n.Tag = "!!str"
 	}
 	return n
 }
@@ -258,7 +260,7 @@ func Commands(script string) ([]Command, error) {
 	return out, nil
 }
 
-// lit is a word's text when it has no expansion, with quotes removed.
+// lit is a word's text with quotes removed; each expansion is written "$".
 func lit(w *syntax.Word) string {
 	var b strings.Builder
 	for _, p := range w.Parts {
@@ -269,20 +271,21 @@ func lit(w *syntax.Word) string {
 			b.WriteString(x.Value)
 		case *syntax.DblQuoted:
 			for _, q := range x.Parts {
-				l, ok := q.(*syntax.Lit)
-				if !ok {
-					return ""
+				if l, ok := q.(*syntax.Lit); ok {
+					b.WriteString(l.Value)
+				} else {
+					b.WriteString("$")
 				}
-				b.WriteString(l.Value)
 			}
 		default:
-			return ""
+			b.WriteString("$")
 		}
 	}
 	return b.String()
 }
 
-// Is reports whether a command's first words are these (flags skipped after the first word).
+// Is reports whether a command's first words are these (flags skipped after the first word;
+// a flag's separate value is not known, so `kubectl -n ns apply` is found with Has).
 func (c Command) Is(words ...string) bool {
 	if len(c.Words) == 0 || c.Words[0] != words[0] {
 		return false
@@ -296,6 +299,19 @@ func (c Command) Is(words ...string) bool {
 			return false
 		}
 		i++
+	}
+	return true
+}
+
+// Has reports whether a command is name and holds every one of words among its arguments.
+func (c Command) Has(name string, words ...string) bool {
+	if len(c.Words) == 0 || c.Words[0] != name {
+		return false
+	}
+	for _, w := range words {
+		if !slices.Contains(c.Words[1:], w) {
+			return false
+		}
 	}
 	return true
 }

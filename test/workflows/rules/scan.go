@@ -199,20 +199,57 @@ func (c *Context) installsTrivy(w *pipeline.Workflow, j *pipeline.Job, before *p
 	return false
 }
 
+// reportsFailure reports whether a step only runs after something failed (a step that prints
+// the findings of a failed scan): it never runs normally, and it runs after a failure.
+func (c *Context) reportsFailure(w *pipeline.Workflow, j *pipeline.Job, s *pipeline.Step) bool {
+	if c.runsNormally(w, j, s) {
+		return false
+	}
+	for _, sc := range c.mayRun(w, j) {
+		if c.stepTruth(s, sc, failedStatus, nil) != cond.False {
+			return true
+		}
+	}
+	return false
+}
+
 func checkScanSettings(c *Context) []Finding {
 	var out []Finding
 	for _, w := range c.Repo.Workflows {
 		for _, j := range w.Jobs {
-			for _, s := range c.scans(w, j) {
-				if !c.runsNormally(w, j, s.step) {
+			scans := c.scans(w, j)
+			if len(scans) > 0 && !slices.ContainsFunc(scans, func(s scan) bool { return !c.reportsFailure(w, j, s.step) }) {
+				out = append(out, finding("scan-settings", w.Path, j.Line, j.ID, "no Trivy scan of this job runs unless something failed before it (if: failure()): the job checks nothing"))
+			}
+			for _, s := range scans {
+				if c.reportsFailure(w, j, s.step) {
 					continue
 				}
 				line := s.step.UsesLine
 				if s.cmd != nil {
 					line = s.step.ScriptLine + s.cmd.Line - 1
 				}
+				at := func(format string, args ...any) {
+					out = append(out, finding("scan-settings", c.stepPath(w, s.step), line, j.ID, "scan step %q %s", s.step.Label(), fmt.Sprintf(format, args...)))
+				}
 				for _, p := range c.scanProblems(w, j, s) {
-					out = append(out, finding("scan-settings", c.stepPath(w, s.step), line, j.ID, "scan step %q %s", s.step.Label(), p))
+					at("%s", p)
+				}
+				for st := s.step; st != nil; st = st.Parent {
+					if coe := st.ContinueOnError; coe != "" && coe != "false" {
+						at("has continue-on-error: %s, so its findings do not fail the job", coe)
+					}
+				}
+				for _, sc := range c.mayRun(w, j) {
+					if t := c.stepTruth(s.step, sc, cond.Normal, nil); t != cond.True {
+						at("does not always run with its job (on a %s, if: %q is %s): a scan that can be skipped is not a check", sc.Name, condText(s.step), t)
+						break
+					}
+				}
+				if s.cmd != nil {
+					if v := s.script.FailsWithout([]*shell.Command{s.cmd}); !v.OK {
+						at("`%s` does not fail its step: %s", s.cmd.Text, v.Reason)
+					}
 				}
 			}
 		}
