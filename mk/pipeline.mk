@@ -1,6 +1,7 @@
 # The pipeline (.github/): workflow lint, the workflow rule checks, the secret scan, git hooks.
 #
-#   make lint-workflows   actionlint (with shellcheck) on every workflow, zero findings
+#   make lint-workflows   actionlint (with shellcheck) on every workflow, zero findings; golangci-lint
+#                         on the rules' Go code
 #   make test-workflows   the pipeline rules (test/workflows): every rule on the real .github/ tree,
 #                         each shown refusing a bad fixture, the mutation suite (insecure changes to
 #                         copies of the real workflows, each refused by its rule) and the secure
@@ -51,9 +52,11 @@ shellcheck: ## Install shellcheck from Debian's packages if it is missing
 	fi
 	@command -v shellcheck > /dev/null || { echo "shellcheck is required (apt-get install shellcheck)" >&2; exit 1; }
 
-lint-workflows: $(ACTIONLINT) shellcheck ## Lint the workflows: actionlint, with shellcheck on every run: script
+lint-workflows: $(ACTIONLINT) $(TOOLS_BIN)/golangci-lint shellcheck ## Lint the workflows (actionlint, with shellcheck on every run: script) and the rules' code
 	@echo "actionlint $$($(ACTIONLINT) -version | head -1) with $$(shellcheck --version | sed -n 's/^version: /shellcheck /p') on .github/workflows"
 	@cd $(ROOT) && $(ACTIONLINT) -color=false -shellcheck="$$(command -v shellcheck)" && echo "actionlint: no findings"
+	@echo "golangci-lint on test/workflows (the rules)"
+	@cd $(ROOT)/test/workflows && $(TOOLS_BIN)/golangci-lint run --config $(ROOT)/.golangci.yml ./...
 
 test-workflows: $(GITLEAKS) ## Test the pipeline rules: the real workflows, the fixtures, the mutation suite, gitleaks and the hook
 	@cd $(ROOT)/test/workflows && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...

@@ -1,3 +1,5 @@
+// The pipeline rules (.github/) and their tests: a module of its own because they read workflows
+// with actionlint's packages and scripts with mvdan.cc/sh, which nothing else here needs.
 module github.com/platform-template/template-api/test/workflows
 
 go 1.26.0

@@ -157,3 +157,25 @@ func TestCIMatrixFollowsTheMakefile(t *testing.T) {
 		}
 	}
 }
+
+// The linter (tools/actionlint) and the rules read workflows with the same actionlint release,
+// so that both see the same YAML.
+func TestActionlintVersionsAgree(t *testing.T) {
+	version := func(p string) string {
+		data, err := os.ReadFile(filepath.Join(repoRoot(t), p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "github.com/rhysd/actionlint" {
+				return f[1]
+			}
+		}
+		t.Fatalf("%s does not require github.com/rhysd/actionlint", p)
+		return ""
+	}
+	if a, b := version("tools/actionlint/go.mod"), version("test/workflows/go.mod"); a != b {
+		t.Errorf("tools/actionlint pins actionlint %s, test/workflows %s: move them together", a, b)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,30 +42,26 @@ var RootFiles = []string{".trivyignore", ".trivyignore.yaml", "trivy.yaml", "tri
 // Load reads the .github/ tree under root.
 func Load(root string) (*Repo, error) {
 	files := map[string][]byte{}
-	dir := filepath.Join(root, ".github")
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	fsys := os.DirFS(root)
+	err := fs.WalkDir(fsys, ".github", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
 			return nil
 		}
-		rel, err := filepath.Rel(root, p)
+		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
-			return err
+			return fmt.Errorf("read %s: %w", p, err)
 		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", rel, err)
-		}
-		files[filepath.ToSlash(rel)] = data
+		files[p] = data
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read .github: %w", err)
 	}
 	for _, f := range RootFiles {
-		if data, err := os.ReadFile(filepath.Join(root, f)); err == nil {
+		if data, err := fs.ReadFile(fsys, f); err == nil {
 			files[f] = data
 		}
 	}
@@ -110,7 +105,7 @@ func (r *Repo) ReadFile(p string) ([]byte, bool) {
 			return nil, false // only what Files holds: a copy of the repository may have removed it
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(r.Root, filepath.FromSlash(p)))
+	data, err := fs.ReadFile(os.DirFS(r.Root), p)
 	return data, err == nil
 }
 

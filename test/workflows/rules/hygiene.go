@@ -16,7 +16,7 @@ func readingRules() []Rule {
 
 func hygieneRules() []Rule {
 	return []Rule{
-		{"timeouts", "every job sets a fixed timeout-minutes", checkTimeouts},
+		{"timeouts", "every job sets a fixed timeout-minutes, so a hung job does not hold a runner and its token for six hours", checkTimeouts},
 		{"concurrency", "every workflow (or each of its jobs) sets a concurrency group, and a workflow that pushes, deploys or applies never cancels a run in progress except for pull requests", checkConcurrency},
 	}
 }

@@ -531,11 +531,11 @@ func unpinnedTool(c *shell.Command) string {
 			}
 		}
 	case "npx", "pnpx", "bunx":
-		for _, a := range c.Operands(nil) {
+		if ops := c.Operands(nil); len(ops) > 0 {
+			a := ops[0] // the package it runs
 			if !strings.Contains(strings.TrimPrefix(a.Text, "@"), "@") || strings.HasSuffix(a.Text, "@latest") {
 				return "runs " + a.Text + " at whatever version the registry serves today"
 			}
-			break
 		}
 	case "npm", "pnpm", "yarn":
 		sub, i := c.Subcommand(nil)
