@@ -171,6 +171,16 @@ func controlFlowOps() []operator {
 			return g.jobs(requiredJob, setKey("if", yamlString(cond)))
 		}})
 	}
+	for _, event := range []string{"pull_request", "issue_comment", "repository_dispatch", "merge_group"} {
+		ops = append(ops, operator{"control-flow", "the build also runs on " + event, "trusted-runs", func(g *gen) []variant {
+			return g.workflows(func(f string, d *mutate.Doc) bool {
+				return slices.ContainsFunc(d.Jobs(), func(j mutate.Job) bool { return pushesJob(j.Node) })
+			}, func(f string, d *mutate.Doc) bool {
+				mutate.Set(mutate.Get(d.Root, "on"), event, mutate.Node("{}"))
+				return true
+			})
+		}})
+	}
 	ops = append(ops, operator{"control-flow", "make step skipped by a label", "required-checks", func(g *gen) []variant {
 		return g.steps(requiredMake, setKey("if", yamlString("${{ !contains(github.event.pull_request.labels.*.name, 'skip-lint') }}")))
 	}})

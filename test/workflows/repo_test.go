@@ -179,3 +179,16 @@ func TestActionlintVersionsAgree(t *testing.T) {
 		t.Errorf("tools/actionlint pins actionlint %s, test/workflows %s: move them together", a, b)
 	}
 }
+
+// docs/pipeline.md lists what every rule guarantees: a rule added without its line there fails.
+func TestPipelinePageNamesEveryRule(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "pipeline.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules.All() {
+		if !strings.Contains(string(data), "| `"+r.Name+"` |") {
+			t.Errorf("docs/pipeline.md has no row for rule %s", r.Name)
+		}
+	}
+}

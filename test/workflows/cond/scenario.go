@@ -45,7 +45,11 @@ func Scenarios() []Scenario {
 
 // PullRequest reports whether the scenario runs code or data a pull request controls.
 func (s Scenario) PullRequest() bool {
-	return s.Event == "pull_request" || s.Event == "pull_request_target" || s.RunEvent == "pull_request"
+	switch s.Event {
+	case "pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment", "issue_comment", "merge_group":
+		return true
+	}
+	return s.RunEvent == "pull_request"
 }
 
 // OnMain reports whether the run is for the main branch.

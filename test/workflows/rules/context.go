@@ -143,16 +143,25 @@ func (c *Context) eval(src string, env cond.Env) cond.Truth {
 	return k.Eval(env)
 }
 
-// scenarios lists the situations a workflow's triggers admit.
+// scenarios lists the situations a workflow's triggers admit. An event the standard scenarios
+// do not cover (issue_comment, release, repository_dispatch, merge_group...) is one more
+// scenario, on the default branch and not trusted: someone else chose to start the run.
 func (c *Context) scenarios(w *pipeline.Workflow) []cond.Scenario {
 	var out []cond.Scenario
-	for _, sc := range cond.Scenarios() {
+	std := cond.Scenarios()
+	for _, sc := range std {
 		for _, t := range w.Triggers {
 			if admits(t, sc) {
 				out = append(out, sc)
 				break
 			}
 		}
+	}
+	for _, t := range w.Triggers {
+		if t.Event == "workflow_call" || slices.ContainsFunc(std, func(sc cond.Scenario) bool { return sc.Event == t.Event }) {
+			continue
+		}
+		out = append(out, cond.Scenario{Name: t.Event + " event", Event: t.Event, Ref: "refs/heads/main"})
 	}
 	return out
 }
