@@ -276,7 +276,7 @@ func TestSecureVariantsPass(t *testing.T) {
 		for _, v := range vs {
 			n++
 			t.Run(sv.name+"/"+v.target, func(t *testing.T) {
-				validMutation(t, v.files)
+				validMutation(t, base, v.files)
 				cfg := config(t)
 				if sv.cfg != nil {
 					sv.cfg(&cfg)

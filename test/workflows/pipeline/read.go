@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rhysd/actionlint"
 	"go.yaml.in/yaml/v4"
@@ -132,18 +133,51 @@ func (r *Repo) problem(p string, line int, format string, args ...any) {
 	r.Problems = append(r.Problems, Problem{Path: p, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
+// parsed caches what a workflow's text reads as: the tests read the same files again and again.
+// The model is never written to once built.
+var parsed = struct {
+	sync.Mutex
+	m map[string]parsedWorkflow
+}{m: map[string]parsedWorkflow{}}
+
+type parsedWorkflow struct {
+	w        *Workflow
+	problems []Problem
+}
+
 // readWorkflow parses a workflow with actionlint's parser and converts its tree.
 func (r *Repo) readWorkflow(p string, data []byte) {
+	key := p + "\x00" + string(data)
+	parsed.Lock()
+	c, ok := parsed.m[key]
+	parsed.Unlock()
+	if !ok {
+		c = parseWorkflow(p, data)
+		parsed.Lock()
+		if len(parsed.m) > 4096 {
+			clear(parsed.m)
+		}
+		parsed.m[key] = c
+		parsed.Unlock()
+	}
+	r.Problems = append(r.Problems, c.problems...)
+	if c.w != nil {
+		r.Workflows = append(r.Workflows, c.w)
+	}
+}
+
+func parseWorkflow(p string, data []byte) parsedWorkflow {
+	var out parsedWorkflow
 	aw, errs := actionlint.Parse(data)
 	for _, e := range errs {
 		// actionlint reports anchors nobody uses; GitHub does not mind them.
 		if strings.Contains(e.Message, "is defined but not used") {
 			continue
 		}
-		r.problem(p, e.Line, "%s", e.Message)
+		out.problems = append(out.problems, Problem{Path: p, Line: e.Line, Message: e.Message})
 	}
 	if aw == nil {
-		return
+		return out
 	}
 	lines := bytes.Split(data, []byte("\n"))
 	w := &Workflow{Path: p, Name: str(aw.Name), Env: env(aw.Env), Permissions: perms(aw.Permissions), Concurrency: concurrency(aw.Concurrency)}
@@ -161,7 +195,8 @@ func (r *Repo) readWorkflow(p string, data []byte) {
 	for _, id := range ids {
 		w.Jobs = append(w.Jobs, job(aw.Jobs[id], lines))
 	}
-	r.Workflows = append(r.Workflows, w)
+	out.w = w
+	return out
 }
 
 func str(s *actionlint.String) string {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/platform-template/template-api/test/workflows/cond"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
@@ -234,8 +235,30 @@ type secretUse struct {
 	line int
 }
 
+var secretCache = struct {
+	sync.Mutex
+	m map[string][]secretUse
+}{m: map[string][]secretUse{}}
+
 // secretRefs lists the secrets a YAML file reads, in every value (anchors resolved).
 func secretRefs(data []byte) []secretUse {
+	secretCache.Lock()
+	refs, ok := secretCache.m[string(data)]
+	secretCache.Unlock()
+	if ok {
+		return refs
+	}
+	refs = readSecretRefs(data)
+	secretCache.Lock()
+	if len(secretCache.m) > 4096 {
+		clear(secretCache.m)
+	}
+	secretCache.m[string(data)] = refs
+	secretCache.Unlock()
+	return refs
+}
+
+func readSecretRefs(data []byte) []secretUse {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil
