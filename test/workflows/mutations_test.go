@@ -207,6 +207,11 @@ func shellOps() []operator {
 		}})
 	}
 	ops = append(ops,
+		operator{"shell", "deploy through an action before the verification", "verify-before-deploy", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return deploysJob(p.job.Node) }, func(p place) bool {
+				return insertBefore(p.job.Node, isVerify, mutate.Node("uses: azure/k8s-deploy@0123456789abcdef0123456789abcdef01234567 # v5.0.0\nwith:\n  manifests: k8s/overlays/staging\n  namespace: template-api"))
+			})
+		}},
 		operator{"shell", "verification in a shell without errexit", "verify-before-deploy", func(g *gen) []variant {
 			return g.steps(verifyStep, func(p place) bool {
 				mutate.SetStr(p.step, "shell", "bash {0}")

@@ -181,6 +181,22 @@ func secureVariants() []secureVariant {
 				return true
 			})
 		}, func(c *rules.Config) { c.RequirePlanPolicy = true }},
+		{"a policy check given the plan file itself (required)", func(g *gen) []variant {
+			return g.workflows(func(f string, d *mutate.Doc) bool {
+				return slices.ContainsFunc(d.Jobs(), func(j mutate.Job) bool { return appliesTerraform(j.Node) })
+			}, func(f string, d *mutate.Doc) bool {
+				for _, j := range d.Jobs() {
+					steps := mutate.Steps(j.Node)
+					for i, st := range steps {
+						if stepHas(st, "terraform", "apply") {
+							mutate.InsertStep(j.Node, i, mutate.Node("name: check the plan against the policies\nrun: make policy-plan PLAN=\"terraform/envs/$ENVIRONMENT/tfplan\""))
+							break
+						}
+					}
+				}
+				return true
+			})
+		}, func(c *rules.Config) { c.RequirePlanPolicy = true }},
 		{"SLSA provenance attested keyless after the signature, and verified at deploy", func(g *gen) []variant {
 			var out []variant
 			for _, v := range g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "attest") }, func(p place) bool {

@@ -186,6 +186,11 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 	for _, w := range c.Repo.Workflows {
 		for _, j := range w.Jobs {
 			var deployCmds []command
+			for _, s := range c.flow(j) {
+				if deployAction(s) {
+					deployCmds = append(deployCmds, command{step: s})
+				}
+			}
 			for _, cm := range c.commands(w, j) {
 				if deploys(cm.cmd) {
 					deployCmds = append(deployCmds, cm)
@@ -229,7 +234,10 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 				}
 			}
 			for _, d := range deployCmds {
-				line := d.step.ScriptLine + d.cmd.Line - 1
+				line, text := d.step.UsesLine, d.step.Uses
+				if d.cmd != nil {
+					line, text = d.step.ScriptLine+d.cmd.Line-1, d.cmd.Text
+				}
 				for _, kind := range []struct {
 					what string
 					cmds []command
@@ -239,7 +247,7 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 						if len(rejected) > 0 {
 							detail = strings.TrimPrefix(strings.Join([]string{why, "not counted: " + strings.Join(rejected, "; ")}, "; "), "; ")
 						}
-						out = append(out, finding(name, c.stepPath(w, d.step), line, j.ID, "step %q deploys (`%s`) without a %s that gates it: %s", d.step.Label(), d.cmd.Text, kind.what, detail))
+						out = append(out, finding(name, c.stepPath(w, d.step), line, j.ID, "step %q deploys (`%s`) without a %s that gates it: %s", d.step.Label(), text, kind.what, detail))
 					}
 				}
 			}
@@ -265,7 +273,7 @@ func (c *Context) gatedBy(w *pipeline.Workflow, j *pipeline.Job, checks []comman
 	}
 	for _, s := range steps {
 		gs := byStep[s]
-		if s == action.step {
+		if s == action.step && action.cmd != nil {
 			v := action.script.Guards(gs, []*shell.Command{action.cmd})
 			if v.OK {
 				return true, ""
@@ -295,6 +303,11 @@ func checkDeployScope(c *Context) []Finding {
 	var out []Finding
 	for _, w := range c.Repo.Workflows {
 		for _, j := range w.Jobs {
+			for _, s := range c.flow(j) {
+				if deployAction(s) {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q changes the cluster through the action %s: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector), where the rules can see what it applies", s.Label(), s.Action()))
+				}
+			}
 			for _, cm := range c.commands(w, j) {
 				if !deploys(cm.cmd) {
 					continue

@@ -287,3 +287,15 @@ func privileged(w *pipeline.Workflow, j *pipeline.Job) bool {
 	}
 	return false
 }
+
+var deployActionName = regexp.MustCompile(`(^|/)(k8s-deploy|k8s-set-context-and-deploy|kubectl[a-z-]*|helm[a-z-]*|kustomize[a-z-]*|argocd[a-z-]*|flux[a-z-]*|kapp[a-z-]*)$`)
+
+// deployAction reports whether an action step changes a cluster (azure/k8s-deploy, a kubectl
+// or helm action...). Setup actions (setup-kubectl, setup-helm) install a tool and change nothing.
+func deployAction(s *pipeline.Step) bool {
+	a := s.Action()
+	if a == "" || strings.Contains(a, "/setup-") {
+		return false
+	}
+	return deployActionName.MatchString(a)
+}

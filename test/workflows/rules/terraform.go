@@ -103,8 +103,9 @@ func checkTerraformApply(c *Context) []Finding {
 	return out
 }
 
-// policyChecks are the commands that read the JSON of a plan: `terraform show -json FILE`
-// writes it somewhere, and a later command names that place.
+// policyChecks are the commands that check a plan against the policies: a command that names
+// the JSON `terraform show -json FILE` wrote, or the plan file itself (a check that renders the
+// JSON on its own).
 func (c *Context) policyChecks(cmds []command, dir, file string) []command {
 	var jsonFiles []string
 	for _, cm := range cmds {
@@ -125,7 +126,15 @@ func (c *Context) policyChecks(cmds []command, dir, file string) []command {
 			continue
 		}
 		reads := false
+		planPath := path.Join(dir, file)
 		for _, a := range cm.cmd.Args {
+			v := a.Text
+			if _, after, ok := strings.Cut(v, "="); ok {
+				v = after
+			}
+			if v == planPath || dir == "." && v == file {
+				reads = true
+			}
 			for _, jf := range jsonFiles {
 				if strings.Contains(a.Text, jf) || (path.Base(jf) != jf && strings.Contains(a.Text, path.Base(jf)) && strings.Contains(jf, a.Text)) {
 					reads = true

@@ -416,6 +416,9 @@ func (c *Context) powerful(w *pipeline.Workflow, j *pipeline.Job) string {
 		if pushStep(s) {
 			return fmt.Sprintf("pushes an image (step %q)", s.Label())
 		}
+		if deployAction(s) {
+			return fmt.Sprintf("changes a cluster (step %q uses %s)", s.Label(), s.Action())
+		}
 	}
 	for _, cm := range c.commands(w, j) {
 		switch {
