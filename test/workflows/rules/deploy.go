@@ -46,6 +46,28 @@ func (c *Context) signingWorkflows() []string {
 	return out
 }
 
+// predicateTypes maps cosign's short predicate type names to the URIs they stand for, so that
+// `--type slsaprovenance1` and `--type https://slsa.dev/provenance/v1` compare equal.
+var predicateTypes = map[string]string{
+	"custom":           "https://cosign.sigstore.dev/attestation/v1",
+	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance1":  "https://slsa.dev/provenance/v1",
+	"spdx":             "https://spdx.dev/Document",
+	"spdxjson":         "https://spdx.dev/Document",
+	"cyclonedx":        "https://cyclonedx.org/bom",
+	"link":             "https://in-toto.io/Link/v1",
+	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
+	"openvex":          "https://openvex.dev/ns",
+}
+
+func predicateType(t string) string {
+	if u, ok := predicateTypes[strings.ToLower(t)]; ok {
+		return u
+	}
+	return t
+}
+
 // attestedTypes are the predicate types the signing workflows attest.
 func (c *Context) attestedTypes() []string {
 	var out []string
@@ -59,7 +81,7 @@ func (c *Context) attestedTypes() []string {
 				if v := cm.cmd.Flag("--type"); len(v) > 0 {
 					t = v[0].Text
 				}
-				out = append(out, t)
+				out = append(out, predicateType(t))
 			}
 		}
 	}
@@ -219,7 +241,7 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 					if v := cm.cmd.Flag("--type"); len(v) > 0 {
 						t = v[0].Text
 					}
-					if !slices.Contains(types, t) {
+					if !slices.Contains(types, predicateType(t)) {
 						probs = append(probs, fmt.Sprintf("verifies an attestation of type %q, which no build of this repository attests (%s)", t, strings.Join(types, ", ")))
 					}
 				}
