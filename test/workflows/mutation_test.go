@@ -318,7 +318,7 @@ func TestChecksFireOnMutatedRealWorkflows(t *testing.T) {
 // not for what it means.
 func validMutation(t *testing.T, base, files mutate.Files) {
 	t.Helper()
-	repo := pipeline.New(repoRoot(t), files)
+	repo := pipeline.NewCached(readCache, repoRoot(t), files)
 	for _, w := range repo.Workflows {
 		if string(base[w.Path]) == string(files[w.Path]) && !slices.ContainsFunc(slices.Collect(maps.Keys(files)), func(p string) bool {
 			return strings.HasPrefix(p, ".github/actions/") && string(base[p]) != string(files[p])

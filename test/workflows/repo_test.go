@@ -87,10 +87,13 @@ func config(t *testing.T) rules.Config {
 	return cfg
 }
 
+// readCache keeps what file texts read as across the many copies of the tree the tests check.
+var readCache = pipeline.NewCache()
+
 // check runs every rule on a set of files, with the repository on disk for the rest.
 func check(t *testing.T, files mutate.Files, cfg rules.Config) []rules.Finding {
 	t.Helper()
-	return rules.Check(pipeline.New(repoRoot(t), files), cfg)
+	return rules.Check(pipeline.NewCached(readCache, repoRoot(t), files), cfg)
 }
 
 // The pipeline's own workflows: each must exist and break no rule.

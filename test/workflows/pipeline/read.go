@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,8 +26,18 @@ type Repo struct {
 	Files     map[string][]byte
 	Workflows []*Workflow
 	// Actions are the actions defined in this repository, by directory.
-	Actions  map[string]*Action
+	Actions map[string]*Action
+	// Secrets lists, for each YAML file under .github/, the stored secrets it reads.
+	Secrets  map[string][]SecretRef
 	Problems []Problem
+
+	cache *Cache
+}
+
+// SecretRef is one read of a stored secret (secrets.NAME) in a YAML value.
+type SecretRef struct {
+	Name string
+	Line int
 }
 
 // Problem is something GitHub would refuse to read.
@@ -71,8 +82,11 @@ func Load(root string) (*Repo, error) {
 
 // New reads a set of files as a repository's .github/ tree. root is used for files outside
 // .github/ that are not in files (scripts a step runs); it may be "".
-func New(root string, files map[string][]byte) *Repo {
-	r := &Repo{Root: root, Files: files, Actions: map[string]*Action{}}
+func New(root string, files map[string][]byte) *Repo { return NewCached(nil, root, files) }
+
+// NewCached is New, reusing what the cache has read before (c may be nil).
+func NewCached(c *Cache, root string, files map[string][]byte) *Repo {
+	r := &Repo{Root: root, Files: files, Actions: map[string]*Action{}, Secrets: map[string][]SecretRef{}, cache: c}
 	names := make([]string, 0, len(files))
 	for p := range files {
 		names = append(names, p)
@@ -84,6 +98,9 @@ func New(root string, files map[string][]byte) *Repo {
 			r.readWorkflow(p, files[p])
 		case strings.HasPrefix(p, ".github/") && (path.Base(p) == "action.yml" || path.Base(p) == "action.yaml"):
 			r.readAction(p, files[p])
+		}
+		if strings.HasPrefix(p, ".github/") && isYAML(p) {
+			r.Secrets[p] = c.secretRefs(files[p])
 		}
 	}
 	return r
@@ -133,12 +150,19 @@ func (r *Repo) problem(p string, line int, format string, args ...any) {
 	r.Problems = append(r.Problems, Problem{Path: p, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// parsed caches what a workflow's text reads as: the tests read the same files again and again.
-// The model is never written to once built.
-var parsed = struct {
-	sync.Mutex
-	m map[string]parsedWorkflow
-}{m: map[string]parsedWorkflow{}}
+// Cache keeps what file texts read as, for a caller that reads many copies of the same tree
+// (the mutation tests read the real tree over and over with one file changed). What it holds is
+// never written to once built.
+type Cache struct {
+	mu        sync.Mutex
+	workflows map[string]parsedWorkflow
+	secrets   map[string][]SecretRef
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache {
+	return &Cache{workflows: map[string]parsedWorkflow{}, secrets: map[string][]SecretRef{}}
+}
 
 type parsedWorkflow struct {
 	w        *Workflow
@@ -147,23 +171,29 @@ type parsedWorkflow struct {
 
 // readWorkflow parses a workflow with actionlint's parser and converts its tree.
 func (r *Repo) readWorkflow(p string, data []byte) {
-	key := p + "\x00" + string(data)
-	parsed.Lock()
-	c, ok := parsed.m[key]
-	parsed.Unlock()
-	if !ok {
-		c = parseWorkflow(p, data)
-		parsed.Lock()
-		if len(parsed.m) > 4096 {
-			clear(parsed.m)
-		}
-		parsed.m[key] = c
-		parsed.Unlock()
-	}
+	c := r.cache.workflow(p, data)
 	r.Problems = append(r.Problems, c.problems...)
 	if c.w != nil {
 		r.Workflows = append(r.Workflows, c.w)
 	}
+}
+
+func (c *Cache) workflow(p string, data []byte) parsedWorkflow {
+	if c == nil {
+		return parseWorkflow(p, data)
+	}
+	key := p + "\x00" + string(data)
+	c.mu.Lock()
+	w, ok := c.workflows[key]
+	c.mu.Unlock()
+	if ok {
+		return w
+	}
+	w = parseWorkflow(p, data)
+	c.mu.Lock()
+	c.workflows[key] = w
+	c.mu.Unlock()
+	return w
 }
 
 func parseWorkflow(p string, data []byte) parsedWorkflow {
@@ -647,4 +677,61 @@ func (s *Step) Top() *Step {
 		s = s.Parent
 	}
 	return s
+}
+
+var secretRef = regexp.MustCompile(`secrets\s*(\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[)`)
+
+func (c *Cache) secretRefs(data []byte) []SecretRef {
+	if c == nil {
+		return readSecretRefs(data)
+	}
+	c.mu.Lock()
+	refs, ok := c.secrets[string(data)]
+	c.mu.Unlock()
+	if ok {
+		return refs
+	}
+	refs = readSecretRefs(data)
+	c.mu.Lock()
+	c.secrets[string(data)] = refs
+	c.mu.Unlock()
+	return refs
+}
+
+// readSecretRefs lists the secrets a YAML file reads, in every value (anchors resolved),
+// GITHUB_TOKEN aside: it is the job's own token.
+func readSecretRefs(data []byte) []SecretRef {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil
+	}
+	var out []SecretRef
+	seen := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		if n.Kind == yaml.ScalarNode {
+			for _, m := range secretRef.FindAllStringSubmatch(n.Value, -1) {
+				name := m[2]
+				if m[1] == "[" {
+					name = "secrets[...]"
+				}
+				if strings.EqualFold(name, "GITHUB_TOKEN") {
+					continue
+				}
+				out = append(out, SecretRef{name, n.Line})
+			}
+		}
+		for _, ch := range n.Content {
+			walk(ch)
+		}
+	}
+	walk(&doc)
+	return out
 }

@@ -226,44 +226,38 @@ func filtered(name string, include, ignore []string) bool {
 	return true
 }
 
-var globCache = map[string]*regexp.Regexp{}
-
 // globMatch matches GitHub's filter patterns: * (not /), ** (anything), ?, +, [...].
 func globMatch(pattern, name string) bool {
-	re, ok := globCache[pattern]
-	if !ok {
-		var b strings.Builder
-		b.WriteString("^")
-		for i := 0; i < len(pattern); i++ {
-			switch ch := pattern[i]; ch {
-			case '*':
-				if i+1 < len(pattern) && pattern[i+1] == '*' {
-					b.WriteString(".*")
-					i++
-				} else {
-					b.WriteString("[^/]*")
-				}
-			case '?':
-				b.WriteString(".")
-			case '+':
-				b.WriteString("+")
-			case '[':
-				j := strings.IndexByte(pattern[i:], ']')
-				if j < 0 {
-					b.WriteString(`\[`)
-					continue
-				}
-				b.WriteString(pattern[i : i+j+1])
-				i += j
-			default:
-				b.WriteString(regexp.QuoteMeta(string(ch)))
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(pattern); i++ {
+		switch ch := pattern[i]; ch {
+		case '*':
+			if i+1 < len(pattern) && pattern[i+1] == '*' {
+				b.WriteString(".*")
+				i++
+			} else {
+				b.WriteString("[^/]*")
 			}
+		case '?':
+			b.WriteString(".")
+		case '+':
+			b.WriteString("+")
+		case '[':
+			j := strings.IndexByte(pattern[i:], ']')
+			if j < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			b.WriteString(pattern[i : i+j+1])
+			i += j
+		default:
+			b.WriteString(regexp.QuoteMeta(string(ch)))
 		}
-		b.WriteString("$")
-		re, _ = regexp.Compile(b.String())
-		globCache[pattern] = re
 	}
-	return re != nil && re.MatchString(name)
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	return err == nil && re.MatchString(name)
 }
 
 type possible struct{ success, failure, skipped bool }

@@ -2,15 +2,14 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/platform-template/template-api/test/workflows/cond"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
 	"github.com/platform-template/template-api/test/workflows/shell"
-	"go.yaml.in/yaml/v4"
 )
 
 // The token family: what a job's GitHub token and cloud identity can do, and who can make a
@@ -157,7 +156,6 @@ func checkNoExpressionsInRun(c *Context) []Finding {
 }
 
 var (
-	secretRef      = regexp.MustCompile(`secrets\s*(\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[)`)
 	credentialName = regexp.MustCompile(`(?i)(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS|API_KEY|KUBECONFIG)`)
 	githubToken    = regexp.MustCompile(`^\$\{\{\s*(github\.token|secrets\.GITHUB_TOKEN)\s*\}\}$`)
 )
@@ -175,16 +173,9 @@ var credentialInputs = map[string][]string{
 func checkNoLongLivedCredentials(c *Context) []Finding {
 	const name = "no-static-cloud-credentials"
 	var out []Finding
-	files := make([]string, 0, len(c.Repo.Files))
-	for p := range c.Repo.Files {
-		if strings.HasPrefix(p, ".github/") && (strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml")) {
-			files = append(files, p)
-		}
-	}
-	slices.Sort(files)
-	for _, p := range files {
-		for _, ref := range secretRefs(c.Repo.Files[p]) {
-			out = append(out, finding(name, p, ref.line, "", "reads the stored secret %s: a long-lived credential; assume a role through GitHub OIDC (or use the job's own token)", ref.name))
+	for _, p := range slices.Sorted(maps.Keys(c.Repo.Secrets)) {
+		for _, ref := range c.Repo.Secrets[p] {
+			out = append(out, finding(name, p, ref.Line, "", "reads the stored secret %s: a long-lived credential; assume a role through GitHub OIDC (or use the job's own token)", ref.Name))
 		}
 	}
 	for _, w := range c.Repo.Workflows {
@@ -228,70 +219,6 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 			}
 		}
 	}
-}
-
-type secretUse struct {
-	name string
-	line int
-}
-
-var secretCache = struct {
-	sync.Mutex
-	m map[string][]secretUse
-}{m: map[string][]secretUse{}}
-
-// secretRefs lists the secrets a YAML file reads, in every value (anchors resolved).
-func secretRefs(data []byte) []secretUse {
-	secretCache.Lock()
-	refs, ok := secretCache.m[string(data)]
-	secretCache.Unlock()
-	if ok {
-		return refs
-	}
-	refs = readSecretRefs(data)
-	secretCache.Lock()
-	if len(secretCache.m) > 4096 {
-		clear(secretCache.m)
-	}
-	secretCache.m[string(data)] = refs
-	secretCache.Unlock()
-	return refs
-}
-
-func readSecretRefs(data []byte) []secretUse {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil
-	}
-	var out []secretUse
-	seen := map[*yaml.Node]bool{}
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		for n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		if n.Kind == yaml.ScalarNode {
-			for _, m := range secretRef.FindAllStringSubmatch(n.Value, -1) {
-				name := m[2]
-				if m[1] == "[" {
-					name = "secrets[...]"
-				}
-				if strings.EqualFold(name, "GITHUB_TOKEN") {
-					continue
-				}
-				out = append(out, secretUse{name, n.Line})
-			}
-		}
-		for _, ch := range n.Content {
-			walk(ch)
-		}
-	}
-	walk(&doc)
-	return out
 }
 
 func dedupeFindings(fs []Finding) []Finding {
