@@ -633,7 +633,8 @@ test_public_endpoint_in_production_refused if {
 }
 
 test_public_endpoint_open_to_halves_refused_in_staging if {
-	refused(plan([cluster({"vpc_config": [{"endpoint_public_access": true, "public_access_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]})]), "cluster.public_endpoint", "aws_eks_cluster.c")
+	refused_in(plan([cluster({"vpc_config": [{"endpoint_public_access": true, "public_access_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]})]), "staging", "cluster.public_endpoint", "aws_eks_cluster.c")
+	not refused_in(plan([cluster({"vpc_config": [{"endpoint_public_access": true, "public_access_cidrs": ["203.0.113.0/24"]}]})]), "staging", "cluster.public_endpoint", "aws_eks_cluster.c")
 }
 
 test_node_imds_refused if {
@@ -741,4 +742,170 @@ decrypt_doc_plan(conditions) := plan_with(
 test_data_document_conditions_are_judged if {
 	admitted(decrypt_doc_plan([{"test": "StringEquals", "variable": "kms:EncryptionContext:aws:s3:arn", "values": [null]}]))
 	refused(decrypt_doc_plan([]), "iam.data_read_everywhere", "aws_iam_role_policy.p")
+}
+
+# --- every rule body, one by one (a rule body no test can kill is a rule no test proves) -------
+
+test_advanced_event_selectors_refused if {
+	refused(plan([trail({"advanced_event_selector": [{"name": "data only"}]})]), "audit.trail_scope", "aws_cloudtrail.t")
+}
+
+test_config_map_authentication_refused if {
+	refused(plan([cluster({"access_config": [{"authentication_mode": "API_AND_CONFIG_MAP", "bootstrap_cluster_creator_admin_permissions": false}]})]), "cluster.access_entries_only", "aws_eks_cluster.c")
+}
+
+test_creator_admin_refused if {
+	refused(plan([cluster({"access_config": [{"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": true}]})]), "cluster.creator_admin", "aws_eks_cluster.c")
+}
+
+test_node_group_without_template_refused if {
+	refused(plan([cluster({}), create("aws_eks_node_group.n", "aws_eks_node_group", {"launch_template": []})]), "cluster.node_metadata", "aws_eks_node_group.n")
+}
+
+test_node_group_with_a_foreign_template_refused if {
+	refused(plan([cluster({}), create("aws_eks_node_group.n", "aws_eks_node_group", {"launch_template": [{"id": "lt-0123456789abcdef0"}]})]), "cluster.node_metadata", "aws_eks_node_group.n")
+}
+
+deploy_role := create("aws_iam_role.deploy", "aws_iam_role", {"name": "deploy", "assume_role_policy": github_trust({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:o/r:environment:production"}})})
+
+test_ci_role_in_system_masters_refused if {
+	entry := create("aws_eks_access_entry.e", "aws_eks_access_entry", {"principal_arn": "arn:aws:iam::111111111111:role/deploy", "kubernetes_groups": ["system:masters"]})
+	refused(plan([deploy_role, entry]), "cluster.ci_cluster_admin", "aws_eks_access_entry.e")
+}
+
+test_cluster_admin_through_the_ci_role_entry_refused if {
+	entry := create_unknown("aws_eks_access_entry.e", "aws_eks_access_entry", {"kubernetes_groups": []}, {"principal_arn": true})
+	assoc := create_unknown("aws_eks_access_policy_association.a", "aws_eks_access_policy_association", {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}, {"principal_arn": true})
+	root := {"resources": [
+		config("aws_eks_access_entry.e", "aws_eks_access_entry", {"principal_arn": refs(["aws_iam_role.deploy.arn", "aws_iam_role.deploy"])}),
+		config("aws_eks_access_policy_association.a", "aws_eks_access_policy_association", {"principal_arn": refs(["aws_eks_access_entry.e.principal_arn", "aws_eks_access_entry.e"])}),
+	]}
+	refused(plan_with([deploy_role, entry, assoc], root), "cluster.ci_cluster_admin", "aws_eks_access_policy_association.a")
+}
+
+test_access_entry_for_an_unknown_principal_refused if {
+	entry := create_unknown("aws_eks_access_entry.e", "aws_eks_access_entry", {}, {"principal_arn": true})
+	root := {"resources": [config("aws_eks_access_entry.e", "aws_eks_access_entry", {"principal_arn": refs(["aws_sqs_queue.q.arn", "aws_sqs_queue.q"])})]}
+	refused(plan_with([entry], root), "cluster.unknown_access_principal", "aws_eks_access_entry.e")
+}
+
+test_performance_insights_without_our_key_refused if {
+	refused(plan([create("aws_db_instance.db", "aws_db_instance", object.union(good_db, {"performance_insights_enabled": true, "performance_insights_kms_key_id": null}))]), "database.performance_insights_key", "aws_db_instance.db")
+}
+
+test_master_secret_without_our_key_refused if {
+	refused(plan([create("aws_db_instance.db", "aws_db_instance", object.union(good_db, {"manage_master_user_password": true}))]), "database.master_secret_key", "aws_db_instance.db")
+}
+
+test_snapshot_shared_with_unknown_accounts_refused if {
+	rc := create_unknown("aws_db_snapshot.s", "aws_db_snapshot", {}, {"shared_accounts": [true]})
+	root := {"resources": [config("aws_db_snapshot.s", "aws_db_snapshot", {"shared_accounts": refs(["aws_sqs_queue.q.name"])})]}
+	refused(plan_with([rc], root), "database.public_snapshot", "aws_db_snapshot.s")
+}
+
+test_database_in_a_private_subnet_refused if {
+	group := create_unknown("aws_db_subnet_group.g", "aws_db_subnet_group", {}, {"subnet_ids": true})
+	root := {"resources": [config("aws_db_subnet_group.g", "aws_db_subnet_group", {"subnet_ids": refs(["aws_subnet.s.id", "aws_subnet.s"])})]}
+	refused(plan_with([subnet("aws_subnet.s", "private", {}), group], root), "database.subnet_tier", "aws_db_subnet_group.g")
+	admitted(plan_with([subnet("aws_subnet.s", "data", {}), group], root))
+}
+
+test_not_resource_refused if {
+	refused(plan([role_policy("aws_iam_role_policy.nr", {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::secret/*"})]), "iam.not_resource", "aws_iam_role_policy.nr")
+}
+
+test_unknown_attachment_refused if {
+	rc := create_unknown("aws_iam_role_policy_attachment.a", "aws_iam_role_policy_attachment", {"role": "r"}, {"policy_arn": true})
+	root := {"resources": [config("aws_iam_role_policy_attachment.a", "aws_iam_role_policy_attachment", {"policy_arn": refs(["aws_sqs_queue.q.arn", "aws_sqs_queue.q"])})]}
+	refused(plan_with([rc], root), "iam.unknown_attachment", "aws_iam_role_policy_attachment.a")
+}
+
+test_unknown_attachment_of_a_policy_of_the_plan_admitted if {
+	rc := create_unknown("aws_iam_role_policy_attachment.a", "aws_iam_role_policy_attachment", {"role": "r"}, {"policy_arn": true})
+	root := {"resources": [config("aws_iam_role_policy_attachment.a", "aws_iam_role_policy_attachment", {"policy_arn": refs(["aws_iam_policy.p.arn", "aws_iam_policy.p"])})]}
+	admitted(plan_with([rc], root))
+}
+
+test_policy_of_an_unknown_role_refused if {
+	rc := create_unknown("aws_iam_role_policy.p", "aws_iam_role_policy", {"name": "p", "policy": policy({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:eu-west-1:111111111111:q"})}, {"role": true})
+	root := {"resources": [config("aws_iam_role_policy.p", "aws_iam_role_policy", {"role": refs(["aws_sqs_queue.q.name", "aws_sqs_queue.q"])})]}
+	refused(plan_with([rc], root), "iam.unlinked_role_policy", "aws_iam_role_policy.p")
+}
+
+test_trust_with_not_principal_refused if {
+	refused(plan([role("aws_iam_role.np", policy({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:role/x"}, "Action": "sts:AssumeRole"}))]), "iam.trust_any_principal", "aws_iam_role.np")
+}
+
+test_default_security_group_rules_unknown_refused if {
+	refused(plan([create_unknown("aws_default_security_group.d", "aws_default_security_group", {"egress": []}, {"ingress": true})]), "network.default_security_group", "aws_default_security_group.d")
+}
+
+test_vpc_without_its_default_security_group_refused if {
+	p := plan_with(
+		[
+			create("aws_vpc.v", "aws_vpc", {"cidr_block": "10.0.0.0/16"}),
+			create_unknown("aws_flow_log.f", "aws_flow_log", {"traffic_type": "ALL"}, {"vpc_id": true}),
+		],
+		{"resources": [flow_log_config("aws_vpc.v")]},
+	)
+	refused(p, "network.default_security_group", "aws_vpc.v")
+}
+
+workload_plan(tier) := plan_with(
+	[subnet("aws_subnet.s", tier, {}), create_unknown("aws_eks_node_group.n", "aws_eks_node_group", {"launch_template": []}, {"subnet_ids": true})],
+	{"resources": [config("aws_eks_node_group.n", "aws_eks_node_group", {"subnet_ids": refs(["aws_subnet.s.id", "aws_subnet.s"])})]},
+)
+
+test_nodes_in_public_subnets_refused if {
+	refused(workload_plan("public"), "network.workloads_in_public_subnets", "aws_eks_node_group.n")
+	not refused(workload_plan("private"), "network.workloads_in_public_subnets", "aws_eks_node_group.n")
+}
+
+test_nodes_in_unknown_subnets_refused if {
+	p := plan_with(
+		[create_unknown("aws_eks_node_group.n", "aws_eks_node_group", {"launch_template": []}, {"subnet_ids": true})],
+		{"resources": [config("aws_eks_node_group.n", "aws_eks_node_group", {"subnet_ids": refs(["local.subnets"])})]},
+	)
+	refused(p, "network.workloads_in_public_subnets", "aws_eks_node_group.n")
+}
+
+good_repo := {"image_tag_mutability": "IMMUTABLE", "image_scanning_configuration": [{"scan_on_push": true}], "encryption_configuration": [{"encryption_type": "KMS", "kms_key": key_arn}], "force_delete": false}
+
+test_registry_scanning_rule_on_manual_scans_refused if {
+	refused(plan([create("aws_ecr_registry_scanning_configuration.s", "aws_ecr_registry_scanning_configuration", {"rule": [{"scan_frequency": "MANUAL", "repository_filter": [{"filter": "*"}]}]})]), "registry.scan_on_push", "aws_ecr_registry_scanning_configuration.s")
+}
+
+test_repository_without_our_key_refused if {
+	refused(plan([create("aws_ecr_repository.r", "aws_ecr_repository", object.union(good_repo, {"encryption_configuration": [{"encryption_type": "AES256"}]}))]), "registry.encryption", "aws_ecr_repository.r")
+}
+
+test_force_deleted_repository_refused if {
+	refused(plan([create("aws_ecr_repository.r", "aws_ecr_repository", object.union(good_repo, {"force_delete": true}))]), "registry.force_delete", "aws_ecr_repository.r")
+}
+
+test_resource_policy_with_not_principal_refused if {
+	refused(plan([key("aws_kms_key.k", policy({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:Decrypt", "Resource": "*"}))]), "resource_policy.public", "aws_kms_key.k")
+}
+
+test_resource_policy_with_a_wildcard_principal_refused if {
+	refused(plan([key("aws_kms_key.k", policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/*"}, "Action": "kms:Decrypt", "Resource": "*"}))]), "resource_policy.wildcard_principal", "aws_kms_key.k")
+}
+
+test_key_lockout_bypass_and_short_window_refused if {
+	p := plan([create("aws_kms_key.k", "aws_kms_key", {"enable_key_rotation": true, "deletion_window_in_days": 7, "bypass_policy_lockout_safety_check": true})])
+	refused(p, "kms.lockout_bypass", "aws_kms_key.k")
+	refused(p, "kms.deletion_window", "aws_kms_key.k")
+}
+
+test_secret_without_our_key_refused if {
+	refused(plan([create("aws_secretsmanager_secret.s", "aws_secretsmanager_secret", {"kms_key_id": null})]), "secrets.customer_key", "aws_secretsmanager_secret.s")
+	admitted(plan([create("aws_secretsmanager_secret.s", "aws_secretsmanager_secret", {"kms_key_id": key_arn})]))
+}
+
+test_secret_policy_without_public_block_refused if {
+	refused(plan([create("aws_secretsmanager_secret_policy.p", "aws_secretsmanager_secret_policy", {"block_public_policy": false, "policy": policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/app"}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"})})]), "secrets.public_policy", "aws_secretsmanager_secret_policy.p")
+}
+
+test_secret_replica_without_our_key_refused if {
+	refused(plan([create("aws_secretsmanager_secret.s", "aws_secretsmanager_secret", {"kms_key_id": key_arn, "replica": [{"region": "eu-central-1", "kms_key_id": null}]})]), "secrets.replica_key", "aws_secretsmanager_secret.s")
 }

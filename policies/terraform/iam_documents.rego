@@ -52,7 +52,9 @@ unjudgeable contains {"address": rc.address, "why": why} if {
 	some why in document_problems(rc, ["inline_policy", i, "policy"])
 }
 
-violations contains violation("iam.document_unjudgeable", u.address, u.why) if some u in unjudgeable
+violations contains violation("iam.document_unjudgeable", u.address, u.why) if {
+	some u in unjudgeable
+}
 
 # --- a document known at plan time ------------------------------------------------------------
 
