@@ -53,18 +53,19 @@ type Engine struct {
 // Load compiles every .rego file of dir except the tests (*_test.rego).
 func Load(ctx context.Context, dir string) (*Engine, error) {
 	var modules []func(*rego.Rego)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	fsys := os.DirFS(dir)
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".rego") || strings.HasSuffix(path, "_test.rego") {
 			return nil
 		}
-		src, err := os.ReadFile(path) // #nosec G304 -- the policy folder the caller names
+		src, err := fs.ReadFile(fsys, path)
 		if err != nil {
 			return err
 		}
-		modules = append(modules, rego.Module(path, string(src)))
+		modules = append(modules, rego.Module(filepath.Join(dir, path), string(src)))
 		return nil
 	})
 	if err != nil {
