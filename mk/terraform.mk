@@ -26,7 +26,7 @@ TF_MODULES   := $(sort $(wildcard $(TF_DIR)/modules/*))
 TF_ENVS      := $(TF_DIR)/envs/staging $(TF_DIR)/envs/production
 TF_ROOTS     := $(TF_MODULES) $(TF_ENVS) $(TF_DIR)/bootstrap
 # Roots with a tests/ folder of `terraform test` files.
-TF_TESTED    := $(TF_MODULES) $(TF_DIR)/bootstrap
+TF_TESTED    := $(patsubst %/tests,%,$(sort $(wildcard $(TF_DIR)/modules/*/tests))) $(TF_DIR)/bootstrap
 TF_FIXTURES  := $(ROOT)/test/e2e/testdata/terraform
 TF_REDTEAM   := $(ROOT)/policies/terraform/redteam
 TERRAFORM_DOCS := $(TOOLS_BIN)/terraform-docs
