@@ -321,7 +321,7 @@ func TestRunRefusesBadConfigurationWithOneLine(t *testing.T) {
 			}
 		})
 	}
-	if err := run(context.Background(), []string{"serv"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), `unknown argument "serv"`) {
+	if err := run(context.Background(), []string{"serv"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), `unknown argument #1`) {
 		t.Fatalf("unknown subcommand: %v", err)
 	}
 }

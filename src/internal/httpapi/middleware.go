@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/platform-template/template-api/src/internal/metrics"
+	"github.com/platform-template/template-api/src/internal/redact"
 	"github.com/platform-template/template-api/src/internal/reqlog"
 	"github.com/platform-template/template-api/src/internal/trace"
 )
@@ -62,7 +63,7 @@ func recoverPanics(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
 				panic(v)
 			}
-			reqlog.FromContext(r.Context()).Error().Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Msg("handler panicked")
+			reqlog.FromContext(r.Context()).Error().Str("panic", redact.String(fmt.Sprint(v))).Str("stack", string(debug.Stack())).Msg("handler panicked")
 			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
 				return // headers are out; nothing safe to add
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/platform-template/template-api/src/internal/redact"
 	"github.com/platform-template/template-api/src/internal/trace"
 )
 
@@ -28,6 +29,9 @@ func init() {
 	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
 	zerolog.DurationFieldUnit = time.Millisecond
 	zerolog.DurationFieldInteger = false
+	// Every error logged with .Err() goes through redact: a driver or library error may quote a
+	// connection string or a password-bearing setting.
+	zerolog.ErrorMarshalFunc = func(err error) any { return redact.Error(err) }
 }
 
 // Scope is what the service knows about the request being served: its trace context and its
