@@ -174,6 +174,32 @@ func TestRunServesItemLifecycleWithTraceLogging(t *testing.T) {
 	}
 }
 
+// TestHeadOverHTTP: through the real server, HEAD answers with GET's status and headers and no
+// body; an unknown method on an unknown path is 404, on a known one 405 with Allow.
+func TestHeadOverHTTP(t *testing.T) {
+	s := start(t, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/v1/items", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad"} {
+		get, getBody := call(t, "GET", s.base+path, "")
+		head, headBody := call(t, "HEAD", s.base+path, "")
+		if head.StatusCode != get.StatusCode || headBody != "" || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") ||
+			head.ContentLength != int64(len(getBody)) {
+			t.Errorf("HEAD %s = %d, %d bytes, length %d; GET = %d, %d bytes", path, head.StatusCode, len(headBody), head.ContentLength, get.StatusCode, len(getBody))
+		}
+	}
+	if resp, _ := call(t, "BREW", s.base+"/coffee", ""); resp.StatusCode != 404 {
+		t.Errorf("BREW /coffee = %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := call(t, "BREW", s.base+"/v1/items", ""); resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("BREW /v1/items = %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	line := s.logs.find(func(m map[string]any) bool {
+		return m["message"] == "request" && m["method"] == "HEAD" && m["route"] == "/healthz"
+	})
+	if line == nil || line["bytes"] != float64(0) || line["status"] != float64(200) {
+		t.Errorf("HEAD access line: %v", line)
+	}
+}
+
 func TestInFlightRequestCompletesOnShutdown(t *testing.T) {
 	s := start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "300ms"})
 	addr := strings.TrimPrefix(s.base, "http://")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -324,9 +325,10 @@ func TestTraceHeadersAndAccessLog(t *testing.T) {
 func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
 	var logs bytes.Buffer
 	logger := reqlog.New(&logs, zerolog.InfoLevel, "test")
-	h := observe(&logger, metrics.NewHTTP(prometheus.NewRegistry()))(recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := Routes(Deps{Logger: &logger, Metrics: metrics.NewHTTP(prometheus.NewRegistry())}).(*api)
+	h.routes = append(h.routes, newRoute("/boom", nil, map[string]http.Handler{"GET": http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("secret connection string postgres://admin:hunter2@db")
-	})))
+	})}))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/boom", nil))
 	assertError(t, w, 500, codeInternal, "internal server error")
@@ -343,6 +345,9 @@ func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
 	}
 	if panicLine == nil || panicLine["trace_id"] != tid || !strings.Contains(panicLine["stack"].(string), "httpapi") {
 		t.Fatalf("panic not logged with stack and trace id: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), "hunter2") {
+		t.Fatalf("the password in the panic value reached the log: %s", logs.String())
 	}
 }
 
@@ -418,4 +423,122 @@ func BenchmarkGetItem(b *testing.B) {
 			h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// surface is the API as a client sees it: every path shape and the methods it answers. HEAD is
+// implied by GET.
+var surface = []struct {
+	pattern, example string
+	methods          []string
+}{
+	{"/healthz", "/healthz", []string{"GET"}},
+	{"/readyz", "/readyz", []string{"GET"}},
+	{"/v1/items", "/v1/items", []string{"GET", "POST"}},
+	{"/v1/items/{id}", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad", []string{"DELETE", "GET"}},
+}
+
+var allMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "FOO"}
+
+// TestHTTPSemantics: HEAD answers like GET on every GET route; every other method a route does
+// not serve is 405 with an Allow header listing exactly what it serves (RFC 9110 15.5.6); a path
+// that matches no route is 404 whatever the method.
+func TestHTTPSemantics(t *testing.T) {
+	h := newHarness(t)
+	for _, rt := range surface {
+		allow := append([]string{}, rt.methods...)
+		if slices.Contains(allow, "GET") {
+			allow = append(allow, "HEAD")
+		}
+		slices.Sort(allow)
+		for _, m := range allMethods {
+			t.Run(m+" "+rt.pattern, func(t *testing.T) {
+				w := h.do(m, rt.example, "", nil)
+				switch {
+				case m == "HEAD":
+					g := h.do("GET", rt.example, "", nil)
+					if w.Code != g.Code || w.Header().Get("Content-Type") != g.Header().Get("Content-Type") {
+						t.Fatalf("HEAD %s = %d %q, GET = %d %q", rt.example, w.Code, w.Header().Get("Content-Type"), g.Code, g.Header().Get("Content-Type"))
+					}
+				case slices.Contains(allow, m):
+					if w.Code == http.StatusMethodNotAllowed || w.Code == http.StatusNotFound && rt.pattern != "/v1/items/{id}" {
+						t.Fatalf("%s %s = %d", m, rt.example, w.Code)
+					}
+				default:
+					assertError(t, w, http.StatusMethodNotAllowed, codeMethodNotAllowed, "method not allowed")
+					if got := w.Header().Get("Allow"); got != strings.Join(allow, ", ") {
+						t.Fatalf("Allow = %q, want %q", got, strings.Join(allow, ", "))
+					}
+				}
+			})
+		}
+	}
+	for _, path := range []string{"/", "/nope", "/v1", "/v1/items/", "/v1/items/x/y", "/healthz/", "//healthz", "/v2/items", "/HEALTHZ"} {
+		for _, m := range allMethods {
+			t.Run(m+" "+path, func(t *testing.T) {
+				w := h.do(m, path, "", nil)
+				assertError(t, w, http.StatusNotFound, codeNotFound, "no such route")
+				if w.Header().Get("Allow") != "" {
+					t.Fatalf("404 with Allow %q", w.Header().Get("Allow"))
+				}
+			})
+		}
+	}
+}
+
+// TestQueryStringIsStrict: a query string that does not parse, a repeated parameter, an empty
+// value and a parameter the route does not take are refused with 400 on every route.
+func TestQueryStringIsStrict(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct{ name, target, msg string }{
+		{"bad escape", "/v1/items?limit=%zz", "malformed query string"},
+		{"bad escape in a key", "/v1/items?%zz=1", "malformed query string"},
+		{"semicolon", "/v1/items?limit=1;after=2", "malformed query string"},
+		{"repeated limit", "/v1/items?limit=1&limit=500", "repeated"},
+		{"repeated after", "/v1/items?after=a&after=b", "repeated"},
+		{"empty limit", "/v1/items?limit=", "limit"},
+		{"unknown on list", "/v1/items?offset=10", "unknown query parameter"},
+		{"empty name", "/v1/items?=1", "unknown query parameter"},
+		{"unknown on healthz", "/healthz?verbose=1", "unknown query parameter"},
+		{"bad escape on healthz", "/healthz?%zz", "malformed query string"},
+		{"unknown on readyz", "/readyz?x", "unknown query parameter"},
+		{"unknown on an item", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad?fields=name", "unknown query parameter"},
+	}
+	for _, tc := range tests {
+		for _, m := range []string{"GET", "HEAD"} {
+			t.Run(m+" "+tc.name, func(t *testing.T) {
+				assertError(t, h.do(m, tc.target, "", nil), http.StatusBadRequest, codeInvalidQuery, tc.msg)
+			})
+		}
+	}
+	if w := h.do("GET", "/v1/items?limit=5", "", nil); w.Code != 200 {
+		t.Fatalf("a good query refused: %d %s", w.Code, w.Body)
+	}
+	if w := h.do("GET", "/healthz?", "", nil); w.Code != 200 {
+		t.Fatalf("an empty query refused: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestSurfaceIsTheRouteTable keeps TestHTTPSemantics honest: it covers every route Routes maps.
+func TestSurfaceIsTheRouteTable(t *testing.T) {
+	a := Routes(Deps{}).(*api)
+	var got, want []string
+	for _, rt := range a.routes {
+		var ms []string
+		for m := range rt.methods {
+			if m != http.MethodHead {
+				ms = append(ms, m)
+			}
+		}
+		slices.Sort(ms)
+		got = append(got, rt.pattern+" "+strings.Join(ms, ","))
+	}
+	for _, s := range surface {
+		want = append(want, s.pattern+" "+strings.Join(s.methods, ","))
+		if rt, _ := a.find(s.example); rt == nil || rt.pattern != s.pattern {
+			t.Errorf("%s does not reach %s", s.example, s.pattern)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("routes %v, the test covers %v", got, want)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/platform-template/template-api/src/internal/database"
@@ -74,13 +73,7 @@ func getItem(store ItemStore) http.Handler {
 
 func listItems(store ItemStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		for k := range q {
-			if k != "limit" && k != "after" {
-				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (use limit and after)"})
-				return
-			}
-		}
+		q := r.URL.Query() // checked by the router: only limit and after, each once, not empty
 		limit := items.DefaultLimit
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
@@ -130,7 +123,7 @@ func deleteItem(store ItemStore) http.Handler {
 }
 
 func itemID(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
-	id, err := parseUUID(chi.URLParam(r, "id"))
+	id, err := parseUUID(r.PathValue("id"))
 	if err != nil {
 		writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidID, "id must be a UUID"})
 		return uuid.Nil, false
