@@ -200,6 +200,47 @@ func TestHeadOverHTTP(t *testing.T) {
 	}
 }
 
+// TestSlowBodyIsLoggedAsClientTimeout: a body that stops arriving is cut by HTTP_READ_TIMEOUT.
+// The access line says so (outcome client_timeout) with the status the client really got: 408
+// when the write deadline still allowed an answer, 0 when the client got nothing.
+func TestSlowBodyIsLoggedAsClientTimeout(t *testing.T) {
+	tests := []struct {
+		name, read, write string
+		clientSees        int // 0: no response at all
+	}{
+		{"answer still possible", "1s", "3s", http.StatusRequestTimeout},
+		{"write deadline passed first", "2s", "1s", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, map[string]string{"HTTP_READ_TIMEOUT": tc.read, "HTTP_WRITE_TIMEOUT": tc.write})
+			conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close() }()
+			fmt.Fprintf(conn, "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: slow-%s\r\nContent-Length: 100\r\n\r\n{\"name\":", tc.read)
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			got := 0
+			if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
+				got = resp.StatusCode
+				_ = resp.Body.Close()
+			}
+			if got != tc.clientSees {
+				t.Fatalf("client saw status %d, want %d", got, tc.clientSees)
+			}
+			var line map[string]any
+			for deadline := time.Now().Add(5 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				line = s.logs.find(func(m map[string]any) bool { return m["message"] == "request" && m["request_id"] == "slow-"+tc.read })
+			}
+			if line == nil || line["status"] != float64(tc.clientSees) || line["outcome"] != "client_timeout" {
+				t.Fatalf("access line %v: want status %d and outcome client_timeout", line, tc.clientSees)
+			}
+		})
+	}
+}
+
 func TestInFlightRequestCompletesOnShutdown(t *testing.T) {
 	s := start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "300ms"})
 	addr := strings.TrimPrefix(s.base, "http://")

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -307,10 +308,14 @@ func TestTraceHeadersAndAccessLog(t *testing.T) {
 					t.Errorf("access log %s = %v, want %v", k, access[k], v)
 				}
 			}
-			for _, k := range []string{"bytes", "duration_ms", "remote_addr"} {
-				if _, ok := access[k]; !ok {
-					t.Errorf("access log lacks %s", k)
-				}
+			// Exactly these keys, in this order, each once (the access line is written by hand).
+			keys := []string{"level", "service", "trace_id", "span_id", "parent_span_id", "request_id", "method", "route", "status",
+				"bytes", "duration_ms", "remote_addr", "trace_from_client", "time", "message"}
+			if !tc.keepTrace {
+				keys = slices.DeleteFunc(keys, func(k string) bool { return k == "parent_span_id" })
+			}
+			if got := jsonKeys(t, lines[len(lines)-1]); !slices.Equal(got, keys) {
+				t.Errorf("access line keys %v, want %v", got, keys)
 			}
 			if tc.traceparent != "" && !tc.keepTrace && strings.Contains(h.logs.String(), tc.traceparent) {
 				t.Fatal("raw traceparent reached the log")
@@ -320,6 +325,27 @@ func TestTraceHeadersAndAccessLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonKeys returns the top-level keys of one JSON object in order, failing on a duplicate key or
+// anything that is not a valid object.
+func jsonKeys(t *testing.T, line string) []string {
+	t.Helper()
+	if e := checkJSONText([]byte(line), nil); e != nil {
+		t.Fatalf("%s: %s", line, e.message)
+	}
+	dec := json.NewDecoder(strings.NewReader(line))
+	_, _ = dec.Token()
+	var keys []string
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
 }
 
 func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
@@ -352,22 +378,36 @@ func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
 }
 
 func FuzzDecodeStrict(f *testing.F) {
-	for _, s := range []string{`{"name":"a"}`, `{"name":1}`, `{"x":1}`, `[]`, `{"name":"a"} x`, ``, `{"name":"\ud800"}`, `nul`} {
+	for _, s := range []string{`{"name":"a"}`, `{"name":1}`, `{"x":1}`, `[]`, `{"name":"a"} x`, ``, `{"name":"\ud800"}`, `nul`,
+		`{"name":"a","name":"b"}`, `{"NAME":"a"}`, "{\"name\":\"\xff\"}", `{"name":"\ud83d\ude00"}`, `{"name":"a","x":{"k":[1,{"k":2,"k":3}]}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var req createItemRequest
 		e := decodeStrict(bytes.NewReader(body), 1<<10, &req)
 		if e == nil {
-			// Accepted bodies are exactly one JSON object with known fields.
-			var generic map[string]json.RawMessage
-			if err := json.Unmarshal(body, &generic); err != nil {
-				t.Fatalf("accepted non-object %q: %v", body, err)
+			// Accepted bodies are valid UTF-8 holding exactly one JSON object whose only key is
+			// exactly "name", once, with no lone surrogate escape.
+			if !utf8.Valid(body) || loneSurrogate(body) >= 0 {
+				t.Fatalf("accepted %q", body)
 			}
-			for k := range generic {
-				if !strings.EqualFold(k, "name") {
-					t.Fatalf("accepted unknown field %q", k)
+			dec := json.NewDecoder(bytes.NewReader(body))
+			if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+				t.Fatalf("accepted non-object %q", body)
+			}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil || k != "name" {
+					t.Fatalf("accepted key %v in %q", k, body)
 				}
+				var v json.RawMessage
+				if err := dec.Decode(&v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if req.Name != nil && strings.ContainsRune(*req.Name, utf8.RuneError) &&
+				!bytes.ContainsRune(body, utf8.RuneError) && !bytes.Contains(bytes.ToLower(body), []byte(`\ufffd`)) {
+				t.Fatalf("accepted %q and made a replacement character of it", body)
 			}
 			return
 		}
@@ -378,6 +418,36 @@ func FuzzDecodeStrict(f *testing.F) {
 			t.Fatalf("empty error for %q", body)
 		}
 	})
+}
+
+func TestCheckFieldAndSurrogates(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{"kind", ""}, {"Kind", `must be spelled "kind"`}, {"\u212aind", `must be spelled "kind"`}, {"KIN\u017f", "unknown field"},
+		{"cla\u017f\u017f", `must be spelled "class"`}, {"other", `unknown field "other"`}, {strings.Repeat("x", 100), `unknown field "xxxx`},
+	} {
+		e := checkField(tc.key, []string{"kind", "class"})
+		if (e == nil) != (tc.want == "") || e != nil && !strings.Contains(e.message, tc.want) || e != nil && len(e.message) > 100 {
+			t.Errorf("checkField(%q) = %v, want %q", tc.key, e, tc.want)
+		}
+	}
+	for in, want := range map[string]int{
+		`"\ud800"`: 1, `"a\\ud800"`: -1, `"\\\ud800"`: 3, `"\ud83d\ude00"`: -1, `"\ud83d\ude00\ude00"`: 13, `"\u00e9\udbff\udfff"`: -1,
+		`"\ud83dx"`: 1, `\ud800 outside a string`: -1, `"\u12"`: -1, `"\ud83d\u12"`: 1,
+	} {
+		if got := loneSurrogate([]byte(in)); got != want {
+			t.Errorf("loneSurrogate(%s) = %d, want %d", in, got, want)
+		}
+	}
+	type fields struct {
+		A    string `json:"a,omitempty"`
+		B    int
+		C    bool `json:"-"`
+		d    int
+		Name *string `json:"name"`
+	}
+	if got := jsonFields(&fields{d: 1}); !slices.Equal(got, []string{"a", "B", "name"}) {
+		t.Errorf("jsonFields = %v", got)
+	}
 }
 
 // BenchmarkMiddlewareHealthz measures the cost of the whole middleware chain (trace context,
@@ -540,5 +610,51 @@ func TestSurfaceIsTheRouteTable(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("routes %v, the test covers %v", got, want)
+	}
+}
+
+// TestCreateRefusesInputThatIsNotWhatItClaims: bytes that are not UTF-8, \u escapes that are not
+// characters (lone surrogates), an object with the same key twice (also when spelled with
+// escapes) and keys that only match a field when case is ignored are refused, not repaired or
+// resolved silently. Each leaves the table as it was.
+func TestCreateRefusesInputThatIsNotWhatItClaims(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name, body string
+		code, msg  string
+	}{
+		{"invalid utf-8 in a value", "{\"name\":\"a\xffb\"}", codeInvalidJSON, "not valid UTF-8"},
+		{"invalid utf-8 in a key", "{\"na\xc3me\":\"a\"}", codeInvalidJSON, "not valid UTF-8"},
+		{"overlong utf-8", "{\"name\":\"\xc0\xafx\"}", codeInvalidJSON, "not valid UTF-8"},
+		{"utf-8 encoded surrogate", "{\"name\":\"\xed\xa0\x80\"}", codeInvalidJSON, "not valid UTF-8"},
+		{"truncated utf-8 at the end", "{\"name\":\"a\"}\xe2\x82", codeInvalidJSON, "not valid UTF-8"},
+		{"lone high surrogate", `{"name":"\ud800"}`, codeInvalidJSON, "surrogate"},
+		{"lone low surrogate", `{"name":"a\udc00b"}`, codeInvalidJSON, "surrogate"},
+		{"high surrogate then a letter", `{"name":"\ud83d\u0041"}`, codeInvalidJSON, "surrogate"},
+		{"high surrogate at the end", `{"name":"x\uD83D"}`, codeInvalidJSON, "surrogate"},
+		{"two high surrogates", `{"name":"\ud83d\ud83d\ude00"}`, codeInvalidJSON, "surrogate"},
+		{"surrogate in a key", `{"\ud800":"a","name":"b"}`, codeInvalidJSON, "surrogate"},
+		{"duplicate key", `{"name":"a","name":"b"}`, codeInvalidJSON, `duplicate key "name"`},
+		{"duplicate key by escape", `{"name":"a","n\u0061me":"b"}`, codeInvalidJSON, `duplicate key "name"`},
+		{"duplicate key nested", `{"name":"a","x":{"k":1,"k":2}}`, codeInvalidJSON, `duplicate key "k"`},
+		{"upper-case key", `{"NAME":"a"}`, codeInvalidField, `field "NAME" must be spelled "name"`},
+		{"title-case key", `{"Name":"a"}`, codeInvalidField, `must be spelled "name"`},
+		{"case variant beside the key", `{"name":"a","nAmE":"b"}`, codeInvalidField, `must be spelled "name"`},
+		{"escaped case variant", `{"N\u0041ME":"a"}`, codeInvalidField, `must be spelled "name"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.count(t)
+			assertError(t, h.do(http.MethodPost, "/v1/items", jsonCT, strings.NewReader(tc.body)), http.StatusBadRequest, tc.code, tc.msg)
+			if after := h.count(t); after != before {
+				t.Fatalf("refused request changed the table: %d -> %d rows", before, after)
+			}
+		})
+	}
+	// The good twins: a surrogate pair, escaped characters and non-ASCII text are fine.
+	for _, body := range []string{`{"name":"\ud83d\ude00 grin"}`, `{"name":"caf\u00e9 \"quoted\" \\ back"}`, `{"name":"日本語 ü"}`} {
+		if w := h.do(http.MethodPost, "/v1/items", jsonCT, strings.NewReader(body)); w.Code != http.StatusCreated {
+			t.Errorf("%s refused: %d %s", body, w.Code, w.Body)
+		}
 	}
 }

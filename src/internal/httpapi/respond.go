@@ -17,6 +17,7 @@ const (
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "body_too_large"
+	codeRequestTimeout   = "request_timeout"
 	codeUnsupportedType  = "unsupported_media_type"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
@@ -55,5 +56,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers with the API's error shape, carrying the request's trace id.
 func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	if e.code == codeRequestTimeout {
+		writeClientTimeout(w, r, e)
+		return
+	}
 	writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}, TraceID: reqlog.TraceID(r.Context())})
+}
+
+// writeClientTimeout answers a request whose body did not arrive before the server's read timeout
+// cut it. The connection is done for: the 408 goes out with Connection: close if the write
+// deadline still allows it, and the access line says what happened (outcome client_timeout) and
+// the status the client really saw: 408 if it was delivered, 0 if nothing was.
+func writeClientTimeout(w http.ResponseWriter, r *http.Request, e *apiError) {
+	w.Header().Set("Connection", "close")
+	writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}, TraceID: reqlog.TraceID(r.Context())})
+	err := http.NewResponseController(w).Flush()
+	if sw, ok := w.(*statusWriter); ok {
+		sw.outcome = "client_timeout"
+		sw.undelivered = err != nil
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -34,21 +33,104 @@ const (
 // ErrNotFound means no item has the given id.
 var ErrNotFound = errors.New("item not found")
 
-// ValidateName checks a name: 1 to 200 characters (runes), no control characters, not only
-// spaces. The message is safe to show to the client.
+// ValidateName checks a name against the service's policy, modelled on the FreeformClass of
+// PRECIS (RFC 8264): a name is 1 to 200 characters (runes) of valid UTF-8 that display as what
+// they are.
+//
+//   - Refused anywhere: control characters (C0, DEL, C1), line and paragraph separators,
+//     bidirectional controls (LRM, RLM, ALM, the embeddings, overrides and isolates: they make
+//     text display in another order than it is stored, as in Trojan Source), every other
+//     invisible character (format characters and default-ignorable code points: zero-width
+//     space, word joiner, byte order mark, soft hyphen, Hangul fillers, tag characters, ...) and
+//     noncharacters.
+//   - Allowed in context only: the zero-width joiner and non-joiner between two visible
+//     characters (emoji sequences, Persian and Indic scripts), and a variation selector right
+//     after a visible character (emoji or text presentation).
+//   - At least one character must be visible: spaces of any kind and the blank braille pattern
+//     do not count.
+//
+// Names are stored as given: not normalized, not trimmed. The message is safe to show to the
+// client.
 func ValidateName(name string) error {
+	if !utf8.ValidString(name) {
+		return errors.New("name must be valid UTF-8")
+	}
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n == 0:
 		return errors.New("name is required")
 	case n > MaxNameLen:
 		return fmt.Errorf("name must be at most %d characters, got %d", MaxNameLen, n)
-	case strings.TrimSpace(name) == "":
+	}
+	visible := false
+	prev := classSpace // what precedes the first character: nothing to join to
+	for i, r := range name {
+		c := classify(r)
+		switch c {
+		case classControl:
+			return fmt.Errorf("name must not contain control characters (%U)", r)
+		case classSeparator:
+			return fmt.Errorf("name must not contain a line or paragraph separator (%U)", r)
+		case classBidi:
+			return fmt.Errorf("name must not contain bidirectional control characters (%U): they reorder how text displays", r)
+		case classInvisible:
+			return fmt.Errorf("name must not contain invisible characters (%U)", r)
+		case classNonchar:
+			return fmt.Errorf("name must not contain a noncharacter (%U)", r)
+		case classJoiner:
+			next, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
+			if prev != classVisible && prev != classVariation || i+utf8.RuneLen(r) == len(name) || classify(next) != classVisible {
+				return fmt.Errorf("name may hold a zero-width joiner or non-joiner (%U) only between two visible characters", r)
+			}
+		case classVariation:
+			if prev != classVisible {
+				return fmt.Errorf("name may hold a variation selector (%U) only right after a visible character", r)
+			}
+		case classVisible:
+			visible = true
+		}
+		prev = c
+	}
+	if !visible {
 		return errors.New("name must not be blank")
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return errors.New("name must not contain control characters")
 	}
 	return nil
+}
+
+// Character classes of the name policy.
+const (
+	classVisible = iota
+	classSpace
+	classControl
+	classSeparator
+	classBidi
+	classInvisible
+	classNonchar
+	classJoiner
+	classVariation
+)
+
+// classify puts one rune in the name policy's classes.
+func classify(r rune) int {
+	switch {
+	case r == '\u200c' || r == '\u200d':
+		return classJoiner
+	case unicode.Is(unicode.Variation_Selector, r):
+		return classVariation
+	case unicode.IsControl(r):
+		return classControl
+	case r == '\u2028' || r == '\u2029':
+		return classSeparator
+	case unicode.Is(unicode.Bidi_Control, r):
+		return classBidi
+	case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		return classInvisible
+	case unicode.Is(unicode.Noncharacter_Code_Point, r):
+		return classNonchar
+	case unicode.IsSpace(r) || r == '\u2800': // the blank braille pattern displays as a space
+		return classSpace
+	}
+	return classVisible
 }
 
 // Store keeps items in PostgreSQL. Every call is bounded by the store's timeout, so a database
