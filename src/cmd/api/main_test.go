@@ -414,7 +414,7 @@ func TestMigrateSubcommand(t *testing.T) {
 		}
 	}
 	if l := out.find(func(m map[string]any) bool {
-		return m["message"] == "migrations done" && m["schema_version"] == float64(1)
+		return m["message"] == "migrations done" && m["schema_version"] == float64(2)
 	}); l == nil {
 		t.Fatal("no 'migrations done' line")
 	}

@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -35,17 +38,23 @@ func TestMain(m *testing.M) {
 type harness struct {
 	handler  http.Handler
 	pool     *pgxpool.Pool
-	logs     *bytes.Buffer
+	logs     *lockedBuffer
 	draining *atomic.Bool
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	pool := testdb.Pool(t, dbURL)
+	return newHarnessOn(t, dbURL)
+}
+
+// newHarnessOn is newHarness on a pool made from url (pgxpool settings such as pool_max_conns).
+func newHarnessOn(t *testing.T, url string) *harness {
+	t.Helper()
+	pool := testdb.Pool(t, url)
 	if _, err := pool.Exec(context.Background(), "TRUNCATE items"); err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &lockedBuffer{}
 	logger := reqlog.New(logs, zerolog.DebugLevel, "test")
 	h := &harness{pool: pool, logs: logs, draining: &atomic.Bool{}}
 	h.handler = Routes(Deps{
@@ -53,6 +62,24 @@ func newHarness(t *testing.T) *harness {
 		DB: pool, Draining: h.draining, MaxBodyBytes: 1 << 20, ReadyTimeout: time.Second,
 	})
 	return h
+}
+
+// lockedBuffer is a log sink that concurrent requests may write to.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (h *harness) do(method, target, contentType string, body io.Reader, header ...string) *httptest.ResponseRecorder {
@@ -234,6 +261,7 @@ func TestReadRequestsRefuseBadInput(t *testing.T) {
 		{"limit too big", "GET", "/v1/items?limit=101", 400, codeInvalidQuery, "1 to 100"},
 		{"limit not a number", "GET", "/v1/items?limit=ten", 400, codeInvalidQuery, "limit"},
 		{"after not a uuid", "GET", "/v1/items?after=xyz", 400, codeInvalidQuery, "after"},
+		{"after an item id, not a cursor", "GET", "/v1/items?after=01a229a6-8db1-791e-bd68-2e4bdb8501ad", 400, codeInvalidQuery, "next_after cursor"},
 		{"unknown parameter", "GET", "/v1/items?offset=10", 400, codeInvalidQuery, "unknown query parameter"},
 		{"no such route", "GET", "/v2/things", 404, codeNotFound, "no such route"},
 		{"method not allowed", "PUT", "/v1/items", 405, codeMethodNotAllowed, "method not allowed"},
@@ -657,4 +685,190 @@ func TestCreateRefusesInputThatIsNotWhatItClaims(t *testing.T) {
 			t.Errorf("%s refused: %d %s", body, w.Code, w.Body)
 		}
 	}
+}
+
+// TestPaginationLosesNothingUnderConcurrentCreates: writers create items in parallel while a
+// follower pages through the list with next_after, and goes on from its last cursor after the
+// writers stop until a page comes back empty. Most writers go through the API, more of them than
+// the pool has connections (ids are minted long before their rows commit); a few write in slow
+// transactions (a pause between INSERT and COMMIT, as a synchronous commit waiting on a replica
+// makes), so that rows become visible far out of the order of their ids and transaction ids.
+// The guarantee of the API: every item committed before a page was requested and positioned at
+// or before the cursor that page returned has been seen, by that page or an earlier one; and so,
+// at the end, every item exactly once, in order.
+func TestPaginationLosesNothingUnderConcurrentCreates(t *testing.T) {
+	h := newHarnessOn(t, dbURL+"&pool_max_conns=6")
+	slowPool := testdb.Pool(t, dbURL) // the slow writers' own: they must not starve the API
+	const apiWriters, perWriter, slowWriters, pageSize = 12, 40, 4, 20
+	type created struct {
+		id   string
+		done time.Time // the create returned: the row is committed
+	}
+	var (
+		mu      sync.Mutex
+		creates []created
+		wg      sync.WaitGroup
+	)
+	record := func(id string) {
+		mu.Lock()
+		creates = append(creates, created{id, time.Now()})
+		mu.Unlock()
+	}
+	var apiWG sync.WaitGroup
+	apiDone := make(chan struct{})
+	for w := range apiWriters {
+		apiWG.Add(1)
+		go func() {
+			defer apiWG.Done()
+			for i := range perWriter {
+				rec := h.do(http.MethodPost, "/v1/items", jsonCT, strings.NewReader(fmt.Sprintf(`{"name":"w%d-%d"}`, w, i)))
+				if rec.Code != http.StatusCreated {
+					t.Errorf("create: %d %s", rec.Code, rec.Body)
+					return
+				}
+				var it items.Item
+				_ = json.Unmarshal(rec.Body.Bytes(), &it)
+				record(it.ID.String())
+			}
+		}()
+	}
+	go func() { apiWG.Wait(); close(apiDone) }()
+	for w := range slowWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for i := 0; ; i++ {
+				select {
+				case <-apiDone:
+					return
+				default:
+				}
+				id := uuid.Must(uuid.NewV7())
+				tx, err := slowPool.Begin(ctx)
+				if err == nil {
+					_, err = tx.Exec(ctx, `INSERT INTO items (id, name) VALUES ($1, $2)`, [16]byte(id), fmt.Sprintf("slow%d-%d", w, i))
+				}
+				if err == nil {
+					_, err = tx.Exec(ctx, `SELECT pg_sleep($1)`, float64(2+(w*7+i*3)%20)/1000)
+				}
+				if err == nil {
+					err = tx.Commit(ctx)
+				}
+				if err != nil {
+					t.Errorf("slow create: %v", err)
+					return
+				}
+				record(id.String())
+			}
+		}()
+	}
+	writing := make(chan struct{})
+	go func() { apiWG.Wait(); wg.Wait(); close(writing) }()
+
+	type page struct {
+		started time.Time
+		cursor  string // next_after of the page ("" when empty)
+		seen    int    // items seen up to and including this page
+	}
+	var (
+		seen   []string
+		pages  []page
+		after  string
+		during int
+	)
+	for done := false; ; {
+		select {
+		case <-writing:
+			done = true
+		default:
+		}
+		target := fmt.Sprintf("/v1/items?limit=%d", pageSize)
+		if after != "" {
+			target += "&after=" + after
+		}
+		started := time.Now()
+		rec := h.do(http.MethodGet, target, "", nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("list: %d %s", rec.Code, rec.Body)
+		}
+		var p struct {
+			Items     []items.Item `json:"items"`
+			NextAfter string       `json:"next_after"`
+			HasMore   bool         `json:"has_more"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range p.Items {
+			seen = append(seen, it.ID.String())
+		}
+		if (p.NextAfter == "") != (len(p.Items) == 0) || p.HasMore && len(p.Items) < pageSize {
+			t.Fatalf("page of %d items with next_after %q, has_more %v", len(p.Items), p.NextAfter, p.HasMore)
+		}
+		pages = append(pages, page{started, p.NextAfter, len(seen)})
+		if !done {
+			during++
+		}
+		if p.NextAfter != "" {
+			after = p.NextAfter
+		} else if done {
+			break
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	if during < 10 {
+		t.Fatalf("only %d pages were read while the writers ran: the test did not race", during)
+	}
+
+	// Positions in the list order, from the database, for the per-page check.
+	pos := map[string]int{}
+	rows, err := h.pool.Query(context.Background(), `SELECT id::text FROM items ORDER BY created_xid, id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		pos[id] = len(pos)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for i, id := range seen {
+		count[id]++
+		if i > 0 && pos[id] <= pos[seen[i-1]] {
+			t.Errorf("item %s seen out of order", id)
+		}
+	}
+	missing := 0
+	for _, c := range creates {
+		if count[c.id] != 1 {
+			missing++
+			t.Errorf("item %s seen %d times", c.id, count[c.id])
+		}
+	}
+	// The per-page guarantee: what was committed before a page was asked for and is positioned
+	// at or before the page's cursor had been seen by then.
+	seenBy := map[string]int{} // id -> the number of items seen when it was seen
+	for i, id := range seen {
+		seenBy[id] = i + 1
+	}
+	for _, p := range pages {
+		if p.cursor == "" {
+			continue
+		}
+		last := pos[seen[p.seen-1]]
+		for _, c := range creates {
+			if c.done.Before(p.started) && pos[c.id] <= last && (seenBy[c.id] == 0 || seenBy[c.id] > p.seen) {
+				t.Errorf("item %s committed before a page and before its cursor was not seen by it", c.id)
+			}
+		}
+	}
+	t.Logf("%d items created by %d writers, %d pages (%d while writing), %d missing", len(creates), apiWriters+slowWriters, len(pages), during, missing)
 }

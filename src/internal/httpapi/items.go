@@ -17,7 +17,7 @@ import (
 type ItemStore interface {
 	Create(ctx context.Context, name string) (items.Item, error)
 	Get(ctx context.Context, id uuid.UUID) (items.Item, error)
-	List(ctx context.Context, after uuid.UUID, limit int) ([]items.Item, error)
+	List(ctx context.Context, after items.Cursor, limit int) ([]items.Item, []items.Cursor, error)
 	Delete(ctx context.Context, id uuid.UUID) error
 }
 
@@ -27,8 +27,11 @@ type createItemRequest struct {
 
 type listItemsResponse struct {
 	Items []items.Item `json:"items"`
-	// NextAfter is the cursor of the next page (pass it as ?after=); absent on the last page.
-	NextAfter *uuid.UUID `json:"next_after,omitempty"`
+	// NextAfter is the position after the last item of the page: pass it as ?after= for the next
+	// page, now or later. Absent on an empty page (keep the after you sent).
+	NextAfter string `json:"next_after,omitempty"`
+	// HasMore says more items are listable right now after NextAfter.
+	HasMore bool `json:"has_more"`
 }
 
 func createItem(store ItemStore, maxBody int64) http.Handler {
@@ -83,26 +86,27 @@ func listItems(store ItemStore) http.Handler {
 			}
 			limit = n
 		}
-		var after uuid.UUID
+		var after items.Cursor
 		if v := q.Get("after"); v != "" {
-			id, err := parseUUID(v)
+			c, err := items.ParseCursor(v)
 			if err != nil {
-				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "after must be an item id (UUID)"})
+				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "after must be a next_after cursor from an earlier page"})
 				return
 			}
-			after = id
+			after = c
 		}
-		// One more than asked tells whether another page exists without a count query.
-		list, err := store.List(r.Context(), after, limit+1)
+		// One more than asked tells whether another page is listable without a count query.
+		list, cursors, err := store.List(r.Context(), after, limit+1)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		resp := listItemsResponse{Items: list}
 		if len(list) > limit {
-			resp.Items = list[:limit]
-			next := list[limit-1].ID
-			resp.NextAfter = &next
+			resp.Items, resp.HasMore = list[:limit], true
+		}
+		if n := len(resp.Items); n > 0 {
+			resp.NextAfter = cursors[n-1].String()
 		}
 		writeJSON(w, http.StatusOK, resp)
 	})

@@ -120,3 +120,20 @@ func FuzzValidateName(f *testing.F) {
 		}
 	})
 }
+
+func TestCursorRoundTripAndRefusals(t *testing.T) {
+	c := Cursor{xid: 1234567, id: [16]byte{1, 0xa2, 0x35, 0xcc, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0xff, 0xfe}}
+	s := c.String()
+	if len(s) != cursorLen {
+		t.Fatalf("cursor %q is %d characters", s, len(s))
+	}
+	if got, err := ParseCursor(s); err != nil || got != c {
+		t.Fatalf("ParseCursor(%q) = %v, %v", s, got, err)
+	}
+	for _, bad := range []string{"", "01a229a6-8db1-791e-bd68-2e4bdb8501ad", s[:31], s + "A", s[:31] + "=", s[:31] + "+", s[:31] + "/",
+		Cursor{id: c.id}.String(), Cursor{xid: 5}.String(), "AAAAAAAABAoBojXQf796F41K2gd4P6v!"} {
+		if _, err := ParseCursor(bad); err == nil {
+			t.Errorf("ParseCursor(%q) accepted", bad)
+		}
+	}
+}
