@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/platform-template/template-api/src/internal/database"
@@ -127,7 +128,7 @@ func deleteItem(store ItemStore) http.Handler {
 }
 
 func itemID(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
-	id, err := parseUUID(r.PathValue("id"))
+	id, err := parseUUID(chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidID, "id must be a UUID"})
 		return uuid.Nil, false

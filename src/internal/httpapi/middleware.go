@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"cmp"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -9,23 +8,24 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/platform-template/template-api/src/internal/redact"
 	"github.com/platform-template/template-api/src/internal/reqlog"
 	"github.com/platform-template/template-api/src/internal/trace"
 )
 
-// ServeHTTP is the middleware around every request, then the route's handler. It takes the
-// request's trace context from a valid traceparent (or starts a trace), validates X-Request-Id
-// (or makes one), answers with both, puts the request scope (and its logger) in the context, finds
-// the route, recovers a panic, and after the request writes the one access-log line and records
-// the metrics. Raw header values are never logged: only validated or generated values, the
-// route's pattern and a method from a fixed list.
+// ServeHTTP is the middleware around every request, then chi's routing and the route's handler.
+// It takes the request's trace context from a valid traceparent (or starts a trace), validates
+// X-Request-Id (or takes the span id), answers with both, puts the request scope (and its
+// logger) in the context, recovers a panic, and after the request writes the one access-log
+// line and records the metrics. Raw header values are never logged: only validated or generated
+// values, the matched route pattern and a method from a fixed list.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	tc, validTrace := trace.FromHeader(r.Header.Get("Traceparent"))
 	// One allocation holds the request's scope, its context, its response writer and the values
-	// of the two trace headers (whose keys are already canonical). Without a valid X-Request-Id
-	// the request id is the request's span id.
+	// of the two trace headers (whose keys are already canonical).
 	st := &requestState{rw: statusWriter{ResponseWriter: w, head: r.Method == http.MethodHead}}
 	tp := tc.Traceparent()
 	st.headers = [2]string{tp, trace.RequestID(r.Header.Get("X-Request-Id"), tp[36:52])}
@@ -34,19 +34,24 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["Traceparent"] = st.headers[0:1:1]
 	h["X-Request-Id"] = st.headers[1:2:2]
 
-	rt, param := a.find(r.URL.Path)
+	// chi's routing context rides in the same context value: chi then uses it instead of
+	// copying the request once more to add its own, and sets r.Pattern on this request.
+	rctx := a.rctx.Get().(*chi.Context)
+	rctx.Reset()
+	rctx.Routes = a.mux
+	st.ctx.route = rctx
 	r = r.WithContext(&st.ctx)
-	if param != "" {
-		r.SetPathValue(rt.param, param)
-	}
-	serveRecovering(&st.rw, r, a.handler(rt, r))
+	serveRecovering(&st.rw, r, a.mux)
+	pattern := r.Pattern
+	a.rctx.Put(rctx)
 
-	end := time.Now()
-	rt = cmp.Or(rt, a.unmatched)
+	d := time.Since(start)
+	if pattern == "" {
+		pattern = "unmatched"
+	}
 	method := methodLabel(r.Method)
 	status := st.rw.seenStatus()
-	d := end.Sub(start)
-	a.metrics.Observe(rt.pattern, method, status, d)
+	a.metrics.Observe(pattern, method, status, d)
 	ev := a.log.Info()
 	if status >= http.StatusInternalServerError {
 		ev = a.log.Warn()
@@ -55,7 +60,21 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var line [320]byte
-	ev.RawJSON("trace_id", st.accessFields(line[:0], rt, method, status, d, r.RemoteAddr, validTrace)).Msg("request")
+	ev.RawJSON("trace_id", st.accessFields(line[:0], pattern, method, status, d, r.RemoteAddr, validTrace)).Msg("request")
+}
+
+// requestContext is a request's context: the request scope (reqlog) and chi's routing context.
+type requestContext struct {
+	reqlog.Context
+	route *chi.Context
+}
+
+// Value answers chi's key with the routing context and asks reqlog.Context for anything else.
+func (c *requestContext) Value(key any) any {
+	if key == chi.RouteCtxKey {
+		return c.route
+	}
+	return c.Context.Value(key)
 }
 
 // accessFields writes the fields of the access line after "trace_id": in one piece, because the
@@ -63,7 +82,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Every value is hex, a validated request id, a constant of the service or a number; the remote
 // address comes from the connection and is escaped all the same. The fields and their order are
 // those of the request-scoped logger's lines (reqlog.Scope), then the request's own.
-func (st *requestState) accessFields(b []byte, rt *route, method string, status int, d time.Duration, remote string, validTrace bool) []byte {
+func (st *requestState) accessFields(b []byte, pattern, method string, status int, d time.Duration, remote string, validTrace bool) []byte {
 	tp := st.headers[0]
 	b = append(b, '"')
 	b = append(b, tp[3:35]...)
@@ -77,9 +96,9 @@ func (st *requestState) accessFields(b []byte, rt *route, method string, status 
 	b = append(b, st.headers[1]...)
 	b = append(b, `","method":"`...)
 	b = append(b, method...)
-	b = append(b, `","route":`...)
-	b = append(b, rt.patternJSON...)
-	b = append(b, `,"status":`...)
+	b = append(b, `","route":"`...)
+	b = append(b, pattern...) // one of the service's own patterns, or "unmatched"
+	b = append(b, `","status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	if st.rw.outcome != "" {
 		b = append(b, `,"outcome":"`...)
@@ -127,7 +146,7 @@ func methodLabel(m string) string {
 
 // requestState is what the middleware keeps for one request.
 type requestState struct {
-	ctx     reqlog.Context
+	ctx     requestContext
 	rw      statusWriter
 	headers [2]string
 }

@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/platform-template/template-api/src/internal/metrics"
@@ -26,6 +28,14 @@ type Deps struct {
 	ReadyTimeout time.Duration
 }
 
+// route is one entry of the API surface: a chi pattern, the handler of each method, and the
+// query parameters it takes (none unless listed).
+type route struct {
+	pattern string
+	query   []string
+	methods map[string]http.Handler
+}
+
 // Routes maps the whole API surface.
 //
 //	GET    /healthz          liveness: 200 while the process serves
@@ -37,105 +47,95 @@ type Deps struct {
 //
 // HEAD is answered wherever GET is. A path that matches no route is 404 whatever the method; a
 // method a route does not serve is 405 with an Allow header; a query string that does not parse,
-// a repeated parameter or one the route does not take is 400.
+// a repeated or empty parameter or one the route does not take is 400.
 func Routes(d Deps) http.Handler {
+	routes := []route{
+		{"/healthz", nil, map[string]http.Handler{http.MethodGet: healthz()}},
+		{"/readyz", nil, map[string]http.Handler{http.MethodGet: readyz(d.DB, d.Draining, d.ReadyTimeout)}},
+		{"/v1/items", []string{"limit", "after"}, map[string]http.Handler{
+			http.MethodGet:  listItems(d.Items),
+			http.MethodPost: createItem(d.Items, d.MaxBodyBytes),
+		}},
+		{"/v1/items/{id}", nil, map[string]http.Handler{
+			http.MethodGet:    getItem(d.Items),
+			http.MethodDelete: deleteItem(d.Items),
+		}},
+	}
+	mux := chi.NewRouter()
+	for _, rt := range routes {
+		if get, ok := rt.methods[http.MethodGet]; ok {
+			rt.methods[http.MethodHead] = get // net/http sends a HEAD answer's headers, not its body
+		}
+		for m, h := range rt.methods {
+			mux.Method(m, rt.pattern, withQuery(rt.query, h))
+		}
+	}
+	notFound := errorHandler(&apiError{http.StatusNotFound, codeNotFound, "no such route"})
+	mux.NotFound(notFound)
+	mux.MethodNotAllowed(methodNotAllowed(mux, notFound))
 	return &api{
-		log:       d.Logger,
-		metrics:   d.Metrics,
-		notFound:  errorHandler(&apiError{http.StatusNotFound, codeNotFound, "no such route"}),
-		unmatched: newRoute("unmatched", nil, nil),
-		routes: []*route{
-			newRoute("/healthz", nil, map[string]http.Handler{http.MethodGet: healthz()}),
-			newRoute("/readyz", nil, map[string]http.Handler{http.MethodGet: readyz(d.DB, d.Draining, d.ReadyTimeout)}),
-			newRoute("/v1/items", []string{"limit", "after"}, map[string]http.Handler{
-				http.MethodGet:  listItems(d.Items),
-				http.MethodPost: createItem(d.Items, d.MaxBodyBytes),
-			}),
-			newRoute("/v1/items/{id}", nil, map[string]http.Handler{
-				http.MethodGet:    getItem(d.Items),
-				http.MethodDelete: deleteItem(d.Items),
-			}),
-		},
+		log:     d.Logger,
+		metrics: d.Metrics,
+		mux:     mux,
+		routes:  routes,
+		rctx:    sync.Pool{New: func() any { return chi.NewRouteContext() }},
 	}
 }
 
-// route is one path shape: a literal path, or a literal prefix and one {name} segment at the end.
-type route struct {
-	pattern       string // as logged and used as the metrics label
-	patternJSON   []byte // the pattern as a JSON string, for the access line
-	prefix, param string // "/v1/items/", "id" for "/v1/items/{id}"; param is "" for a literal path
-	query         []string
-	methods       map[string]http.Handler
-	allow         string       // the methods, HEAD included where GET is
-	notAllowed    http.Handler // 405 with that Allow header
-}
-
-func newRoute(pattern string, query []string, methods map[string]http.Handler) *route {
-	rt := &route{pattern: pattern, patternJSON: []byte(`"` + pattern + `"`), prefix: pattern, query: query, methods: methods}
-	if i := strings.LastIndexByte(pattern, '/'); strings.HasPrefix(pattern[i+1:], "{") {
-		rt.prefix, rt.param = pattern[:i+1], strings.Trim(pattern[i+1:], "{}")
-	}
-	if get, ok := methods[http.MethodGet]; ok && methods[http.MethodHead] == nil {
-		methods[http.MethodHead] = get // net/http sends the headers of a HEAD answer, not its body
-	}
-	names := make([]string, 0, len(methods))
-	for m := range methods {
-		names = append(names, m)
-	}
-	slices.Sort(names)
-	rt.allow = strings.Join(names, ", ")
-	rt.notAllowed = methodNotAllowed(rt.allow)
-	return rt
-}
-
-// match reports whether path has the route's shape, and the value of its {param} segment.
-func (rt *route) match(path string) (string, bool) {
-	if rt.param == "" {
-		return "", path == rt.pattern
-	}
-	v, ok := strings.CutPrefix(path, rt.prefix)
-	return v, ok && v != "" && !strings.Contains(v, "/")
-}
-
-// api is the router and the middleware around every request (see serveHTTP in middleware.go).
+// api is the middleware around every request (ServeHTTP in middleware.go), then chi.
 type api struct {
-	log       *zerolog.Logger
-	metrics   *metrics.HTTP
-	routes    []*route
-	notFound  http.Handler
-	unmatched *route // what the log and metrics call a request no route matched
+	log     *zerolog.Logger
+	metrics *metrics.HTTP
+	mux     *chi.Mux
+	routes  []route
+	// rctx recycles chi's routing contexts: the middleware hands chi one in the request's
+	// context, so that chi does not copy the request again to add its own.
+	rctx sync.Pool
 }
 
-// find returns the route of path, or nil, and the value of its {param} segment.
-func (a *api) find(path string) (*route, string) {
-	for _, rt := range a.routes {
-		if v, ok := rt.match(path); ok {
-			return rt, v
+// methodNotAllowed answers 405 with an Allow header listing what the path serves (RFC 9110
+// 15.5.6), asked of the router itself. chi sends every method it does not know here, so a path
+// that serves no method at all is a 404.
+func methodNotAllowed(mux *chi.Mux, notFound http.HandlerFunc) http.HandlerFunc {
+	e := &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed, "method not allowed on this route"}
+	// The methods an Allow header may list, in its order.
+	methods := []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+		http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodTrace}
+	return func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
 		}
-	}
-	return nil, ""
-}
-
-// handler picks what answers r on route rt (nil: no route matched).
-func (a *api) handler(rt *route, r *http.Request) http.Handler {
-	if rt == nil {
-		return a.notFound
-	}
-	h, ok := rt.methods[r.Method]
-	if !ok {
-		return rt.notAllowed
-	}
-	if r.URL.RawQuery != "" {
-		if e := checkQuery(r.URL.RawQuery, rt.query); e != nil {
-			return errorHandler(e)
+		var allow []string
+		for _, m := range methods {
+			if mux.Match(chi.NewRouteContext(), m, path) {
+				allow = append(allow, m)
+			}
 		}
+		if len(allow) == 0 {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, r, e)
 	}
-	return h
 }
 
-// checkQuery refuses a query string that does not parse (a bad %-escape, a ';' separator), a
-// parameter the route does not take, a repeated parameter and an empty value: ignoring any of them
-// would answer a question the client did not ask.
+// withQuery refuses, before h runs, a query string that does not parse (a bad %-escape, a ';'
+// separator), a parameter the route does not take, a repeated parameter and an empty value:
+// ignoring any of them would answer a question the client did not ask.
+func withQuery(allowed []string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			if e := checkQuery(r.URL.RawQuery, allowed); e != nil {
+				writeError(w, r, e)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func checkQuery(raw string, allowed []string) *apiError {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
@@ -157,15 +157,6 @@ func checkQuery(raw string, allowed []string) *apiError {
 	return nil
 }
 
-func methodNotAllowed(allow string) http.Handler {
-	allowValue := []string{allow}
-	e := &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed, "method not allowed on this route"}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Allow"] = allowValue
-		writeError(w, r, e)
-	})
-}
-
-func errorHandler(e *apiError) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, e) })
+func errorHandler(e *apiError) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { writeError(w, r, e) }
 }
