@@ -874,3 +874,41 @@ func TestPaginationLosesNothingUnderConcurrentCreates(t *testing.T) {
 	}
 	t.Logf("%d items created by %d writers, %d pages (%d while writing), %d missing", len(creates), apiWriters+slowWriters, len(pages), during, missing)
 }
+
+// TestItemEncodingMatchesEncodingJSON holds the hand-written item encoding to encoding/json's
+// bytes, for the names the policy admits and for every escape encoding/json makes.
+func TestItemEncodingMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 12, 2, 7, 16, 27, 123456000, time.UTC)
+	for _, name := range []string{"alpha", `quote " back \ slash`, "<script>&amp;</script>", "ctl \x00\x01\x08\x0c\x1f\t\n\r\x7f",
+		"é 日本 😀 👨\u200d👩", "\u2028\u2029", "bad \xff\xfe utf8", "", strings.Repeat("é", 200)} {
+		for _, ts := range []time.Time{at, at.Truncate(time.Second), time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC)} {
+			it := items.Item{ID: uuid.MustParse("01a235cc-92b4-7d26-b2a5-4dc71d807013"), Name: name, CreatedAt: ts}
+			want, _ := json.Marshal(it)
+			if got := appendItem(nil, it); string(got) != string(want) {
+				t.Errorf("appendItem(%q)\n got %s\nwant %s", name, got, want)
+			}
+		}
+	}
+	list := []items.Item{{ID: uuid.MustParse("01a235cc-92b4-7d26-b2a5-4dc71d807013"), Name: "a", CreatedAt: at}, {ID: uuid.New(), Name: "b<", CreatedAt: at}}
+	for _, tc := range []listItemsResponse{{Items: list, NextAfter: "AAAAAAAABAoBojXQf796F41K2gd4P6vK", HasMore: true}, {Items: list[:1], NextAfter: "x"}, {Items: []items.Item{}}} {
+		want, _ := json.Marshal(tc)
+		if got := appendItemList(nil, tc.Items, tc.NextAfter, tc.HasMore); string(got) != string(want) {
+			t.Errorf("appendItemList\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func FuzzItemEncoding(f *testing.F) {
+	f.Add("alpha", int64(0))
+	f.Add("<\u2028\xff\"", int64(1234567891))
+	f.Fuzz(func(t *testing.T, name string, ns int64) {
+		it := items.Item{ID: uuid.New(), Name: name, CreatedAt: time.Unix(1_800_000_000, ns%1e9).UTC()}
+		want, err := json.Marshal(it)
+		if err != nil {
+			t.Skip()
+		}
+		if got := appendItem(nil, it); string(got) != string(want) {
+			t.Fatalf("appendItem(%q)\n got %s\nwant %s", name, got, want)
+		}
+	})
+}
