@@ -14,13 +14,15 @@
 # Each pair is measured in alternating rounds (baseline, service, baseline, service, ...) and the
 # median of each side is reported, so that a change of load on the machine during the run touches
 # both sides alike; the server's own CPU time per request is reported beside its throughput.
-# Settings: BENCH_SECONDS per round (5), BENCH_ROUNDS (5), BENCH_CONNS (32), BENCH_STARTS (5).
+# Settings: BENCH_SECONDS per round (5), BENCH_ROUNDS (5), BENCH_CONNS (32), BENCH_STARTS (5),
+# BENCH_CG_SECONDS per callgrind run (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-5}
 conns=${BENCH_CONNS:-32}
 starts=${BENCH_STARTS:-5}
+cg_secs=${BENCH_CG_SECONDS:-10}
 
 if [ "${1:-}" != "--inner" ]; then
   if ! command -v wrk >/dev/null; then
@@ -137,7 +139,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cg_lines=()
 if [ "${BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
-  echo "bench: callgrind, instructions per request (each server under valgrind, wrk -t1 -c4 -d${secs}s; about a minute per server)"
+  echo "bench: callgrind, instructions per request (each server under valgrind, wrk -t1 -c4 -d${cg_secs}s; 8 runs, about 30 s each)"
   # cg name url gogc command...: runs the command under callgrind with GOGC=gogc, counts only
   # while wrk runs, prints instructions per request.
   cg() {
@@ -152,7 +154,7 @@ if [ "${BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
     callgrind_control -i on "$vpid" >/dev/null 2>&1
     local n
     # shellcheck disable=SC2086
-    n=$(wrk -t1 -c4 -d"${secs}s" ${CG_WRK_ARGS:-} "$url" | awk '/requests in/ {print $1}')
+    n=$(wrk -t1 -c4 -d"${cg_secs}s" ${CG_WRK_ARGS:-} "$url" | awk '/requests in/ {print $1}')
     callgrind_control -i off "$vpid" >/dev/null 2>&1; callgrind_control -d "$vpid" >/dev/null 2>&1; sleep 1
     local ir
     ir=$(awk '/^totals:/ {print $2}' "$out".1)
