@@ -60,7 +60,8 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var line [320]byte
-	ev.RawJSON("trace_id", st.accessFields(line[:0], pattern, method, status, d, r.RemoteAddr, validTrace)).Msg("request")
+	st.ctx.At = start.Add(d) // the end, from the clock reading that gave d
+	ev.Ctx(&st.ctx).RawJSON("trace_id", st.accessFields(line[:0], pattern, method, status, d, r.RemoteAddr, validTrace)).Msg("request")
 }
 
 // requestContext is a request's context: the request scope (reqlog) and chi's routing context.

@@ -40,7 +40,14 @@ type secondText struct {
 
 func (h *timeHook) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 	var buf [40]byte
-	e.RawJSON(zerolog.TimestampFieldName, h.appendTime(buf[:0], time.Now()))
+	t := time.Time{}
+	if lt, ok := e.GetCtx().(interface{ LogTime() time.Time }); ok {
+		t = lt.LogTime() // a line that knows its time already (the access line: the request's end)
+	}
+	if t.IsZero() {
+		t = time.Now()
+	}
+	e.RawJSON(zerolog.TimestampFieldName, h.appendTime(buf[:0], t))
 }
 
 // appendTime appends t as a JSON string in time.RFC3339Nano layout, in UTC.
@@ -207,7 +214,14 @@ type scopeKey struct{}
 type Context struct {
 	context.Context
 	Scope Scope
+	// At, when set, is the time of a line logged with this context as the event's context
+	// (zerolog's Event.Ctx): the access line uses the end time it measured instead of reading
+	// the clock again.
+	At time.Time
 }
+
+// LogTime returns At, for the time hook.
+func (c *Context) LogTime() time.Time { return c.At }
 
 // Init sets up a zero Context over parent.
 func (c *Context) Init(parent context.Context, base *zerolog.Logger, tc trace.Context, requestID string) {

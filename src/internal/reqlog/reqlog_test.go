@@ -91,3 +91,21 @@ func TestAppendStringIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// A line logged with a request Context whose At is set carries that time, not the clock's.
+func TestTimeHookTakesTheContextsTime(t *testing.T) {
+	var buf bytes.Buffer
+	base := New(&buf, zerolog.InfoLevel, "svc")
+	at := time.Date(2026, 12, 2, 9, 30, 0, 123456789, time.UTC)
+	c := &Context{Context: context.Background(), At: at}
+	base.Info().Ctx(c).Msg("with")
+	base.Info().Msg("without")
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	var with, without map[string]any
+	if len(lines) != 2 || json.Unmarshal(lines[0], &with) != nil || json.Unmarshal(lines[1], &without) != nil {
+		t.Fatalf("log: %s", buf.String())
+	}
+	if with["time"] != "2026-12-02T09:30:00.123456789Z" || without["time"] == with["time"] {
+		t.Fatalf("times: %v / %v", with["time"], without["time"])
+	}
+}
