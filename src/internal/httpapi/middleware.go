@@ -60,14 +60,24 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var line [320]byte
-	st.ctx.At = start.Add(d) // the end, from the clock reading that gave d
+	st.ctx.end = start.Add(d).UnixNano() // the end, from the clock reading that gave d
 	ev.Ctx(&st.ctx).RawJSON("trace_id", st.accessFields(line[:0], pattern, method, status, d, r.RemoteAddr, validTrace)).Msg("request")
 }
 
-// requestContext is a request's context: the request scope (reqlog) and chi's routing context.
+// requestContext is a request's context: the request scope (reqlog) and chi's routing context;
+// and, for the access line's time, the end of the request.
 type requestContext struct {
 	reqlog.Context
 	route *chi.Context
+	end   int64 // Unix nanoseconds
+}
+
+// LogTime is the time of the access line (reqlog.LogTimer): the end of the request.
+func (c *requestContext) LogTime() time.Time {
+	if c.end == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, c.end)
 }
 
 // Value answers chi's key with the routing context and asks reqlog.Context for anything else.

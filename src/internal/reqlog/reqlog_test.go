@@ -92,13 +92,19 @@ func TestAppendStringIsJSON(t *testing.T) {
 	}
 }
 
-// A line logged with a request Context whose At is set carries that time, not the clock's.
+type timedContext struct {
+	context.Context
+	at time.Time
+}
+
+func (c timedContext) LogTime() time.Time { return c.at }
+
+// A line logged with a LogTimer context carries that time, not the clock's.
 func TestTimeHookTakesTheContextsTime(t *testing.T) {
 	var buf bytes.Buffer
 	base := New(&buf, zerolog.InfoLevel, "svc")
 	at := time.Date(2026, 12, 2, 9, 30, 0, 123456789, time.UTC)
-	c := &Context{Context: context.Background(), At: at}
-	base.Info().Ctx(c).Msg("with")
+	base.Info().Ctx(timedContext{context.Background(), at}).Msg("with")
 	base.Info().Msg("without")
 	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
 	var with, without map[string]any
