@@ -241,6 +241,37 @@ func TestSlowBodyIsLoggedAsClientTimeout(t *testing.T) {
 	}
 }
 
+// TestBodyCutShortIsLoggedAsClientClosed: a client that stops sending before the end of the
+// body it announced (it closes its side) gets 400, and the access line says the client closed.
+func TestBodyCutShortIsLoggedAsClientClosed(t *testing.T) {
+	s := start(t, nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	fmt.Fprintf(conn, "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: cut-short\r\nContent-Length: 100\r\n\r\n{\"name\":")
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !resp.Close {
+		t.Fatalf("answer %d, Connection: close %v", resp.StatusCode, resp.Close)
+	}
+	var line map[string]any
+	for deadline := time.Now().Add(5 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		line = s.logs.find(func(m map[string]any) bool { return m["message"] == "request" && m["request_id"] == "cut-short" })
+	}
+	if line == nil || line["status"] != float64(400) || line["outcome"] != "client_closed" {
+		t.Fatalf("access line %v: want status 400 and outcome client_closed", line)
+	}
+}
+
 func TestInFlightRequestCompletesOnShutdown(t *testing.T) {
 	s := start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "300ms"})
 	addr := strings.TrimPrefix(s.base, "http://")

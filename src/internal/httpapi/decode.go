@@ -57,7 +57,7 @@ func decodeStrict(body io.Reader, maxBytes int64, dst any) *apiError {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return &apiError{http.StatusRequestTimeout, codeRequestTimeout, "request body not received in time"}
 		default:
-			return &apiError{http.StatusBadRequest, codeInvalidJSON, "body could not be read to its end"}
+			return &apiError{http.StatusBadRequest, codeInvalidJSON, msgBodyNotRead}
 		}
 	}
 	if e := checkJSONText(data, jsonFields(dst)); e != nil {

@@ -671,6 +671,8 @@ func TestCreateRefusesInputThatIsNotWhatItClaims(t *testing.T) {
 		{"title-case key", `{"Name":"a"}`, codeInvalidField, `must be spelled "name"`},
 		{"case variant beside the key", `{"name":"a","nAmE":"b"}`, codeInvalidField, `must be spelled "name"`},
 		{"escaped case variant", `{"N\u0041ME":"a"}`, codeInvalidField, `must be spelled "name"`},
+		{"nested too deeply", `{"name":"a","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, codeInvalidJSON, "nested too deeply"},
+		{"byte order mark", "\ufeff{\"name\":\"a\"}", codeInvalidJSON, "malformed JSON"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -168,7 +168,8 @@ type statusWriter struct {
 	status int
 	bytes  int64 // body bytes sent (none for HEAD: net/http drops them)
 	head   bool
-	// outcome names a request that did not end as its status says (client_timeout); undelivered
+	// outcome names a request that did not end as its status says (client_timeout,
+	// client_closed); undelivered
 	// means the client got no response at all, whatever status was written.
 	outcome     string
 	undelivered bool

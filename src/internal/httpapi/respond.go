@@ -69,23 +69,31 @@ func setJSONHeaders(h http.Header) {
 
 // writeError answers with the API's error shape, carrying the request's trace id.
 func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
-	if e.code == codeRequestTimeout {
-		writeClientTimeout(w, r, e)
-		return
+	switch {
+	case e.code == codeRequestTimeout:
+		writeConfirmed(w, r, e, "client_timeout")
+	case e.message == msgBodyNotRead:
+		writeConfirmed(w, r, e, "client_closed")
+	default:
+		writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}, TraceID: reqlog.TraceID(r.Context())})
 	}
-	writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}, TraceID: reqlog.TraceID(r.Context())})
 }
 
-// writeClientTimeout answers a request whose body did not arrive before the server's read timeout
-// cut it. The connection is done for: the 408 goes out with Connection: close if the write
-// deadline still allows it, and the access line says what happened (outcome client_timeout) and
-// the status the client really saw: 408 if it was delivered, 0 if nothing was.
-func writeClientTimeout(w http.ResponseWriter, r *http.Request, e *apiError) {
+// msgBodyNotRead is the message of a body that stopped before its end (the client closed its
+// side of the connection, or the connection broke).
+const msgBodyNotRead = "body could not be read to its end"
+
+// writeConfirmed answers a request whose body the client did not finish sending: cut by the
+// server's read timeout (408), or ended early (400). The connection is done for: the answer goes
+// out with Connection: close and is flushed at once, so that the access line can say what
+// happened (outcome) and the status the client really saw: the status if it was delivered, 0 if
+// nothing was (a write deadline already passed, or the connection is gone).
+func writeConfirmed(w http.ResponseWriter, r *http.Request, e *apiError, outcome string) {
 	w.Header().Set("Connection", "close")
 	writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}, TraceID: reqlog.TraceID(r.Context())})
 	err := http.NewResponseController(w).Flush()
 	if sw, ok := w.(*statusWriter); ok {
-		sw.outcome = "client_timeout"
+		sw.outcome = outcome
 		sw.undelivered = err != nil
 	}
 }
