@@ -123,7 +123,7 @@ terraform-test: terraform-init
 	echo "terraform test: $(words $(TF_TESTED)) roots passed ($$(( $$(date +%s) - start ))s)"
 
 terratest:
-	@echo "terratest: Rego unit tests, then about 100 real plans (both envs, the bad fixtures of test/e2e/testdata/terraform, the red team of policies/terraform/redteam), each about 8 s of CPU: 6-8 min on 2 idle cores"
+	@echo "terratest: Rego unit tests, then about 100 real plans (both envs, the bad fixtures of test/e2e/testdata/terraform, the red team of policies/terraform/redteam), 8-10 s of CPU each: about 9 min on 2 idle cores"
 	@mkdir -p $(RUN_DIR)/terraform-plugin-cache
 	@start=$$(date +%s); \
 	cd $(ROOT)/test/e2e && env $(TF_ENV) $(GO) test -count=1 -timeout $(TERRATEST_TIMEOUT) ./terraform/...; \
