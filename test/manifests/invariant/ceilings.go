@@ -201,7 +201,6 @@ func DeclaredSecretsAndIdentities(objs []manifest.Object) []Finding {
 	return f.list
 }
 
-
 // creation is a kind of object a Role of a namespace lets someone create.
 type creation struct{ group, resource, role string }
 

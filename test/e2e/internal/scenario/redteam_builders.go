@@ -357,7 +357,7 @@ func quantity(s string) resource.Quantity { return resource.MustParse(s) }
 
 // The second round's builders.
 
-func intOrString(port int) intstr.IntOrString { return intstr.FromInt32(int32(port)) }
+func intOrString(port int32) intstr.IntOrString { return intstr.FromInt32(port) }
 
 func labelSelector(key, value string) *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchLabels: map[string]string{key: value}}
@@ -380,9 +380,9 @@ func ownDeployment(name string, replicas int32) func(Base) *unstructured.Unstruc
 
 // ownPDB is a budget for ownDeployment's pods of the same name, with minAvailable and the
 // eviction policy the platform asks for.
-func ownPDB(name string, minAvailable int) func(Base) *unstructured.Unstructured {
+func ownPDB(name string, minAvailable int32) func(Base) *unstructured.Unstructured {
 	return func(Base) *unstructured.Unstructured {
-		m := intstr.FromInt32(int32(minAvailable))
+		m := intstr.FromInt32(minAvailable)
 		always := policyv1.AlwaysAllow
 		return toUnstructured(&policyv1.PodDisruptionBudget{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
