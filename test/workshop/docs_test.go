@@ -108,7 +108,7 @@ func (r *repo) checkTestName(name string) string {
 		ok = r.exists("docs/workshop/labs/" + sub)
 	case "TestRedTeam": // <class>/<attempt>, defined in the red team's rounds
 		_, attempt, _ := strings.Cut(sub, "/")
-		for _, f := range []string{"redteam_cases.go", "redteam_round2.go"} {
+		for _, f := range []string{"redteam_cases.go", "redteam_round2.go", "redteam_round3.go"} {
 			ok = ok || attempt != "" && strings.Contains(r.file("test/e2e/internal/scenario/"+f), `"`+attempt+`"`)
 		}
 	default:

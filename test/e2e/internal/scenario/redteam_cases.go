@@ -69,6 +69,7 @@ func RedTeam() []Attempt {
 	t = append(t, ceilingAttempts()...)
 	t = append(t, groupAttempts()...)
 	t = append(t, secondRound()...)
+	t = append(t, thirdRound()...)
 	return t
 }
 
