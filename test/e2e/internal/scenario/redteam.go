@@ -63,7 +63,7 @@ type Patch struct {
 // zero: must be admitted).
 type Attempt struct {
 	Name  string
-	Class string // the class: rbac, namespaces, debug, kinds, exfiltration, ceilings, groups, other
+	Class string // rbac, namespaces, debug, kinds, exfiltration, ceilings, groups (first round); podsecurity, writepaths, storage (second); services (third)
 	What  string
 	As    string // "" = the cluster admin
 	Op    Op
