@@ -6,6 +6,7 @@ require (
 	github.com/google/go-containerregistry v0.21.8
 	github.com/gruntwork-io/terratest v0.55.0
 	github.com/open-policy-agent/opa v1.22.3
+	golang.org/x/sys v0.49.0
 	k8s.io/api v0.35.0
 	k8s.io/apimachinery v0.35.0
 	k8s.io/client-go v0.35.0
@@ -98,7 +99,6 @@ require (
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect

@@ -27,6 +27,9 @@ type Spec struct {
 	Env    []string // extra environment, appended to os.Environ()
 	Dir    string   // folder holding <name>.log and <name>.pid
 	Detach bool     // survive the parent (demo); otherwise die with it (tests)
+	// Wrap is a command that execs Path in its place (e.g. nsenter into the node's
+	// namespaces): it must exec, not fork, so that the PID recorded is Path's.
+	Wrap []string
 }
 
 // Process is a started (or re-found) process.
@@ -50,7 +53,8 @@ func Start(spec Spec) (*Process, error) {
 		return nil, fmt.Errorf("open log for %s: %w", spec.Name, err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(spec.Path, spec.Args...)
+	argv := append(append(append([]string{}, spec.Wrap...), spec.Path), spec.Args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if spec.Detach {
