@@ -23,8 +23,10 @@ const KindNodeImage = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028a
 
 // KindOptions configure a kind cluster for the end-to-end tests.
 type KindOptions struct {
-	Name    string
-	Dir     string
+	Name string
+	Dir  string
+	// AuditPolicy is the repository's audit policy file (AuditPolicyFile), mounted into the node.
+	AuditPolicy string
 	Detach  bool
 	Log     Logf
 	Timings *Timings
@@ -42,9 +44,10 @@ func (k *Kind) Mode() Mode         { return ModeKind }
 func (k *Kind) Kubeconfig() string { return k.kubeconfig }
 
 // kindConfig: kind's own networking defaults, spelled out because the registry's and DNS's
-// fixed ClusterIPs (package topology) depend on them, and containerd reading per-registry
-// configuration (hosts.toml) from /etc/containerd/certs.d.
-func kindConfig() string {
+// fixed ClusterIPs (package topology) depend on them, containerd reading per-registry
+// configuration (hosts.toml) from /etc/containerd/certs.d, and the API server's audit log
+// (audit.go).
+func kindConfig(auditPolicy string) string {
 	return fmt.Sprintf(`kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 networking:
@@ -53,11 +56,11 @@ networking:
 nodes:
   - role: control-plane
     image: %s
-containerdConfigPatches:
+%scontainerdConfigPatches:
   - |-
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "/etc/containerd/certs.d"
-`, topology.ClusterCIDR, topology.ServiceCIDR, KindNodeImage)
+%s`, topology.ClusterCIDR, topology.ServiceCIDR, KindNodeImage, kindAuditNode(auditPolicy), kindAuditPatch())
 }
 
 // StartKind creates (or reuses) the kind cluster and points its containerd at the in-cluster
@@ -90,7 +93,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if !slices.Contains(names, opts.Name) {
 		opts.Log("creating kind cluster %s (first time: pulls the node image, about 1-2 min)", opts.Name)
 		if err := provider.Create(opts.Name,
-			kindcluster.CreateWithRawConfig([]byte(kindConfig())),
+			kindcluster.CreateWithRawConfig([]byte(kindConfig(opts.AuditPolicy))),
 			kindcluster.CreateWithWaitForReady(3*time.Minute),
 			kindcluster.CreateWithKubeconfigPath(k.kubeconfig),
 			kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false)); err != nil {
@@ -139,6 +142,9 @@ func (k *Kind) LoadImages(_ context.Context, imgs []images.Named) error {
 func (k *Kind) Stop(_ context.Context) error {
 	if k.opts.Detach {
 		return nil
+	}
+	if err := k.saveAuditLog(); err != nil { // the log dies with the node: keep a copy
+		k.opts.Log("audit log not saved: %v", err)
 	}
 	if err := kindcluster.NewProvider().Delete(k.opts.Name, ""); err != nil {
 		return fmt.Errorf("delete kind cluster %s: %w", k.opts.Name, err)

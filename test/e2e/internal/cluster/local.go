@@ -40,6 +40,9 @@ type Binaries struct {
 type LocalOptions struct {
 	Dir string   // state: certificates, etcd data, the node's state, logs, PID files
 	Bin Binaries // the programs
+	// AuditPolicy is the repository's audit policy file (AuditPolicyFile); the API server
+	// writes its audit log under Dir (ReadSavedAuditLog).
+	AuditPolicy string
 	// Images are imported into the node before its kubelet starts (the node's own, the
 	// platform's): nothing is ever pulled from outside.
 	Images []images.Named
@@ -236,7 +239,11 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 	}); err != nil {
 		return err
 	}
-	api, err := l.start(proc.Spec{Name: procAPIServer, Path: l.opts.Bin.APIServer, Args: []string{
+	audit, err := localAuditArgs(l.opts.AuditPolicy, l.opts.Dir)
+	if err != nil {
+		return err
+	}
+	api, err := l.start(proc.Spec{Name: procAPIServer, Path: l.opts.Bin.APIServer, Args: append([]string{
 		"--etcd-servers=" + etcdClientURL,
 		"--bind-address=" + topology.NodeIP, "--advertise-address=" + topology.NodeIP, "--secure-port=" + apiserverPort,
 		"--tls-cert-file=" + p.path("apiserver.crt"), "--tls-private-key-file=" + p.path("apiserver.key"),
@@ -253,7 +260,7 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 		"--allow-privileged=true",
 		"--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,NodeRestriction,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota",
 		"--profiling=false", "--enable-priority-and-fairness=false", "--v=0",
-	}})
+	}, audit...)})
 	if err != nil {
 		return err
 	}

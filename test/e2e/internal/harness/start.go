@@ -39,7 +39,7 @@ func lookPath(name string) string {
 
 // LocalOptions are the local cluster's options for this configuration.
 func (c Config) LocalOptions(t *cluster.Timings) cluster.LocalOptions {
-	return cluster.LocalOptions{Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(),
+	return cluster.LocalOptions{Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(), AuditPolicy: c.AuditPolicy(),
 		RelayCmd: c.RelayCmd, Detach: c.Detach, Log: c.Log, Timings: t}
 }
 
@@ -50,7 +50,8 @@ func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
 	if c.Detach {
 		name = "template-api-demo"
 	}
-	return cluster.KindOptions{Name: name, Dir: filepath.Join(c.RunDir, "kind"), Detach: c.Detach, Log: c.Log, Timings: t}
+	return cluster.KindOptions{Name: name, Dir: filepath.Join(c.RunDir, "kind"), AuditPolicy: c.AuditPolicy(),
+		Detach: c.Detach, Log: c.Log, Timings: t}
 }
 
 // helperBinaries are this module's programs that run in images (static builds).
