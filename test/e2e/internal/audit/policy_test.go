@@ -224,7 +224,7 @@ func TestAuditPolicyCheckFires(t *testing.T) {
 			p.Rules = append([]PolicyRule{{Level: LevelNone, UserGroups: []string{"system:serviceaccounts:kube-system"},
 				Resources: []GroupResources{{Group: "", Resources: []string{"secrets"}}}}}, p.Rules...)
 		}, "secrets \"template-api-db\" in \"kube-system\" by system:serviceaccount:kube-system:replicaset-controller is recorded at None"},
-		"no catch-all": {func(p *Policy) { p.Rules = p.Rules[:len(p.Rules)-1] }, "catch-all"},
+		"no catch-all":    {func(p *Policy) { p.Rules = p.Rules[:len(p.Rules)-1] }, "catch-all"},
 		"catch-all drops": {func(p *Policy) { p.Rules[len(p.Rules)-1].Level = LevelNone }, "create pods"},
 		"RBAC without bodies": {func(p *Policy) {
 			for i := range p.Rules {

@@ -27,9 +27,9 @@ type KindOptions struct {
 	Dir  string
 	// AuditPolicy is the repository's audit policy file (AuditPolicyFile), mounted into the node.
 	AuditPolicy string
-	Detach  bool
-	Log     Logf
-	Timings *Timings
+	Detach      bool
+	Log         Logf
+	Timings     *Timings
 }
 
 // Kind is a kind cluster. Only its creation differs from the local cluster: the platform, the
