@@ -6,6 +6,8 @@
 #                      runs some tests only (e.g. E2E_RUN=TestGuardrailMatrix/latest-tag)
 #   make demo          bring the cluster up, deploy, print the scoreboard (idempotent)
 #   make demo-down     stop everything the demo started
+#   make demo-audit    the refused requests in the demo's audit log (AUDIT='-grep privileged',
+#                      '-resource pods', '-who USER', '-summary', '-file LOG'; see test/e2e/README.md)
 #   make e2e-tools     build etcd and kube-apiserver from tools/ (Kyverno: mk/policies.mk)
 #
 # The Kyverno binaries come from mk/policies.mk and the service binary from mk/go.mk; their
@@ -25,7 +27,9 @@ E2E_DIR         := $(ROOT)/test/e2e
 # Kyverno's controllers run in the cluster from images assembled out of these binaries
 # (mk/policies.mk builds the first two; the init container's program is built here).
 KYVERNO_INIT    := $(TOOLS_BIN)/kyverno-init
-E2E_KYVERNO     := $(TOOLS_BIN)/kyverno-admission $(TOOLS_BIN)/kyverno-background $(KYVERNO_INIT)
+# The reports controller: Kyverno's background scan, which writes the policy reports.
+KYVERNO_REPORTS := $(TOOLS_BIN)/kyverno-reports
+E2E_KYVERNO     := $(TOOLS_BIN)/kyverno-admission $(TOOLS_BIN)/kyverno-background $(KYVERNO_INIT) $(KYVERNO_REPORTS)
 E2E_SERVICE     := $(ROOT)/bin/api
 # The local node's runtime from Debian's packages, each pinned to the version measured here
 # (package=upstream version prefix); nftables, iptables and ipset are the agents' tools.
@@ -54,9 +58,9 @@ CI_DEPS      += e2e-tools
 # The packages of this area in the shared test/e2e module (test/e2e/terraform is another's).
 E2E_PKGS := ./internal/... ./guardrails/... ./cmd/...
 
-.PHONY: e2e-tools node-packages test-e2e test-e2e-unit lint-e2e demo demo-down
+.PHONY: e2e-tools node-packages test-e2e test-e2e-unit lint-e2e demo demo-down demo-audit
 
-e2e-tools: $(ETCD) $(K8S_BINS) $(ADDON_BINS) $(PAUSE) $(KYVERNO_INIT) node-packages ## Build the local cluster's programs, install its node runtime (Kyverno: mk/policies.mk)
+e2e-tools: $(ETCD) $(K8S_BINS) $(ADDON_BINS) $(PAUSE) $(KYVERNO_INIT) $(KYVERNO_REPORTS) node-packages ## Build the local cluster's programs, install its node runtime (Kyverno: mk/policies.mk)
 
 $(ETCD): $(ROOT)/tools/etcd/go.mod $(ROOT)/tools/etcd/go.sum
 	@mkdir -p $(TOOLS_BIN)
@@ -100,6 +104,12 @@ $(KYVERNO_INIT): $(ROOT)/tools/kyverno/go.mod $(ROOT)/tools/kyverno/go.sum | $(T
 	@start=$$(date +%s); cd $(ROOT)/tools/kyverno && $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp github.com/kyverno/kyverno/cmd/kyverno-init; \
 	mv $@.tmp $@; echo "built $@ in $$(( $$(date +%s) - start )) s"
 
+# Kyverno's reports controller (background scan, policy reports), after the init program.
+$(KYVERNO_REPORTS): $(ROOT)/tools/kyverno/go.mod $(ROOT)/tools/kyverno/go.sum | $(KYVERNO_INIT)
+	@echo "building Kyverno's reports controller from tools/kyverno (about 1-3 min after the others; up to 3 GiB at link)"
+	@start=$$(date +%s); cd $(ROOT)/tools/kyverno && $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp github.com/kyverno/kyverno/cmd/reports-controller; \
+	mv $@.tmp $@; secs=$$(( $$(date +%s) - start )); echo $$secs > $@.build-seconds; echo "built $@ in $$secs s"
+
 # containerd, runc and the CNI plugins from Debian's packages, like shellcheck (mk/pipeline.mk):
 # installed when missing, then each checked against the version this setup was measured with.
 node-packages: ## Install the local node's runtime from Debian's packages (containerd, runc, CNI plugins, nftables, iptables, ipset)
@@ -138,3 +148,9 @@ demo: $(E2E_LOCAL_ONLY) $(E2E_KYVERNO) $(E2E_SERVICE) ## Local demo: cluster, po
 demo-down: ## Stop everything `make demo` started
 	@if [ -x $(DEMO_BIN) ]; then cd $(E2E_DIR) && $(DEMO_BIN) down; \
 	else cd $(E2E_DIR) && $(GO) run ./cmd/demo down; fi
+
+AUDIT ?=
+demo-audit: ## The refused requests in the demo's audit log (AUDIT='-grep privileged')
+	@mkdir -p $(dir $(DEMO_BIN))
+	@cd $(E2E_DIR) && $(GO) build -o $(DEMO_BIN) ./cmd/demo
+	@cd $(E2E_DIR) && $(DEMO_BIN) audit $(AUDIT)

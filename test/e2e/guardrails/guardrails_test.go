@@ -79,7 +79,8 @@ func TestGuardrailMatrix(t *testing.T) {
 	done := s.env.Timings.Track(fmt.Sprintf("guardrail matrix (%d requests)", len(cases)))
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			r := scenario.Run(context.Background(), s.env, base, c)
+			ctx, auditID := s.audit.tag(context.Background(), "matrix", c.Name)
+			r := scenario.Run(ctx, s.env, base, c)
 			s.matrixRun++
 			if r.Refusal.Component == kube.Kyverno {
 				s.latencies.Add("kyverno", r.Duration)
@@ -88,10 +89,12 @@ func TestGuardrailMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.matrixRefused++
+			s.audit.expectCase("matrix", auditID, c, base, r)
 			t.Logf("REFUSED by %s", r.Refusal)
 		})
 	}
 	done()
+	checkAuditTrail(t, "matrix") // each refusal is in the audit log, once
 	if err := s.env.Baseline(context.Background(), s.latencies, 25); err != nil {
 		t.Errorf("baseline creates: %v", err)
 	}

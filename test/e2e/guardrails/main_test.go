@@ -32,6 +32,9 @@ type suite struct {
 	// readyOnce records when the app first became ready; clientNSOnce makes the in-cluster
 	// client's namespace once.
 	readyOnce, clientNSOnce sync.Once
+	// audit holds the refused requests to find in the audit log, and what was measured of it
+	// (audit_test.go).
+	audit auditTrail
 }
 
 var s suite // set by TestMain before any test runs
@@ -98,6 +101,7 @@ func report(ctx context.Context, logf func(string, ...any), setup, total time.Du
 	if k.N > 0 && b.N > 0 {
 		fmt.Fprintf(os.Stderr, "  %-34s median +%.1f ms, p95 +%.1f ms\n", "Kyverno adds", ms(k.Median-b.Median), ms(k.P95-b.P95))
 	}
+	reportAudit(os.Stderr)
 	means, err := s.env.WebhookMeans(ctx)
 	if err != nil {
 		logf("webhook metrics: %v", err)

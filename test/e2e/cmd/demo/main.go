@@ -3,9 +3,12 @@
 // in-cluster registry) and the policies, deploys the signed service with its PostgreSQL, prints
 // the scoreboard (the good deployment ADMITTED, then every bad one REFUSED by
 // <component/policy>: <reason>), and sends one request through the cluster to the running app.
-// `demo down` stops all of it and checks that nothing is left behind.
+// It ends with the app namespace's policy reports (Kyverno's background scan) and an excerpt of
+// the API server's audit log: who was refused, by what, how many times. `demo audit` lists the
+// refused requests of the audit log; `demo down` stops all of it and checks that nothing is
+// left behind.
 //
-//	demo up | down | relay HOLDER_PID LISTEN TARGET
+//	demo up | down | audit [flags] | relay HOLDER_PID LISTEN TARGET
 package main
 
 import (
@@ -40,14 +43,14 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: demo up | down | relay HOLDER_PID LISTEN TARGET")
+		return errors.New("usage: demo up | down | audit [-grep TEXT] [-resource R] [-who USER] [-file LOG] [-summary] | relay HOLDER_PID LISTEN TARGET")
 	}
 	switch args[0] {
 	case "relay":
 		return relay(ctx, args[1:])
-	case "up", "down":
+	case "up", "down", "audit":
 	default:
-		return fmt.Errorf("unknown command %q: want up, down or relay", args[0])
+		return fmt.Errorf("unknown command %q: want up, down, audit or relay", args[0])
 	}
 	cfg, err := harness.FromEnv(ctx, os.Getenv)
 	if err != nil {
@@ -56,8 +59,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg.RunDir = filepath.Join(cfg.Root, ".run", "demo")
 	cfg.Detach = true // the demo's processes (and kind cluster) outlive this program
 	cfg.Log = func(format string, a ...any) { fmt.Fprintf(out, "  ... "+format+"\n", a...) }
-	if args[0] == "down" {
+	switch args[0] {
+	case "down":
 		return down(cfg, out)
+	case "audit":
+		return auditCommand(ctx, cfg, args[1:], out)
 	}
 	return up(ctx, cfg, out)
 }

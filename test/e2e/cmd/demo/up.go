@@ -59,6 +59,12 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	if err := request(ctx, env, out); err != nil {
 		return err
 	}
+	if err := policyReports(ctx, env, out); err != nil {
+		return err
+	}
+	if err := auditExcerpt(ctx, env, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\ndemo: up in %.0fs. Try: KUBECONFIG=%s kubectl get pods -A\n", time.Since(start).Seconds(), env.Cluster.Kubeconfig())
 	fmt.Fprintln(out, "demo: `make demo-down` stops everything")
 	if bad > 0 {

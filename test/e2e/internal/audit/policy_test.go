@@ -86,6 +86,8 @@ var ordinary = []resource{
 	{"networking.k8s.io", "networkpolicies", "", "x"}, {"", "nodes", "", "x"},
 	{"coordination.k8s.io", "leases", "", "x"}, {"", "events", "", "x"}, {"events.k8s.io", "events", "", "x"},
 	{"policies.kyverno.io", "validatingpolicies", "status", "x"},
+	{"wgpolicyk8s.io", "policyreports", "", "x"}, {"reports.kyverno.io", "ephemeralreports", "", "x"},
+	{"authorization.k8s.io", "subjectaccessreviews", "", ""},
 }
 
 func request(who Request, verb string, r resource, ns string) Request {
@@ -155,6 +157,11 @@ func policyProblems(p *Policy) []string {
 		for _, r := range []resource{{"coordination.k8s.io", "leases", "", "x"}, {"", "events", "", "x"}} {
 			check(request(who, "update", r, "kube-system"), func(l string) bool { return l == LevelNone }, "None (the cluster's own heartbeat)")
 		}
+	}
+	kyverno := components[3]
+	for _, r := range []resource{{"wgpolicyk8s.io", "policyreports", "", "x"}, {"reports.kyverno.io", "ephemeralreports", "", "x"},
+		{"authorization.k8s.io", "subjectaccessreviews", "", ""}} {
+		check(request(kyverno, "create", r, "template-api"), func(l string) bool { return l == LevelNone }, "None (Kyverno's bookkeeping)")
 	}
 	for _, path := range []string{"/healthz", "/readyz", "/livez", "/version", "/apis/apps/v1", "/openapi/v3"} {
 		check(Request{User: "alice", Verb: "get", Path: path}, func(l string) bool { return l == LevelNone }, "None (health, discovery)")

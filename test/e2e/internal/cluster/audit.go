@@ -5,13 +5,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+
+	"github.com/platform-template/template-api/test/e2e/internal/proc"
+	"github.com/platform-template/template-api/test/e2e/internal/topology"
 )
 
 // AuditPolicyFile is the cluster's audit policy, relative to the repository root: the one file
@@ -218,4 +226,65 @@ func (k *Kind) saveAuditLog() error {
 		return fmt.Errorf("save the kind cluster's audit log: %w", err)
 	}
 	return f.Close()
+}
+
+// The unaudited twin of the local API server (StartUnaudited).
+const (
+	procAPIServerUnaudited = "kube-apiserver-unaudited"
+	unauditedPort          = "6444"
+)
+
+// StartUnaudited starts a second API server beside the local cluster's, on the same etcd and
+// with the same flags but no audit log (and leaving the kubernetes Service's endpoints to the
+// cluster's own), and returns a client configuration for it: the tests compare what a request
+// costs with and without the audit log, against the same storage and the same admission
+// webhooks. It stops with the cluster.
+func (l *Local) StartUnaudited(ctx context.Context) (*rest.Config, error) {
+	if len(l.apiserverArgs) == 0 {
+		return nil, fmt.Errorf("the cluster's API server is not running")
+	}
+	var args []string
+	for _, a := range l.apiserverArgs {
+		switch {
+		case strings.HasPrefix(a, "--audit-"):
+			continue
+		case strings.HasPrefix(a, "--secure-port="):
+			a = "--secure-port=" + unauditedPort
+		}
+		args = append(args, a)
+	}
+	args = append(args, "--endpoint-reconciler-type=none")
+	p, err := l.start(proc.Spec{Name: procAPIServerUnaudited, Path: l.opts.Bin.APIServer, Args: args})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the unaudited API server's relay: %w", err)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	if prev := l.stopRelay; prev != nil {
+		l.stopRelay = func() { cancel(); prev() }
+	} else {
+		l.stopRelay = cancel
+	}
+	go l.ns.Relay(rctx, ln, net.JoinHostPort(topology.NodeIP, unauditedPort))
+	cfg, err := clientcmd.BuildConfigFromFlags("", l.kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("the admin kubeconfig: %w", err)
+	}
+	cfg.Host = "https://" + ln.Addr().String()
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancelWait := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelWait()
+	if err := p.WaitFor(wctx, "the unaudited kube-apiserver /readyz", 200*time.Millisecond, func(ctx context.Context) error {
+		_, err := client.CoreV1().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }

@@ -66,6 +66,8 @@ type Local struct {
 	node       *node.Node
 	procs      []*proc.Process
 	stopRelay  context.CancelFunc
+	// apiserverArgs are the API server's flags (StartUnaudited starts a twin without audit).
+	apiserverArgs []string
 }
 
 // Names of the control plane's processes, in start order (they are stopped in reverse).
@@ -243,7 +245,7 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 	if err != nil {
 		return err
 	}
-	api, err := l.start(proc.Spec{Name: procAPIServer, Path: l.opts.Bin.APIServer, Args: append([]string{
+	l.apiserverArgs = append([]string{
 		"--etcd-servers=" + etcdClientURL,
 		"--bind-address=" + topology.NodeIP, "--advertise-address=" + topology.NodeIP, "--secure-port=" + apiserverPort,
 		"--tls-cert-file=" + p.path("apiserver.crt"), "--tls-private-key-file=" + p.path("apiserver.key"),
@@ -260,7 +262,8 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 		"--allow-privileged=true",
 		"--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,NodeRestriction,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota",
 		"--profiling=false", "--enable-priority-and-fairness=false", "--v=0",
-	}, audit...)})
+	}, audit...)
+	api, err := l.start(proc.Spec{Name: procAPIServer, Path: l.opts.Bin.APIServer, Args: l.apiserverArgs})
 	if err != nil {
 		return err
 	}
@@ -404,7 +407,7 @@ func StopLocal(dir string, log Logf) error {
 		errs = append(errs, p.Stop(5*time.Second))
 	}
 	errs = append(errs, node.Teardown(filepath.Join(dir, localNodeState), logs, log))
-	for _, name := range []string{procScheduler, procKCM, procAPIServer, procEtcd} {
+	for _, name := range []string{procScheduler, procKCM, procAPIServerUnaudited, procAPIServer, procEtcd} {
 		if p, ok := proc.Find(logs, name); ok {
 			log("stopping %s (pid %d)", name, p.PID)
 			errs = append(errs, p.Stop(10*time.Second))

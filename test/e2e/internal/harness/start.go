@@ -78,6 +78,7 @@ func (e *Env) imageSources() images.Sources {
 	t := func(name string) string { return filepath.Join(e.Config.ToolsBin, name) }
 	return images.Sources{Pause: t("pause"), CoreDNS: t("coredns"), Registry: e.bins.Registry,
 		KyvernoAdmission: t("kyverno-admission"), KyvernoBackground: t("kyverno-background"), KyvernoInit: t("kyverno-init"),
+		KyvernoReports:     t("kyverno-reports"),
 		PostgresEntrypoint: e.bins.PgEntrypoint, PostgresBinDir: postgresBinDir}
 }
 

@@ -21,6 +21,7 @@ const (
 	KyvernoImage              = "reg.kyverno.io/kyverno/kyverno:v1.19.1"
 	KyvernoInitImage          = "reg.kyverno.io/kyverno/kyvernopre:v1.19.1"
 	KyvernoBackgroundImage    = "reg.kyverno.io/kyverno/background-controller:v1.19.1"
+	KyvernoReportsImage       = "reg.kyverno.io/kyverno/reports-controller:v1.19.1"
 	caCertificates            = "/etc/ssl/certs/ca-certificates.crt"
 	nonRootUser               = "65532:65532"
 	kyvernoUser               = "65534:65534"
@@ -33,6 +34,7 @@ const (
 type Sources struct {
 	Pause, CoreDNS, Registry                         string
 	KyvernoAdmission, KyvernoBackground, KyvernoInit string
+	KyvernoReports                                   string
 	// PostgresEntrypoint is test/e2e/cmd/pgentrypoint, static; PostgresBinDir the host's
 	// PostgreSQL server programs (Debian's postgresql package).
 	PostgresEntrypoint, PostgresBinDir string
@@ -51,8 +53,8 @@ func (b Builder) Node(s Sources) ([]Named, error) {
 }
 
 // Platform is what the platform declaration (k8s/platform/local) runs, in kind and locally:
-// the registry and Kyverno's admission controller, its init container and background
-// controller, each under the name the upstream manifest uses, from the binaries tools/kyverno
+// the registry and Kyverno's admission controller, its init container, background controller
+// and reports controller (background scans, policy reports), each under the name the upstream manifest uses, from the binaries tools/kyverno
 // builds (CA certificates included, for registries over TLS).
 func (b Builder) Platform(s Sources) ([]Named, error) {
 	kyverno := func(name, bin, dst string) Spec {
@@ -66,6 +68,7 @@ func (b Builder) Platform(s Sources) ([]Named, error) {
 		kyverno(KyvernoImage, s.KyvernoAdmission, "/kyverno"),
 		kyverno(KyvernoInitImage, s.KyvernoInit, "/kyvernopre"),
 		kyverno(KyvernoBackgroundImage, s.KyvernoBackground, "/background-controller"),
+		kyverno(KyvernoReportsImage, s.KyvernoReports, "/reports-controller"),
 	})
 }
 

@@ -38,7 +38,7 @@ const (
 // Deployments the platform waits for (namespace/name).
 var Deployments = map[string][]string{
 	"kube-system":    {"registry"},
-	KyvernoNamespace: {"kyverno-admission-controller", "kyverno-background-controller"},
+	KyvernoNamespace: {"kyverno-admission-controller", "kyverno-background-controller", "kyverno-reports-controller"},
 }
 
 // Install applies the declaration at root/dir (CRDs first, waited until Established) and waits
