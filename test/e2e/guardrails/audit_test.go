@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -537,5 +538,84 @@ func reportAudit(w io.Writer) {
 	for _, r := range s.audit.cost.rows {
 		fmt.Fprintf(w, "  %-40s audited %s\n  %-40s no audit %s\n  %-40s audit adds median %+.1f ms, p95 %+.1f ms\n",
 			r.what, r.audited, "", r.unaudited, "", ms(r.audited.Median-r.unaudited.Median), ms(r.audited.P95-r.unaudited.P95))
+	}
+}
+
+// The workshop's attempt (docs/workshop/09-who-tried-a-privileged-pod.md): mallory, through
+// impersonation with cluster-admin rights, asks for a privileged pod.
+const (
+	labUser  = "mallory@example.com"
+	labGroup = "system:masters"
+	labPod   = "debug"
+)
+
+// TestAuditWhoTriedAPrivilegedPod is lab 09: someone runs the page's kubectl command (a
+// privileged pod, as mallory), Pod Security refuses it, and the audit log answers "who tried to
+// run a privileged pod?" with a line naming mallory, the admin who impersonated her, the pod
+// and the refusal, exactly once, among the guardrail matrix's own attempts if they ran.
+func TestAuditWhoTriedAPrivilegedPod(t *testing.T) {
+	deployed(t)
+	ctx := context.Background()
+	if _, err := s.env.AuditLog(ctx); errors.Is(err, harness.ErrNoAuditLog) {
+		t.Skip(err.Error())
+	}
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Fatalf("the lab runs kubectl: %v", err)
+	}
+	admin, err := s.audit.adminName(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := &unstructured.Unstructured{}
+	pod.SetAPIVersion("v1")
+	pod.SetKind("Pod")
+	pod.SetNamespace(scenario.Namespace)
+	pod.SetName(labPod)
+	// The page's command, word for word but the kubeconfig.
+	out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", s.env.Cluster.Kubeconfig(),
+		"--as="+labUser, "--as-group="+labGroup, "-n", scenario.Namespace,
+		"run", labPod, "--image=busybox", "--privileged", "--restart=Never").CombinedOutput()
+	if err == nil {
+		_ = s.env.Admin.Delete(context.Background(), pod)
+		t.Fatalf("the privileged pod was admitted:\n%s", out)
+	}
+	t.Logf("kubectl: %s", strings.TrimSpace(string(out)))
+	if !strings.Contains(string(out), "violates PodSecurity") {
+		t.Fatalf("refused, but not by Pod Security:\n%s", out)
+	}
+	var lines []string
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := kube.Poll(wctx, "mallory's attempt in the audit log", time.Second, func(ctx context.Context) error {
+		r, err := s.env.AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		if lines, err = audit.Refusals(r, audit.Filter{Grep: "privileged", Resource: "pods"}); err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if strings.Contains(l, labUser) {
+				return nil
+			}
+		}
+		return errors.New("not there yet")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("who tried to run a privileged pod? (%d refused requests match)", len(lines))
+	var mallory []string
+	for _, l := range lines {
+		t.Logf("  %s", l)
+		if strings.Contains(l, labUser) {
+			mallory = append(mallory, l)
+		}
+	}
+	want := fmt.Sprintf("%s (impersonated by %s): create pods %s/%s REFUSED by Pod Security Admission (restricted:", labUser, admin, scenario.Namespace, labPod)
+	if len(mallory) != 1 || !strings.Contains(mallory[0], want) ||
+		!strings.Contains(mallory[0], `privileged (container "`+labPod+`" must not set securityContext.privileged=true)`) {
+		t.Errorf("mallory's attempts: %q; want one line with %q and the privileged violation", mallory, want)
 	}
 }
