@@ -64,7 +64,7 @@ func auditExcerpt(ctx context.Context, env *harness.Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	sum, err := audit.Summarize(r)
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func auditCommand(ctx context.Context, cfg harness.Config, args []string, out io
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if *summary {
 		sum, err := audit.Summarize(r)
 		if err != nil {

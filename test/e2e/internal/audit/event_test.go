@@ -20,7 +20,7 @@ func readTestdata(t *testing.T) []Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	events, err := Read(f)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestSummaryAndQueryOfRealEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := Summarize(f)
-	f.Close()
+	_ = f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestSummaryAndQueryOfRealEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	lines, err := Refusals(f, Filter{Grep: "PRIVILEGED", Resource: "pods"})
 	if err != nil {
 		t.Fatal(err)

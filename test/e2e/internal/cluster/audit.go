@@ -136,10 +136,10 @@ func ReadSavedAuditLog(dir string) (io.ReadCloser, error) {
 	var readers []io.Reader
 	var closers []io.Closer
 	for _, f := range files {
-		fh, err := os.Open(f)
+		fh, err := os.Open(f) //nolint:gosec // the audit files of the cluster's own state folder
 		if err != nil {
 			for _, c := range closers {
-				c.Close()
+				_ = c.Close()
 			}
 			return nil, fmt.Errorf("open the audit log: %w", err)
 		}
@@ -212,17 +212,17 @@ func (k *Kind) saveAuditLog() error {
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	dir := localAuditDir(k.opts.Dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, auditLogName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, auditLogName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600) //nolint:gosec // the cluster's own state folder
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("save the kind cluster's audit log: %w", err)
 	}
 	return f.Close()
