@@ -101,7 +101,7 @@ func report(ctx context.Context, logf func(string, ...any), setup, total time.Du
 	if k.N > 0 && b.N > 0 {
 		fmt.Fprintf(os.Stderr, "  %-34s median +%.1f ms, p95 +%.1f ms\n", "Kyverno adds", ms(k.Median-b.Median), ms(k.P95-b.P95))
 	}
-	reportAudit(os.Stderr)
+	reportAudit(ctx, os.Stderr)
 	means, err := s.env.WebhookMeans(ctx)
 	if err != nil {
 		logf("webhook metrics: %v", err)
