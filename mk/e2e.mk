@@ -1,12 +1,15 @@
-# End-to-end: the guardrails proven on a real API server, and the demo.
+# End-to-end: the guardrails proven on a cluster whose node runs pods, and the demo
+# (test/e2e/README.md says what runs where).
 #
-#   make test-e2e      the guardrail suite (test/e2e/guardrails) on kind where Docker answers,
-#                      else on a local control plane (etcd + kube-apiserver + Kyverno as local
-#                      processes); E2E_CLUSTER=kind|local|existing overrides, E2E_RUN=<regexp>
-#                      runs some tests only (e.g. E2E_RUN=TestGuardrailMatrix/latest-tag)
-#   make demo          bring the cluster up, deploy, print the scoreboard (idempotent)
-#   make demo-down     stop everything the demo started
-#   make e2e-tools     build etcd and kube-apiserver from tools/ (Kyverno: mk/policies.mk)
+#   make test-e2e      the suite (test/e2e/guardrails) on kind where Docker answers, else on the
+#                      local cluster (a node in its own namespaces: etcd, the Kubernetes
+#                      components, containerd, kube-router, CoreDNS); E2E_CLUSTER=kind|local|existing
+#                      overrides, E2E_RUN=<regexp> runs some tests only (e.g.
+#                      E2E_RUN=TestGuardrailMatrix/latest-tag), E2E_VERBOSE=1 lists every test
+#   make demo          bring the cluster up, deploy, print the scoreboard, one request (idempotent)
+#   make demo-down     stop everything the demo started; fails if anything is left behind
+#   make e2e-tools     build the local cluster's programs from tools/ and install its node runtime
+#                      from Debian's packages (Kyverno's CLI and controllers: mk/policies.mk)
 #
 # The Kyverno binaries come from mk/policies.mk and the service binary from mk/go.mk; their
 # paths are spelled out here because this file is read before those define their variables.
