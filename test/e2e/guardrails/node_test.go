@@ -20,6 +20,7 @@ import (
 
 	"github.com/platform-template/template-api/test/e2e/internal/harness"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
+	"github.com/platform-template/template-api/test/e2e/internal/platform"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 	"github.com/platform-template/template-api/test/e2e/internal/topology"
 )
@@ -318,21 +319,22 @@ func TestRolloutRestartZeroLoss(t *testing.T) {
 	}
 }
 
-// TestFailClosed: admission fails closed when Kyverno is down, and Kyverno cannot be taken
-// down by its own lifecycle.
+// TestFailClosed: admission fails closed when Kyverno is down, and Kyverno cannot be turned off
+// without the break-glass group.
 //
 //   - Kyverno v1.19.1 deletes its webhook configurations when its admission controller's
 //     Deployment is scaled to zero (see k8s/platform/kyverno/protect.yaml): done by a break-glass
 //     identity, that really turns every policy off (a bad Deployment is admitted), which is why
-//   - scaling it to zero, deleting it, or touching its webhook configurations is refused to
-//     everyone else, cluster admins included, by the API server's own ValidatingAdmissionPolicy;
+//   - scaling it to zero (by the scale subresource or a patch), deleting it, deleting or
+//     loosening its webhook configurations, narrowing what its configuration lets it see, or
+//     deleting its namespace is refused to everyone else, cluster admins included, by the API
+//     server's own ValidatingAdmissionPolicy;
 //   - while it is down for any other reason (its pod gone and none schedulable, as after losing
 //     its node), its webhooks stand and refuse a Deployment;
 //   - back up, the good Deployment is admitted and a bad one refused by its policy again.
 func TestFailClosed(t *testing.T) {
 	deployed(t)
 	ctx := s.ctx
-	deploys := s.env.Admin.Typed.AppsV1().Deployments("kyverno")
 	const admission = "kyverno-admission-controller"
 	good := scenario.GoodDeployment(s.env.Base())
 	bad := noLimits(t)
@@ -345,7 +347,7 @@ func TestFailClosed(t *testing.T) {
 		_, err = c.Typed.AppsV1().Deployments("kyverno").UpdateScale(ctx, admission, sc, metav1.UpdateOptions{})
 		return err
 	}
-	breakGlass, err := s.env.Admin.Impersonate("platform-operator", "system:masters", "platform:break-glass")
+	breakGlass, err := s.env.Admin.Impersonate("platform-operator", "system:masters", platform.BreakGlassGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,27 +382,77 @@ func TestFailClosed(t *testing.T) {
 	})
 	restore()
 
-	t.Run("scale-to-zero-refused", func(t *testing.T) {
-		err := scale(s.env.Admin, 0)
-		r := kube.Classify(err)
-		if r.Component != kube.AdmissionPolicy || !strings.Contains(r.Reason, "below one replica") {
-			if err == nil {
-				restore()
-			}
-			t.Fatalf("cluster admin scaling Kyverno to zero: %s; want refused by ValidatingAdmissionPolicy platform-protect-kyverno", r)
-		}
-		t.Logf("REFUSED by %s", r)
-		err = deploys.Delete(ctx, admission, metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}})
-		if r := kube.Classify(err); r.Component != kube.AdmissionPolicy || !strings.Contains(r.Reason, "may not be deleted") {
-			t.Fatalf("cluster admin deleting Kyverno's admission controller: %s", r)
-		}
-		hooks, err := s.env.Admin.Typed.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: "webhook.kyverno.io/managed-by=kyverno"})
+	t.Run("turning-kyverno-off-is-refused", func(t *testing.T) {
+		dry := []string{metav1.DryRunAll}
+		admin := s.env.Admin.Typed
+		hooks, err := admin.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: "webhook.kyverno.io/managed-by=kyverno"})
 		if err != nil || len(hooks.Items) == 0 {
-			t.Fatalf("no Kyverno webhook configuration (%v)", err)
+			t.Fatalf("no Kyverno validating webhook configuration (%v)", err)
 		}
-		err = s.env.Admin.Typed.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, hooks.Items[0].Name, metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}})
-		if r := kube.Classify(err); r.Component != kube.AdmissionPolicy || !strings.Contains(r.Reason, "webhook configurations") {
-			t.Fatalf("cluster admin deleting %s: %s", hooks.Items[0].Name, r)
+		mhooks, err := admin.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: "webhook.kyverno.io/managed-by=kyverno"})
+		if err != nil || len(mhooks.Items) == 0 {
+			t.Fatalf("no Kyverno mutating webhook configuration (%v)", err)
+		}
+		vwc, mwc := hooks.Items[0].Name, mhooks.Items[0].Name
+		filters := `{"data":{"resourceFilters":"[*/*,kyverno,*] [*/*,template-api,*]"}}`
+		attempts := []struct {
+			name, reason string
+			do           func(c *kube.Client) error
+		}{
+			{"scale-subresource-to-zero", "below one replica", func(c *kube.Client) error {
+				sc, err := c.Typed.AppsV1().Deployments("kyverno").GetScale(ctx, admission, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				sc.Spec.Replicas = 0
+				_, err = c.Typed.AppsV1().Deployments("kyverno").UpdateScale(ctx, admission, sc, metav1.UpdateOptions{DryRun: dry})
+				return err
+			}},
+			{"patch-replicas-to-zero", "below one replica", func(c *kube.Client) error {
+				_, err := c.Typed.AppsV1().Deployments("kyverno").Patch(ctx, admission, types.MergePatchType, []byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{DryRun: dry})
+				return err
+			}},
+			{"delete-admission-controller", "may not be deleted", func(c *kube.Client) error {
+				return c.Typed.AppsV1().Deployments("kyverno").Delete(ctx, admission, metav1.DeleteOptions{DryRun: dry})
+			}},
+			{"delete-validating-webhooks", "webhook configurations", func(c *kube.Client) error {
+				return c.Typed.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, vwc, metav1.DeleteOptions{DryRun: dry})
+			}},
+			{"webhooks-failure-policy-ignore", "webhook configurations", func(c *kube.Client) error {
+				_, err := c.Typed.AdmissionregistrationV1().ValidatingWebhookConfigurations().Patch(ctx, vwc, types.JSONPatchType,
+					[]byte(`[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Ignore"}]`), metav1.PatchOptions{DryRun: dry})
+				return err
+			}},
+			{"delete-mutating-webhooks", "webhook configurations", func(c *kube.Client) error {
+				return c.Typed.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, mwc, metav1.DeleteOptions{DryRun: dry})
+			}},
+			{"filter-out-the-app-namespace", "configuration", func(c *kube.Client) error {
+				_, err := c.Typed.CoreV1().ConfigMaps("kyverno").Patch(ctx, "kyverno", types.MergePatchType, []byte(filters), metav1.PatchOptions{DryRun: dry})
+				return err
+			}},
+			{"delete-kyverno-namespace", "may not be deleted", func(c *kube.Client) error {
+				return c.Typed.CoreV1().Namespaces().Delete(ctx, "kyverno", metav1.DeleteOptions{DryRun: dry})
+			}},
+		}
+		for _, a := range attempts {
+			t.Run(a.name, func(t *testing.T) {
+				r := kube.Classify(a.do(s.env.Admin))
+				if r.Component != kube.AdmissionPolicy || r.PolicyNames()[0] != "platform-protect-kyverno" || !strings.Contains(r.Reason, a.reason) {
+					t.Fatalf("cluster admin: %s; want refused by ValidatingAdmissionPolicy platform-protect-kyverno (%q)", r, a.reason)
+				}
+				t.Logf("REFUSED by %s", r)
+			})
+		}
+		// Controls: the same requests pass for the identities the policy lets through.
+		if err := attempts[6].do(breakGlass); err != nil {
+			t.Errorf("break-glass editing Kyverno's configuration (dry run): %s", kube.Classify(err))
+		}
+		kyvernoSA, err := s.env.Admin.Impersonate("system:serviceaccount:kyverno:kyverno-admission-controller", "system:masters")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := attempts[4].do(kyvernoSA); err != nil {
+			t.Errorf("Kyverno editing its own webhook configuration (dry run): %s", kube.Classify(err))
 		}
 	})
 
@@ -543,7 +595,7 @@ func resultLines(out string) map[string][]string {
 		if len(f) < 3 || f[0] != "RESULT" {
 			continue
 		}
-		if strings.ToUpper(f[1]) == f[1] && len(f) >= 4 { // an HTTP method
+		if httpMethod.MatchString(f[1]) && len(f) >= 4 {
 			m[f[1]+" "+f[2]] = f[3:]
 		} else {
 			m[f[1]] = f[2:]
@@ -569,6 +621,8 @@ func expect(t *testing.T, out string, want map[string]string) {
 		}
 	}
 }
+
+var httpMethod = regexp.MustCompile(`^[A-Z]+$`)
 
 type loadLine struct{ total, failed int }
 

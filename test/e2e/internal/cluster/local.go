@@ -181,6 +181,9 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	if err := waitNodeReady(ctx, c); err != nil {
 		return nil, err
 	}
+	if err := l.node.StartNetworkPolicyAgent(ctx); err != nil {
+		return nil, err
+	}
 	done()
 	done = opts.Timings.Track("CoreDNS ready, volumes offered")
 	addons, err := kube.Decode(localAddons)
