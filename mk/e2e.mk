@@ -1,14 +1,17 @@
-# End-to-end: the guardrails proven on a real API server, and the demo.
+# End-to-end: the guardrails proven on a cluster whose node runs pods, and the demo
+# (test/e2e/README.md says what runs where).
 #
-#   make test-e2e      the guardrail suite (test/e2e/guardrails) on kind where Docker answers,
-#                      else on a local control plane (etcd + kube-apiserver + Kyverno as local
-#                      processes); E2E_CLUSTER=kind|local|existing overrides, E2E_RUN=<regexp>
-#                      runs some tests only (e.g. E2E_RUN=TestGuardrailMatrix/latest-tag)
-#   make demo          bring the cluster up, deploy, print the scoreboard (idempotent)
-#   make demo-down     stop everything the demo started
+#   make test-e2e      the suite (test/e2e/guardrails) on kind where Docker answers, else on the
+#                      local cluster (a node in its own namespaces: etcd, the Kubernetes
+#                      components, containerd, kube-router, CoreDNS); E2E_CLUSTER=kind|local|existing
+#                      overrides, E2E_RUN=<regexp> runs some tests only (e.g.
+#                      E2E_RUN=TestGuardrailMatrix/latest-tag), E2E_VERBOSE=1 lists every test
+#   make demo          bring the cluster up, deploy, print the scoreboard, one request (idempotent)
+#   make demo-down     stop everything the demo started; fails if anything is left behind
 #   make demo-audit    the refused requests in the demo's audit log (AUDIT='-grep privileged',
 #                      '-resource pods', '-who USER', '-summary', '-file LOG'; see test/e2e/README.md)
-#   make e2e-tools     build etcd and kube-apiserver from tools/ (Kyverno: mk/policies.mk)
+#   make e2e-tools     build the local cluster's programs from tools/ and install its node runtime
+#                      from Debian's packages (Kyverno's CLI and controllers: mk/policies.mk)
 #
 # The Kyverno binaries come from mk/policies.mk and the service binary from mk/go.mk; their
 # paths are spelled out here because this file is read before those define their variables.
@@ -25,7 +28,8 @@ ADDON_BINS      := $(TOOLS_BIN)/coredns $(TOOLS_BIN)/kube-router
 PAUSE           := $(TOOLS_BIN)/pause
 E2E_DIR         := $(ROOT)/test/e2e
 # Kyverno's controllers run in the cluster from images assembled out of these binaries
-# (mk/policies.mk builds the first two; the init container's program is built here).
+# (mk/policies.mk builds the first two; the init container's program and the reports controller
+# are built here).
 KYVERNO_INIT    := $(TOOLS_BIN)/kyverno-init
 # The reports controller: Kyverno's background scan, which writes the policy reports.
 KYVERNO_REPORTS := $(TOOLS_BIN)/kyverno-reports

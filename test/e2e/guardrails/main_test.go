@@ -25,6 +25,8 @@ import (
 
 // suite is what TestMain brings up once for every test of the package.
 type suite struct {
+	// ctx ends on Ctrl-C or SIGTERM: the tests' waits end with it, then the teardown runs.
+	ctx       context.Context
 	env       *harness.Env
 	latencies *harness.Latencies
 	// matrixRun and matrixRefused count the guardrail matrix's cases (subtests run in order).
@@ -64,7 +66,7 @@ func runSuite(m *testing.M) int {
 		logf("setup failed: %v", err)
 		return 1
 	}
-	s = suite{env: env, latencies: &harness.Latencies{}}
+	s = suite{ctx: ctx, env: env, latencies: &harness.Latencies{}}
 	setup := time.Since(start)
 	code := m.Run()
 	report(ctx, logf, setup, time.Since(start))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/platform-template/template-api/test/e2e/internal/harness"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
+	"github.com/platform-template/template-api/test/e2e/internal/platform"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 	"github.com/platform-template/template-api/test/e2e/internal/topology"
 )
@@ -39,7 +40,7 @@ const appURL = harness.AppURL
 // the app also proves it reached the database through the NetworkPolicies (/readyz pings it).
 func TestRolloutReady(t *testing.T) {
 	deployed(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	ns, err := s.env.Admin.Typed.CoreV1().Namespaces().Get(ctx, scenario.Namespace, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func waitReady(t *testing.T) {
 	t.Helper()
 	deployed(t)
 	start := time.Now()
-	if err := s.env.WaitAppReady(context.Background(), 5*time.Minute); err != nil {
+	if err := s.env.WaitAppReady(s.ctx, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	s.readyOnce.Do(func() { s.env.Timings.Add("app and PostgreSQL ready after deploy", time.Since(start)) })
@@ -94,7 +95,7 @@ func waitReady(t *testing.T) {
 // traceparent is on the app's log line of each request.
 func TestServiceRoundTripAndTraceID(t *testing.T) {
 	waitReady(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	clientNS(t)
 	traceID := randomHex(16)
 	out := runJob(t, job{ns: clientNamespace, name: "e2e-roundtrip", labels: clientLabels,
@@ -145,7 +146,7 @@ func containsRoute(lines []string, route string) bool {
 // positive control that shows the probe and the path work where a policy allows them.
 func TestNetworkPolicies(t *testing.T) {
 	waitReady(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	app := serviceIP(t, scenario.Namespace, "template-api") + ":8080"
 	db := serviceIP(t, scenario.Namespace, "postgres") + ":5432"
 
@@ -212,7 +213,7 @@ func TestNetworkPolicies(t *testing.T) {
 // back to all replicas available.
 func TestSelfHealing(t *testing.T) {
 	waitReady(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	pods := s.env.Admin.Typed.CoreV1().Pods(scenario.Namespace)
 	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=template-api", FieldSelector: "status.phase=Running"})
 	if err != nil || len(list.Items) == 0 {
@@ -258,7 +259,7 @@ func TestSelfHealing(t *testing.T) {
 // before they stop, maxUnavailable 0 keeps capacity).
 func TestRolloutRestartZeroLoss(t *testing.T) {
 	waitReady(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	clientNS(t)
 	logs := startJobLogs(t, job{ns: clientNamespace, name: "e2e-steady-client", labels: clientLabels,
 		args: []string{"load", appURL + "/v1/items?limit=1", "300", "50"}})
@@ -318,68 +319,212 @@ func TestRolloutRestartZeroLoss(t *testing.T) {
 	}
 }
 
-// TestFailClosed: while Kyverno's admission controller is down (its pod gone, none can be
-// scheduled: the node is cordoned, as after losing the node it ran on), its webhooks still
-// stand and refuse a Deployment; once it is back, the good Deployment is admitted and a bad
-// one refused by its policy again.
+// TestFailClosed: admission fails closed when Kyverno is down, and Kyverno cannot be turned off
+// without the break-glass group.
+//
+//   - Kyverno v1.19.1 deletes its webhook configurations when its admission controller's
+//     Deployment is scaled to zero (see k8s/platform/kyverno/protect.yaml): done by a break-glass
+//     identity, that really turns every policy off (a bad Deployment is admitted), which is why
+//   - scaling it to zero (by the scale subresource or a patch), deleting it, deleting or
+//     loosening its webhook configurations, narrowing what its configuration lets it see, or
+//     deleting its namespace is refused to everyone else, cluster admins included, by the API
+//     server's own ValidatingAdmissionPolicy;
+//   - while it is down for any other reason (its pod gone and none schedulable, as after losing
+//     its node), its webhooks stand and refuse a Deployment;
+//   - back up, the good Deployment is admitted and a bad one refused by its policy again.
 func TestFailClosed(t *testing.T) {
 	deployed(t)
-	ctx := context.Background()
-	nodes, err := s.env.Admin.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	ctx := s.ctx
+	const admission = "kyverno-admission-controller"
+	good := scenario.GoodDeployment(s.env.Base())
+	bad := noLimits(t)
+	scale := func(c *kube.Client, n int32) error {
+		sc, err := c.Typed.AppsV1().Deployments("kyverno").GetScale(ctx, admission, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		sc.Spec.Replicas = n
+		_, err = c.Typed.AppsV1().Deployments("kyverno").UpdateScale(ctx, admission, sc, metav1.UpdateOptions{})
+		return err
+	}
+	breakGlass, err := s.env.Admin.Impersonate("platform-operator", "system:masters", platform.BreakGlassGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	setSchedulable := func(ok bool) {
-		for _, n := range nodes.Items {
-			patch := fmt.Sprintf(`{"spec":{"unschedulable":%v}}`, !ok)
-			if _, err := s.env.Admin.Typed.CoreV1().Nodes().Patch(context.Background(), n.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-				t.Errorf("set node %s schedulable=%v: %v", n.Name, ok, err)
-			}
+	restore := func() {
+		_ = scale(breakGlass, 1)
+		if err := waitDeploymentAvailable(context.Background(), "kyverno", admission, 4*time.Minute); err != nil {
+			t.Errorf("Kyverno did not come back: %v", err)
+			return
+		}
+		if err := s.env.WaitWebhooksLive(context.Background()); err != nil {
+			t.Errorf("Kyverno's webhooks did not come back: %v", err)
 		}
 	}
-	setSchedulable(false)
-	t.Cleanup(func() { setSchedulable(true) })
-	pods := s.env.Admin.Typed.CoreV1().Pods("kyverno")
-	sel := "app.kubernetes.io/component=admission-controller"
-	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil || len(list.Items) == 0 {
-		t.Fatalf("no Kyverno admission controller pod (%v)", err)
-	}
-	zero := int64(0)
-	for _, p := range list.Items {
-		if err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+
+	t.Run("scale-to-zero-removes-the-webhooks-for-break-glass", func(t *testing.T) {
+		if err := scale(breakGlass, 0); err != nil {
+			t.Fatalf("break-glass scale to zero: %s", kube.Classify(err))
+		}
+		t.Cleanup(restore)
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		err := kube.Poll(wctx, "Kyverno gone and a bad Deployment admitted", time.Second, func(ctx context.Context) error {
+			if r := kube.Classify(s.env.Admin.CreateDryRun(ctx, bad)); r.Component != kube.None {
+				return fmt.Errorf("still refused: %s", r)
+			}
+			return nil
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	good := scenario.GoodDeployment(s.env.Base())
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var r kube.Refusal
-	err = kube.Poll(wctx, "admission with Kyverno down", time.Second, func(ctx context.Context) error {
-		r = kube.Classify(s.env.Admin.CreateDryRun(ctx, good))
-		if r.Component != kube.WebhookUnavailable {
-			return fmt.Errorf("got %s", r)
-		}
-		return nil
+		t.Logf("with Kyverno scaled to zero, a Deployment without limits is ADMITTED: Kyverno removed its webhooks (fail open) — hence the guard below")
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(r.Webhook, "kyverno") {
-		t.Fatalf("refused by webhook %q, want one of Kyverno's: %s", r.Webhook, r.Message)
-	}
-	t.Logf("with Kyverno down: REFUSED by %s", r)
+	restore()
 
-	setSchedulable(true)
-	if err := waitDeploymentAvailable(ctx, "kyverno", "kyverno-admission-controller", 4*time.Minute); err != nil {
-		t.Fatal(err)
+	t.Run("turning-kyverno-off-is-refused", func(t *testing.T) {
+		dry := []string{metav1.DryRunAll}
+		admin := s.env.Admin.Typed
+		hooks, err := admin.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: "webhook.kyverno.io/managed-by=kyverno"})
+		if err != nil || len(hooks.Items) == 0 {
+			t.Fatalf("no Kyverno validating webhook configuration (%v)", err)
+		}
+		mhooks, err := admin.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: "webhook.kyverno.io/managed-by=kyverno"})
+		if err != nil || len(mhooks.Items) == 0 {
+			t.Fatalf("no Kyverno mutating webhook configuration (%v)", err)
+		}
+		vwc, mwc := hooks.Items[0].Name, mhooks.Items[0].Name
+		filters := `{"data":{"resourceFilters":"[*/*,kyverno,*] [*/*,template-api,*]"}}`
+		attempts := []struct {
+			name, reason string
+			do           func(c *kube.Client) error
+		}{
+			{"scale-subresource-to-zero", "below one replica", func(c *kube.Client) error {
+				sc, err := c.Typed.AppsV1().Deployments("kyverno").GetScale(ctx, admission, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				sc.Spec.Replicas = 0
+				_, err = c.Typed.AppsV1().Deployments("kyverno").UpdateScale(ctx, admission, sc, metav1.UpdateOptions{DryRun: dry})
+				return err
+			}},
+			{"patch-replicas-to-zero", "below one replica", func(c *kube.Client) error {
+				_, err := c.Typed.AppsV1().Deployments("kyverno").Patch(ctx, admission, types.MergePatchType, []byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{DryRun: dry})
+				return err
+			}},
+			{"delete-admission-controller", "may not be deleted", func(c *kube.Client) error {
+				return c.Typed.AppsV1().Deployments("kyverno").Delete(ctx, admission, metav1.DeleteOptions{DryRun: dry})
+			}},
+			{"delete-validating-webhooks", "webhook configurations", func(c *kube.Client) error {
+				return c.Typed.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(ctx, vwc, metav1.DeleteOptions{DryRun: dry})
+			}},
+			{"webhooks-failure-policy-ignore", "webhook configurations", func(c *kube.Client) error {
+				_, err := c.Typed.AdmissionregistrationV1().ValidatingWebhookConfigurations().Patch(ctx, vwc, types.JSONPatchType,
+					[]byte(`[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Ignore"}]`), metav1.PatchOptions{DryRun: dry})
+				return err
+			}},
+			{"delete-mutating-webhooks", "webhook configurations", func(c *kube.Client) error {
+				return c.Typed.AdmissionregistrationV1().MutatingWebhookConfigurations().Delete(ctx, mwc, metav1.DeleteOptions{DryRun: dry})
+			}},
+			{"filter-out-the-app-namespace", "configuration", func(c *kube.Client) error {
+				_, err := c.Typed.CoreV1().ConfigMaps("kyverno").Patch(ctx, "kyverno", types.MergePatchType, []byte(filters), metav1.PatchOptions{DryRun: dry})
+				return err
+			}},
+			{"delete-kyverno-namespace", "may not be deleted", func(c *kube.Client) error {
+				return c.Typed.CoreV1().Namespaces().Delete(ctx, "kyverno", metav1.DeleteOptions{DryRun: dry})
+			}},
+		}
+		for _, a := range attempts {
+			t.Run(a.name, func(t *testing.T) {
+				r := kube.Classify(a.do(s.env.Admin))
+				if r.Component != kube.AdmissionPolicy || r.PolicyNames()[0] != "platform-protect-kyverno" || !strings.Contains(r.Reason, a.reason) {
+					t.Fatalf("cluster admin: %s; want refused by ValidatingAdmissionPolicy platform-protect-kyverno (%q)", r, a.reason)
+				}
+				t.Logf("REFUSED by %s", r)
+			})
+		}
+		// Controls: the same requests pass for the identities the policy lets through.
+		if err := attempts[6].do(breakGlass); err != nil {
+			t.Errorf("break-glass editing Kyverno's configuration (dry run): %s", kube.Classify(err))
+		}
+		kyvernoSA, err := s.env.Admin.Impersonate("system:serviceaccount:kyverno:kyverno-admission-controller", "system:masters")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := attempts[4].do(kyvernoSA); err != nil {
+			t.Errorf("Kyverno editing its own webhook configuration (dry run): %s", kube.Classify(err))
+		}
+	})
+
+	t.Run("down-refuses", func(t *testing.T) {
+		nodes, err := s.env.Admin.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setSchedulable := func(ok bool) {
+			for _, n := range nodes.Items {
+				patch := fmt.Sprintf(`{"spec":{"unschedulable":%v}}`, !ok)
+				if _, err := s.env.Admin.Typed.CoreV1().Nodes().Patch(context.Background(), n.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+					t.Errorf("set node %s schedulable=%v: %v", n.Name, ok, err)
+				}
+			}
+		}
+		setSchedulable(false)
+		t.Cleanup(func() { setSchedulable(true) })
+		pods := s.env.Admin.Typed.CoreV1().Pods("kyverno")
+		list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=admission-controller"})
+		if err != nil || len(list.Items) == 0 {
+			t.Fatalf("no Kyverno admission controller pod (%v)", err)
+		}
+		zero := int64(0)
+		for _, p := range list.Items {
+			if err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		var r kube.Refusal
+		err = kube.Poll(wctx, "admission with Kyverno down", time.Second, func(ctx context.Context) error {
+			r = kube.Classify(s.env.Admin.CreateDryRun(ctx, good))
+			if r.Component != kube.WebhookUnavailable {
+				return fmt.Errorf("got %s", r)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Webhook, "kyverno") {
+			t.Fatalf("refused by webhook %q, want one of Kyverno's: %s", r.Webhook, r.Message)
+		}
+		t.Logf("with Kyverno down: REFUSED by %s", r)
+		setSchedulable(true)
+		if err := waitDeploymentAvailable(ctx, "kyverno", admission, 4*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.env.WaitWebhooksLive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.env.Admin.CreateDryRun(ctx, good); err != nil {
+			t.Fatalf("with Kyverno back, the good Deployment is refused: %s", kube.Classify(err))
+		}
+		if r := kube.Classify(s.env.Admin.CreateDryRun(ctx, bad)); r.Component != kube.Kyverno {
+			t.Fatalf("with Kyverno back, a Deployment without limits: %s; want refused by Kyverno", r)
+		}
+	})
+}
+
+// noLimits is the matrix's Deployment without limits.
+func noLimits(t *testing.T) *unstructured.Unstructured {
+	t.Helper()
+	for _, c := range scenario.Matrix() {
+		if c.Name == "no-limits" {
+			return c.Object(s.env.Base())
+		}
 	}
-	if err := s.env.WaitWebhooksLive(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.env.Admin.CreateDryRun(ctx, good); err != nil {
-		t.Fatalf("with Kyverno back, the good Deployment is refused: %s", kube.Classify(err))
-	}
+	t.Fatal("the matrix has no no-limits case")
+	return nil
 }
 
 func waitDeploymentAvailable(ctx context.Context, ns, name string, d time.Duration) error {
@@ -412,7 +557,7 @@ func (j job) probe() harness.Probe {
 func runJob(t *testing.T, j job) string {
 	t.Helper()
 	t.Cleanup(func() { s.env.DeleteProbe(context.Background(), j.probe()) })
-	out, err := s.env.RunProbe(context.Background(), j.probe())
+	out, err := s.env.RunProbe(s.ctx, j.probe())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +568,7 @@ func runJob(t *testing.T, j job) string {
 func startJob(t *testing.T, j job) string {
 	t.Helper()
 	t.Cleanup(func() { s.env.DeleteProbe(context.Background(), j.probe()) })
-	_, ip, err := s.env.StartProbe(context.Background(), j.probe())
+	_, ip, err := s.env.StartProbe(s.ctx, j.probe())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,11 +579,11 @@ func startJob(t *testing.T, j job) string {
 func startJobLogs(t *testing.T, j job) func() string {
 	t.Helper()
 	t.Cleanup(func() { s.env.DeleteProbe(context.Background(), j.probe()) })
-	pod, _, err := s.env.StartProbe(context.Background(), j.probe())
+	pod, _, err := s.env.StartProbe(s.ctx, j.probe())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func() string { return s.env.PodLogs(context.Background(), j.ns, pod, "") }
+	return func() string { return s.env.PodLogs(s.ctx, j.ns, pod, "") }
 }
 
 // resultLines maps "RESULT <key...> <values>" lines: for roundtrip, "<METHOD> <path>" ->
@@ -450,7 +595,7 @@ func resultLines(out string) map[string][]string {
 		if len(f) < 3 || f[0] != "RESULT" {
 			continue
 		}
-		if strings.ToUpper(f[1]) == f[1] && len(f) >= 4 { // an HTTP method
+		if httpMethod.MatchString(f[1]) && len(f) >= 4 {
 			m[f[1]+" "+f[2]] = f[3:]
 		} else {
 			m[f[1]] = f[2:]
@@ -477,6 +622,8 @@ func expect(t *testing.T, out string, want map[string]string) {
 	}
 }
 
+var httpMethod = regexp.MustCompile(`^[A-Z]+$`)
+
 type loadLine struct{ total, failed int }
 
 var loadRe = regexp.MustCompile(`LOAD total=(\d+) failed=(\d+)`)
@@ -485,7 +632,7 @@ var loadRe = regexp.MustCompile(`LOAD total=(\d+) failed=(\d+)`)
 func waitLoad(t *testing.T, logs func() string, ok func(loadLine) bool, d time.Duration) loadLine {
 	t.Helper()
 	var last loadLine
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(s.ctx, d)
 	defer cancel()
 	err := kube.Poll(ctx, "the steady client's counts", time.Second, func(context.Context) error {
 		m := loadRe.FindAllStringSubmatch(logs(), -1)
@@ -519,7 +666,7 @@ func failLines(out string) string {
 func clientNS(t *testing.T) {
 	t.Helper()
 	s.clientNSOnce.Do(func() {
-		if err := s.env.EnsureClientNamespace(context.Background()); err != nil {
+		if err := s.env.EnsureClientNamespace(s.ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -538,21 +685,21 @@ func allowAllEgress(t *testing.T, ns string, selector map[string]string) {
 
 func createNamespace(t *testing.T, name string) {
 	t.Helper()
-	if err := s.env.CreateNamespace(context.Background(), name); err != nil {
+	if err := s.env.CreateNamespace(s.ctx, name); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func create(t *testing.T, np *networkingv1.NetworkPolicy) {
 	t.Helper()
-	if err := s.env.CreateNetworkPolicy(context.Background(), np); err != nil {
+	if err := s.env.CreateNetworkPolicy(s.ctx, np); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func serviceIP(t *testing.T, ns, name string) string {
 	t.Helper()
-	svc, err := s.env.Admin.Typed.CoreV1().Services(ns).Get(context.Background(), name, metav1.GetOptions{})
+	svc, err := s.env.Admin.Typed.CoreV1().Services(ns).Get(s.ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("Service %s/%s: %v", ns, name, err)
 	}

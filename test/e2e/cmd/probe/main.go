@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -57,9 +58,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			targets[target] = want
 			order = append(order, target)
 		}
-		for _, target := range order {
-			state, attempts, detail := settle(ctx, target, targets[target], 30*time.Second)
-			fmt.Fprintf(out, "RESULT %s %s %d %s\n", target, state, attempts, detail)
+		// All at once: each may take up to the whole window.
+		lines := make([]string, len(order))
+		var wg sync.WaitGroup
+		for i, target := range order {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				state, attempts, detail := settle(ctx, target, targets[target], 30*time.Second)
+				lines[i] = fmt.Sprintf("RESULT %s %s %d %s", target, state, attempts, detail)
+			}()
+		}
+		wg.Wait()
+		for _, l := range lines {
+			fmt.Fprintln(out, l)
 		}
 		return nil
 	case "listen":

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/platform-template/template-api/test/e2e/internal/images"
@@ -185,8 +186,11 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	if err := waitNodeReady(ctx, c); err != nil {
 		return nil, err
 	}
+	if err := l.node.StartNetworkPolicyAgent(ctx); err != nil {
+		return nil, err
+	}
 	done()
-	done = opts.Timings.Track("CoreDNS ready")
+	done = opts.Timings.Track("CoreDNS ready, volumes offered")
 	addons, err := kube.Decode(localAddons)
 	if err != nil {
 		return nil, err
@@ -197,8 +201,45 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	if err := WaitDeployments(ctx, c, "kube-system", []string{"coredns"}, 2*time.Minute); err != nil {
 		return nil, err
 	}
+	if err := l.offerStorage(ctx, c); err != nil {
+		return nil, err
+	}
 	done()
 	return l, nil
+}
+
+// localVolumes is how many volumes the node offers to claims without a storage class.
+const localVolumes = 3
+
+// offerStorage creates a few hostPath PersistentVolumes under the node's state folder, with no
+// storage class, so that a claim without one (the overlay's PostgreSQL) binds to one, as kind's
+// local-path provisioner would give it one. Their folders are world-writable with the sticky
+// bit, like /tmp: the pod's user makes its own folder inside.
+func (l *Local) offerStorage(ctx context.Context, c *kube.Client) error {
+	for i := range localVolumes {
+		dir := filepath.Join(l.opts.Dir, localNodeState, "pv", strconv.Itoa(i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, 0o1777); err != nil {
+			return err
+		}
+		hostPathDir := corev1.HostPathDirectory
+		pv := &corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("local-%d", i), Labels: map[string]string{"platform-template.io/local-volume": "true"}},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("5Gi")},
+				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+				StorageClassName:              "",
+				PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: dir, Type: &hostPathDir}},
+			},
+		}
+		if _, err := c.Typed.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("offer volume %s: %w", pv.Name, err)
+		}
+	}
+	return nil
 }
 
 func logDir(dir string) string { return filepath.Join(dir, "logs") }

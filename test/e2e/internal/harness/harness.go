@@ -137,7 +137,13 @@ func Up(ctx context.Context, cfg Config) (_ *Env, err error) {
 		env.Registry = platform.ExternalRegistry(cfg.Registry)
 	} else {
 		done := env.Timings.Track("platform installed (Kyverno, registry)")
-		if err := platform.Install(ctx, env.Admin, cfg.Root, platform.LocalDeclaration, cfg.Log); err != nil {
+		// Installing (or upgrading) the platform is a break-glass operation: the platform's own
+		// protection refuses changes to Kyverno's configuration to everyone else.
+		installer, err := env.Admin.Impersonate("platform-installer", "system:masters", platform.BreakGlassGroup)
+		if err != nil {
+			return nil, err
+		}
+		if err := platform.Install(ctx, installer, cfg.Root, platform.LocalDeclaration, cfg.Log); err != nil {
 			return nil, err
 		}
 		if env.Registry, err = platform.OpenRegistry(ctx, env.Admin); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -113,12 +114,20 @@ func WriteOCIArchive(w io.Writer, imgs []Named) error {
 		if err := bytesBlob(d, man); err != nil {
 			return err
 		}
-		index.Manifests = append(index.Manifests, v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(man)),
-			Platform: &v1.Platform{OS: "linux", Architecture: "amd64"},
-			Annotations: map[string]string{
-				"io.containerd.image.name":          n.Name,
-				"org.opencontainers.image.ref.name": refName(n.Name),
-			}})
+		names := []string{n.Name}
+		if n.Digest != "" {
+			// Also by digest (repository@sha256:...): the name a Pod's name:tag@digest reference
+			// resolves to in containerd's CRI.
+			names = append(names, repository(n.Name)+"@"+d.String())
+		}
+		for _, name := range names {
+			index.Manifests = append(index.Manifests, v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(man)),
+				Platform: &v1.Platform{OS: "linux", Architecture: "amd64"},
+				Annotations: map[string]string{
+					"io.containerd.image.name":          name,
+					"org.opencontainers.image.ref.name": refName(name),
+				}})
+		}
 	}
 	idx, err := json.Marshal(index)
 	if err != nil {
@@ -132,6 +141,17 @@ func WriteOCIArchive(w io.Writer, imgs []Named) error {
 		return err
 	}
 	return tw.Close()
+}
+
+// repository is a reference without its tag or digest.
+func repository(ref string) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // refName is the tag of a reference (the OCI ref.name annotation), or its digest.

@@ -104,8 +104,14 @@ func (b Builder) Postgres(s Sources) (Named, error) {
 	major := strings.Split(version, ".")[0]
 	lib := filepath.Join(filepath.Dir(s.PostgresBinDir), "lib")
 	share := filepath.Join("/usr/share/postgresql", major)
+	shell, err := filepath.EvalSymlinks("/bin/sh")
+	if err != nil {
+		return Named{}, fmt.Errorf("initdb runs its helpers through /bin/sh: %w", err)
+	}
 	files := []File{
 		binary(s.PostgresEntrypoint, postgresEntrypointInImage),
+		// initdb starts postgres through popen(3), that is /bin/sh (Debian's dash).
+		binary(shell, "/bin/sh"),
 		{Src: lib, Dst: lib},
 		{Src: share, Dst: share},
 		{Src: "/usr/share/zoneinfo/UTC", Dst: "/usr/share/zoneinfo/UTC"},

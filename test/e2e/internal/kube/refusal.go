@@ -21,6 +21,8 @@ const (
 	Kyverno              Component = "Kyverno"
 	RBAC                 Component = "RBAC"
 	ServiceAccountLookup Component = "ServiceAccountLookup"
+	// AdmissionPolicy is a ValidatingAdmissionPolicy: CEL evaluated by the API server itself.
+	AdmissionPolicy Component = "ValidatingAdmissionPolicy"
 	// WebhookUnavailable: an admission webhook could not be called (its server is down) and
 	// its failurePolicy Fail refused the request: the platform failing closed.
 	WebhookUnavailable Component = "WebhookUnavailable"
@@ -45,6 +47,7 @@ type Refusal struct {
 var (
 	webhookDenied = regexp.MustCompile(`admission webhook "([^"]+)" denied the request:\s*`)
 	webhookFailed = regexp.MustCompile(`failed calling webhook "([^"]+)": (.*)`)
+	vapDenied     = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']+)' with binding '[^']+' denied request: (.*)`)
 	podSecurity   = regexp.MustCompile(`violates PodSecurity "([^"]+)": (.*)`)
 	rbacForbidden = regexp.MustCompile(`(User "[^"]+" cannot [a-z]+ resource .*)`)
 	// ValidatingPolicy / ImageValidatingPolicy: "Policy <name> failed: <message>" (or "error").
@@ -69,6 +72,10 @@ func Classify(err error) Refusal {
 	switch {
 	case strings.Contains(msg, "error looking up service account"):
 		r.Component = ServiceAccountLookup
+	case vapDenied.MatchString(msg):
+		m := vapDenied.FindStringSubmatch(msg)
+		r.Component, r.Reason = AdmissionPolicy, m[2]
+		r.Policies = map[string][]string{m[1]: nil}
 	case webhookFailed.MatchString(msg):
 		m := webhookFailed.FindStringSubmatch(msg)
 		r.Component, r.Webhook, r.Reason = WebhookUnavailable, m[1], m[2]
@@ -153,6 +160,8 @@ func (r Refusal) By() string {
 		return "Pod Security Admission (restricted)"
 	case RBAC:
 		return "RBAC"
+	case AdmissionPolicy:
+		return "ValidatingAdmissionPolicy " + strings.Join(r.PolicyNames(), " + ")
 	case WebhookUnavailable:
 		return "webhook " + r.Webhook + " (unavailable, failurePolicy Fail)"
 	default:

@@ -120,15 +120,17 @@ func (n *Node) startKubeProxy() error {
 
 // startKubeRouter runs kube-router as the NetworkPolicy agent only (no routing, no service
 // proxy, no CNI of its own): iptables rules and ipsets in the node's network namespace.
-func (n *Node) startKubeRouter() error {
-	_, err := n.start(proc.Spec{Name: procKubeRouter, Path: n.opts.Bin.KubeRouter, Args: []string{
+// kubeRouterHealthPort is kube-router's health check, inside the node's namespace.
+const kubeRouterHealthPort = "20244"
+
+func (n *Node) startKubeRouter() (*proc.Process, error) {
+	return n.start(proc.Spec{Name: procKubeRouter, Path: n.opts.Bin.KubeRouter, Args: []string{
 		"--kubeconfig=" + n.opts.KubeRouterKubeconfig,
 		"--hostname-override=" + topology.NodeName,
 		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false",
 		"--enable-cni=false", "--enable-ipv4=true", "--enable-ipv6=false",
-		"--metrics-port=0", "--health-port=20244",
+		"--metrics-port=0", "--health-port=" + kubeRouterHealthPort,
 		"--service-cluster-ip-range=" + topology.ServiceCIDR,
 		"--v=1",
 	}})
-	return err
 }

@@ -143,11 +143,12 @@ func (n *Node) ctr(ctx context.Context, stdin io.Reader, args ...string) (string
 }
 
 // Import loads images into the node's containerd (`ctr images import`, streamed: no archive
-// file), with digest references too, so that a Pod may name an image by digest.
+// file). An image with a Digest is also named repository@digest, so that a Pod may name it by
+// digest.
 func (n *Node) Import(ctx context.Context, imgs []images.Named) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(images.WriteOCIArchive(pw, imgs)) }()
-	_, err := n.ctr(ctx, pr, "images", "import", "--digests", "-")
+	_, err := n.ctr(ctx, pr, "images", "import", "-")
 	pr.Close()
 	if err != nil {
 		return fmt.Errorf("import %d images into the node: %w", len(imgs), err)

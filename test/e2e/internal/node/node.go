@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,19 +91,44 @@ func Start(ctx context.Context, ns *nodens.NS, opts Options) (_ *Node, err error
 	return n, nil
 }
 
-// StartAgents starts the kubelet, kube-proxy and kube-router (after the images are imported,
-// so that the first pods find them).
-func (n *Node) StartAgents(ctx context.Context) error {
+// StartAgents starts the kubelet and kube-proxy (after the images are imported, so that the
+// first pods find them).
+func (n *Node) StartAgents(_ context.Context) error {
 	if err := n.recordSysctls(); err != nil {
 		return err
 	}
 	if err := n.startKubelet(); err != nil {
 		return err
 	}
-	if err := n.startKubeProxy(); err != nil {
+	return n.startKubeProxy()
+}
+
+// StartNetworkPolicyAgent starts kube-router once the kubelet has registered the Node (it
+// reads its own Node at start and exits without it) and returns when its health check
+// answers: no pod runs unguarded by a policy agent that silently died.
+func (n *Node) StartNetworkPolicyAgent(ctx context.Context) error {
+	p, err := n.startKubeRouter()
+	if err != nil {
 		return err
 	}
-	return n.startKubeRouter()
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: n.ns.DialContext}}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return p.WaitFor(wctx, "kube-router's health check", 200*time.Millisecond, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+kubeRouterHealthPort+"/healthz", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("kube-router /healthz: %s", resp.Status)
+		}
+		return nil
+	})
 }
 
 func (n *Node) dir(parts ...string) string {

@@ -33,6 +33,9 @@ const (
 	LocalDeclaration = "k8s/platform/local"
 	// KyvernoNamespace is where Kyverno runs and keeps its policy exceptions.
 	KyvernoNamespace = "kyverno"
+	// BreakGlassGroup is the group k8s/platform/kyverno/protect.yaml lets change Kyverno's
+	// lifecycle and configuration (installs, upgrades, uninstalls).
+	BreakGlassGroup = "platform:break-glass"
 )
 
 // Deployments the platform waits for (namespace/name).

@@ -141,6 +141,9 @@ func TestDeclarations(t *testing.T) {
 			if got := last(args, "--allowInsecureRegistry") == "--allowInsecureRegistry=true"; got != tc.insecure {
 				t.Errorf("allowInsecureRegistry=%v, want %v", got, tc.insecure)
 			}
+			if !hasProtection(tc.objs) {
+				t.Error("no ValidatingAdmissionPolicy platform-protect-kyverno bound with Deny: scaling Kyverno to zero would turn every policy off")
+			}
 			for _, img := range allImages(tc.objs) {
 				if strings.HasPrefix(img, "reg.kyverno.io/") && !strings.HasSuffix(img, ":"+kyvernoVersion) {
 					t.Errorf("image %s is not Kyverno %s", img, kyvernoVersion)
@@ -217,4 +220,18 @@ func allImages(objs []*unstructured.Unstructured) []string {
 		}
 	}
 	return out
+}
+
+func hasProtection(objs []*unstructured.Unstructured) bool {
+	policy, bound := false, false
+	for _, o := range objs {
+		switch {
+		case o.GetKind() == "ValidatingAdmissionPolicy" && o.GetName() == "platform-protect-kyverno":
+			policy = true
+		case o.GetKind() == "ValidatingAdmissionPolicyBinding" && o.GetName() == "platform-protect-kyverno":
+			actions, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "validationActions")
+			bound = strings.Join(actions, ",") == "Deny"
+		}
+	}
+	return policy && bound
 }
