@@ -71,6 +71,8 @@ func TestRefusalsOfRealEvents(t *testing.T) {
 		{"e2e-cluster-admin-binding", "e2e-admin", "create", "clusterrolebindings.rbac.authorization.k8s.io e2e-cluster-admin-binding", kube.Kyverno,
 			"Kyverno disallow-service-account-cluster-admin", "vpol.validate.kyverno.svc-fail-finegrained-disallow-service-account-cluster-admin",
 			[]string{"disallow-service-account-cluster-admin"}, "cluster-admin"},
+		{"np1", "admin", "create", "services app/np1", kube.AdmissionPolicy,
+			"ValidatingAdmissionPolicy no-nodeport", "", []string{"no-nodeport"}, "NodePort services are forbidden"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := byName(t, events, c.name)
@@ -109,7 +111,7 @@ func TestRefusalsOfRealEvents(t *testing.T) {
 	if e := byName(t, events, "e2e-audit-planted-5028d4c4-control"); e.Level != LevelRequestResponse || !bytes.Contains(e.RequestObject, []byte("e2e-audit-control")) {
 		t.Errorf("the Role's create was recorded at %s without its body", e.Level)
 	}
-	if e := byName(t, events, "np1"); e.Code() != 422 || e.Annotations[AnnotationVAPFailure] == "" {
+	if e := byName(t, events, "np1"); e.Code() != 422 || !strings.Contains(e.Annotations[AnnotationVAPFailure], `"policy":"no-nodeport"`) {
 		t.Errorf("the ValidatingAdmissionPolicy refusal: code %d, annotation %q", e.Code(), e.Annotations[AnnotationVAPFailure])
 	}
 }
@@ -179,13 +181,14 @@ func TestSummaryAndQueryOfRealEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Events != 11 || sum.Refused != 7 {
-		t.Errorf("%d events, %d refused; want 11 and 7 (the VAP refusal needs kube.Classify to know VAPs)", sum.Events, sum.Refused)
+	if sum.Events != 11 || sum.Refused != 8 {
+		t.Errorf("%d events, %d refused; want 11 and 8", sum.Events, sum.Refused)
 	}
 	want := []Count{
 		{Who: "e2e-admin", By: "Kyverno", Times: 4, Details: map[string]int{"pod-security-restricted": 1, "verify-image-signatures": 1,
 			"restrict-service-types": 1, "disallow-service-account-cluster-admin": 1}},
 		{Who: "system:serviceaccount:template-api:ci-deployer", By: "RBAC", Times: 2, Details: map[string]int{"get secrets": 1, "create secrets": 1}},
+		{Who: "admin", By: "ValidatingAdmissionPolicy", Times: 1, Details: map[string]int{"no-nodeport": 1}},
 		{Who: "e2e-admin", By: "Pod Security Admission (restricted:v1.34)", Times: 1, Details: map[string]int{}},
 	}
 	got := sum.Counts()
@@ -225,7 +228,7 @@ func TestSummaryAndQueryOfRealEvents(t *testing.T) {
 		f    Filter
 		want int
 	}{
-		{Filter{}, 7},
+		{Filter{}, 8},
 		{Filter{Who: "e2e-admin"}, 7}, // by the admin, impersonating or not
 		{Filter{Who: "system:serviceaccount:template-api:ci-deployer"}, 2},
 		{Filter{Resource: "deployments"}, 2},
