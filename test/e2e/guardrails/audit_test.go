@@ -436,16 +436,17 @@ func TestAuditCostOnAdmissionLatency(t *testing.T) {
 	deployed(t)
 	ctx := context.Background()
 	twin, ok := s.env.Cluster.(interface {
-		StartUnaudited(context.Context) (*rest.Config, error)
+		StartUnaudited(context.Context) (*rest.Config, func(), error)
 	})
 	if !ok {
 		t.Skipf("the comparison runs an unaudited API server beside the local cluster's; this is a %s cluster", s.env.Cluster.Mode())
 	}
 	start := time.Now()
-	cfg, err := twin.StartUnaudited(ctx)
+	cfg, stop, err := twin.StartUnaudited(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer stop()
 	t.Logf("unaudited API server ready in %s", time.Since(start).Round(time.Millisecond))
 	plain, err := kube.New(cfg)
 	if err != nil {

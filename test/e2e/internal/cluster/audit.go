@@ -238,10 +238,10 @@ const (
 // with the same flags but no audit log (and leaving the kubernetes Service's endpoints to the
 // cluster's own), and returns a client configuration for it: the tests compare what a request
 // costs with and without the audit log, against the same storage and the same admission
-// webhooks. It stops with the cluster.
-func (l *Local) StartUnaudited(ctx context.Context) (*rest.Config, error) {
+// webhooks. stop stops it (the cluster's Stop does too, should a test end first).
+func (l *Local) StartUnaudited(ctx context.Context) (_ *rest.Config, stop func(), err error) {
 	if len(l.apiserverArgs) == 0 {
-		return nil, fmt.Errorf("the cluster's API server is not running")
+		return nil, nil, fmt.Errorf("the cluster's API server is not running")
 	}
 	var args []string
 	for _, a := range l.apiserverArgs {
@@ -256,27 +256,33 @@ func (l *Local) StartUnaudited(ctx context.Context) (*rest.Config, error) {
 	args = append(args, "--endpoint-reconciler-type=none")
 	p, err := l.start(proc.Spec{Name: procAPIServerUnaudited, Path: l.opts.Bin.APIServer, Args: args})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("listen for the unaudited API server's relay: %w", err)
+		_ = p.Stop(10 * time.Second)
+		return nil, nil, fmt.Errorf("listen for the unaudited API server's relay: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	if prev := l.stopRelay; prev != nil {
-		l.stopRelay = func() { cancel(); prev() }
-	} else {
-		l.stopRelay = cancel
-	}
 	go l.ns.Relay(rctx, ln, net.JoinHostPort(topology.NodeIP, unauditedPort))
+	stop = func() {
+		cancel()
+		_ = p.Stop(10 * time.Second)
+		l.procs = slices.DeleteFunc(l.procs, func(q *proc.Process) bool { return q == p })
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
 	cfg, err := clientcmd.BuildConfigFromFlags("", l.kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("the admin kubeconfig: %w", err)
+		return nil, nil, fmt.Errorf("the admin kubeconfig: %w", err)
 	}
 	cfg.Host = "https://" + ln.Addr().String()
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wctx, cancelWait := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelWait()
@@ -284,7 +290,7 @@ func (l *Local) StartUnaudited(ctx context.Context) (*rest.Config, error) {
 		_, err := client.CoreV1().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cfg, nil
+	return cfg, stop, nil
 }
