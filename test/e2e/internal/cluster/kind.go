@@ -23,11 +23,14 @@ const KindNodeImage = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028a
 
 // KindOptions configure a kind cluster for the end-to-end tests.
 type KindOptions struct {
-	Name    string
-	Dir     string
-	Detach  bool
-	Log     Logf
-	Timings *Timings
+	Name string
+	Dir  string
+	// ClusterConfig is the repository's k8s/cluster folder, mounted into the node for the API
+	// server's admission configuration.
+	ClusterConfig string
+	Detach        bool
+	Log           Logf
+	Timings       *Timings
 }
 
 // Kind is a kind cluster. Only its creation differs from the local cluster: the platform, the
@@ -41,23 +44,46 @@ type Kind struct {
 func (k *Kind) Mode() Mode         { return ModeKind }
 func (k *Kind) Kubeconfig() string { return k.kubeconfig }
 
-// kindConfig: kind's own networking defaults, spelled out because the registry's and DNS's
-// fixed ClusterIPs (package topology) depend on them, and containerd reading per-registry
-// configuration (hosts.toml) from /etc/containerd/certs.d.
-func kindConfig() string {
+// kindNodeClusterConfig is where the repository's k8s/cluster folder appears in the node and in
+// the API server's static pod.
+const kindNodeClusterConfig = "/etc/kubernetes/platform"
+
+// kindConfig is the kind cluster's configuration: kind's own networking defaults, spelled out
+// because the registry's and DNS's fixed ClusterIPs (package topology) depend on them; the node
+// image pinned; containerd reading per-registry configuration (hosts.toml) from
+// /etc/containerd/certs.d; and the API server reading the platform's admission configuration
+// (k8s/cluster, Pod Security "restricted" by default) from the mounted folder. kind v0.30 writes
+// kubeadm's v1beta3 ClusterConfiguration, where extraArgs is a map.
+func kindConfig(clusterConfigDir string) string {
 	return fmt.Sprintf(`kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 networking:
-  podSubnet: %s
-  serviceSubnet: %s
-nodes:
-  - role: control-plane
-    image: %s
+  podSubnet: %[4]s
+  serviceSubnet: %[5]s
 containerdConfigPatches:
   - |-
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "/etc/containerd/certs.d"
-`, topology.ClusterCIDR, topology.ServiceCIDR, KindNodeImage)
+nodes:
+  - role: control-plane
+    image: %[6]s
+    extraMounts:
+      - hostPath: %[1]q
+        containerPath: %[2]s
+        readOnly: true
+    kubeadmConfigPatches:
+      - |
+        kind: ClusterConfiguration
+        apiServer:
+          extraArgs:
+            admission-control-config-file: %[2]s/%[3]s
+          extraVolumes:
+            - name: platform-config
+              hostPath: %[2]s
+              mountPath: %[2]s
+              readOnly: true
+              pathType: Directory
+`, clusterConfigDir, kindNodeClusterConfig, PodSecurityAdmissionFile, topology.ClusterCIDR, topology.ServiceCIDR, KindNodeImage)
 }
 
 // StartKind creates (or reuses) the kind cluster and points its containerd at the in-cluster
@@ -90,7 +116,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if !slices.Contains(names, opts.Name) {
 		opts.Log("creating kind cluster %s (first time: pulls the node image, about 1-2 min)", opts.Name)
 		if err := provider.Create(opts.Name,
-			kindcluster.CreateWithRawConfig([]byte(kindConfig())),
+			kindcluster.CreateWithRawConfig([]byte(kindConfig(opts.ClusterConfig))),
 			kindcluster.CreateWithWaitForReady(3*time.Minute),
 			kindcluster.CreateWithKubeconfigPath(k.kubeconfig),
 			kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false)); err != nil {

@@ -40,7 +40,7 @@ func lookPath(name string) string {
 // LocalOptions are the local cluster's options for this configuration.
 func (c Config) LocalOptions(t *cluster.Timings) cluster.LocalOptions {
 	return cluster.LocalOptions{Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(),
-		RelayCmd: c.RelayCmd, Detach: c.Detach, Log: c.Log, Timings: t}
+		ClusterConfig: c.ClusterConfig(), RelayCmd: c.RelayCmd, Detach: c.Detach, Log: c.Log, Timings: t}
 }
 
 // KindOptions are the kind cluster's options for this configuration: the tests' cluster is
@@ -50,8 +50,13 @@ func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
 	if c.Detach {
 		name = "template-api-demo"
 	}
-	return cluster.KindOptions{Name: name, Dir: filepath.Join(c.RunDir, "kind"), Detach: c.Detach, Log: c.Log, Timings: t}
+	return cluster.KindOptions{Name: name, Dir: filepath.Join(c.RunDir, "kind"), ClusterConfig: c.ClusterConfig(),
+		Detach: c.Detach, Log: c.Log, Timings: t}
 }
+
+// ClusterConfig is the repository's k8s/cluster folder (the API server's admission
+// configuration), shared by the local cluster and the kind cluster.
+func (c Config) ClusterConfig() string { return filepath.Join(c.Root, "k8s", "cluster") }
 
 // helperBinaries are this module's programs that run in images (static builds).
 type helperBinaries struct {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/platform-template/template-api/test/e2e/internal/images"
+	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
 
@@ -160,24 +162,26 @@ func TestDeclarations(t *testing.T) {
 	}
 }
 
-// TestKyvernoLocalFiltersExtendUpstream: the local resource filters are upstream's plus kind's
-// storage provisioner's namespace, so a Kyverno upgrade cannot be silently reverted by them.
-func TestKyvernoLocalFiltersExtendUpstream(t *testing.T) {
-	base, local := render(t, KyvernoDeclaration), render(t, LocalDeclaration)
-	up, lo := filters(base), filters(local)
-	if up == "" || lo != up+" [*/*,local-path-storage,*]" {
-		t.Fatalf("local resourceFilters are not upstream's plus local-path-storage:\nupstream: %.120s...\nlocal:    %.120s...", up, lo)
+// TestKyvernoConfigIsThePlatforms: both declarations run Kyverno with the platform's own
+// configuration (k8s/cluster/kyverno-config.yaml), unchanged, in place of upstream's.
+func TestKyvernoConfigIsThePlatforms(t *testing.T) {
+	want, err := kube.DecodeFile(filepath.Join(root(t), "k8s", "cluster", "kyverno-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func filters(objs []*unstructured.Unstructured) string {
-	for _, o := range objs {
-		if o.GetKind() == "ConfigMap" && o.GetName() == "kyverno" {
-			v, _, _ := unstructured.NestedString(o.Object, "data", "resourceFilters")
-			return strings.Join(strings.Fields(v), " ")
+	wantData, _, _ := unstructured.NestedStringMap(want[0].Object, "data")
+	for _, dir := range []string{KyvernoDeclaration, LocalDeclaration} {
+		var found []map[string]string
+		for _, o := range render(t, dir) {
+			if o.GetKind() == "ConfigMap" && o.GetNamespace() == KyvernoNamespace && o.GetName() == "kyverno" {
+				d, _, _ := unstructured.NestedStringMap(o.Object, "data")
+				found = append(found, d)
+			}
+		}
+		if len(found) != 1 || !reflect.DeepEqual(found[0], wantData) {
+			t.Errorf("%s: Kyverno's ConfigMap is not k8s/cluster/kyverno-config.yaml's (%d found)", dir, len(found))
 		}
 	}
-	return ""
 }
 
 func containerArgs(t *testing.T, objs []*unstructured.Unstructured, deployment string) []string {
