@@ -101,7 +101,7 @@ func (e *Env) startCluster(ctx context.Context) error {
 	if err := e.buildHelpers(ctx); err != nil {
 		return err
 	}
-	b := images.Builder{CacheDir: filepath.Join(cfg.Root, ".run", "image-cache")}
+	b := images.NewBuilder(filepath.Join(cfg.Root, ".run", "image-cache"))
 	src := e.imageSources()
 	platformImgs, err := b.Platform(src)
 	if err != nil {
@@ -119,6 +119,9 @@ func (e *Env) startCluster(ctx context.Context) error {
 			return err
 		}
 		e.postgres = pg.Ref()
+		if err := b.Prune(); err != nil {
+			return err
+		}
 		if err := checkPause(filepath.Join(cfg.ToolsBin, "pause")); err != nil {
 			return err
 		}
@@ -131,6 +134,9 @@ func (e *Env) startCluster(ctx context.Context) error {
 		e.Cluster = l // a nil *Local must not become a non-nil interface
 		return nil
 	case cluster.ModeKind:
+		if err := b.Prune(); err != nil {
+			return err
+		}
 		k, err := cluster.StartKind(ctx, cfg.KindOptions(e.Timings))
 		if err != nil {
 			return err

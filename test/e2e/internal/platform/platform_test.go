@@ -239,3 +239,69 @@ func hasProtection(objs []*unstructured.Unstructured) bool {
 	}
 	return policy && bound
 }
+
+// TestReportsControllerReads: the reports controller may read every resource a platform policy
+// matches, or Kyverno never calls that policy Ready.
+func TestReportsControllerReads(t *testing.T) {
+	r := root(t)
+	granted := map[string]bool{}
+	for _, o := range render(t, KyvernoDeclaration) {
+		if o.GetKind() != "ClusterRole" || o.GetLabels()["rbac.kyverno.io/aggregate-to-reports-controller"] != "true" {
+			continue
+		}
+		rules, _, _ := unstructured.NestedSlice(o.Object, "rules")
+		for _, rule := range rules {
+			m := rule.(map[string]any)
+			if !hasAll(m["verbs"], "get", "list", "watch") {
+				continue
+			}
+			for _, g := range m["apiGroups"].([]any) {
+				for _, res := range m["resources"].([]any) {
+					granted[g.(string)+"/"+res.(string)] = true
+				}
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(r, "policies", "kyverno", "base", "*", "policy.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no policies found (%v)", err)
+	}
+	matched := 0
+	for _, f := range files {
+		objs, err := kube.DecodeFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "matchConstraints", "resourceRules")
+			for _, rule := range rules {
+				m := rule.(map[string]any)
+				for _, g := range m["apiGroups"].([]any) {
+					for _, res := range m["resources"].([]any) {
+						matched++
+						if key := g.(string) + "/" + res.(string); !granted[key] {
+							t.Errorf("%s matches %s, which the reports controller may not read: add it to k8s/platform/kyverno/reports-rbac.yaml", o.GetName(), key)
+						}
+					}
+				}
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no policy matches any resource: the check saw nothing")
+	}
+}
+
+func hasAll(list any, want ...string) bool {
+	have := map[string]bool{}
+	items, _ := list.([]any)
+	for _, v := range items {
+		have[v.(string)] = true
+	}
+	for _, w := range want {
+		if !have[w] && !have["*"] {
+			return false
+		}
+	}
+	return true
+}
