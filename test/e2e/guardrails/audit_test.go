@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -134,7 +133,7 @@ func (a *auditTrail) loadPolicy() (*audit.Policy, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.policy == nil {
-		p, err := audit.LoadPolicy(filepath.Join(s.env.Config.Root, cluster.AuditPolicyFile))
+		p, err := audit.LoadPolicy(s.env.Config.AuditPolicy())
 		if err != nil {
 			return nil, err
 		}
@@ -542,7 +541,7 @@ func reportAudit(ctx context.Context, w io.Writer) {
 		sum, err := audit.Summarize(cr)
 		_ = r.Close()
 		if err == nil {
-			fmt.Fprintf(w, "audit log (%s): %d events, %.1f MB, %d requests refused by a guardrail\n",
+			fmt.Fprintf(w, "audit log (k8s/cluster/%s): %d events, %.1f MB, %d requests refused by a guardrail\n",
 				cluster.AuditPolicyFile, sum.Events, float64(cr.n)/1e6, sum.Refused)
 		}
 	}

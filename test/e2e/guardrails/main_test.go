@@ -34,6 +34,8 @@ type suite struct {
 	// readyOnce records when the app first became ready; clientNSOnce makes the in-cluster
 	// client's namespace once.
 	readyOnce, clientNSOnce sync.Once
+	// redteamRun, redteamRefused, redteamControls and redteamAdmitted count the red-team table.
+	redteamRun, redteamRefused, redteamControls, redteamAdmitted int
 	// audit holds the refused requests to find in the audit log, and what was measured of it
 	// (audit_test.go).
 	audit auditTrail
@@ -96,6 +98,8 @@ func report(ctx context.Context, logf func(string, ...any), setup, total time.Du
 	fmt.Fprintf(os.Stderr, "  %-34s %7.2fs\n  %-34s %7.2fs\n", "setup total", setup.Seconds(), "suite total", total.Seconds())
 	fmt.Fprintf(os.Stderr, "guardrail matrix: %d bad requests run, %d refused by the expected component for the expected reason\n",
 		s.matrixRun, s.matrixRefused)
+	fmt.Fprintf(os.Stderr, "red-team table: %d bad requests run, %d refused as expected; %d good controls run, %d admitted\n",
+		s.redteamRun, s.redteamRefused, s.redteamControls, s.redteamAdmitted)
 	fmt.Fprintf(os.Stderr, "round trip of a create, client side:\n")
 	fmt.Fprintf(os.Stderr, "  %-34s %s\n", "decided by Kyverno (matrix)", s.latencies.Stats("kyverno"))
 	fmt.Fprintf(os.Stderr, "  %-34s %s\n", "no webhook involved (ConfigMap)", s.latencies.Stats("baseline"))

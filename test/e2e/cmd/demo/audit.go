@@ -69,7 +69,7 @@ func auditExcerpt(ctx context.Context, env *harness.Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n== Audit log: who was refused, by what, how many times (%s) ==\n", cluster.AuditPolicyFile)
+	fmt.Fprintf(out, "\n== Audit log: who was refused, by what, how many times (k8s/cluster/%s) ==\n", cluster.AuditPolicyFile)
 	sum.Write(out, 3)
 	fmt.Fprintf(out, "%d events, %d refused requests. Every one: make demo-audit AUDIT='-grep privileged'\n", sum.Events, sum.Refused)
 	return nil

@@ -22,17 +22,15 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/topology"
 )
 
-// AuditPolicyFile is the cluster's audit policy, relative to the repository root: the one file
-// both the local control plane and the kind cluster give their API server.
-const AuditPolicyFile = "k8s/cluster/audit-policy.yaml"
+// AuditPolicyFile is the cluster's audit policy, in the repository's k8s/cluster folder (the
+// ClusterConfig both the local control plane and the kind node read): one file for both.
+const AuditPolicyFile = "audit-policy.yaml"
 
-// Where the audit policy and log live in a kind node (and, through hostPath volumes, in its
-// API server's static pod).
+// Where the audit log lives in a kind node (and, through a hostPath volume, in its API
+// server's static pod).
 const (
-	kindAuditPolicyDir = "/etc/kubernetes/audit"
-	kindAuditPolicy    = kindAuditPolicyDir + "/audit-policy.yaml"
-	kindAuditLogDir    = "/var/log/kubernetes/audit"
-	auditLogName       = "audit.log"
+	kindAuditLogDir = "/var/log/kubernetes/audit"
+	auditLogName    = "audit.log"
 )
 
 // Rotation: the API server rolls the log over at auditMaxSizeMB and keeps auditMaxBackups older
@@ -81,39 +79,26 @@ func localAuditArgs(policy, dir string) ([]string, error) {
 	return args, nil
 }
 
-// kindAuditNode is the control-plane node's part of the kind configuration: the repository's
-// policy file mounted read-only into the node (an absolute path: kind resolves relative ones
-// against its working folder).
-func kindAuditNode(policy string) string {
-	return fmt.Sprintf(`    extraMounts:
-      - hostPath: %q
-        containerPath: %s
-        readOnly: true
-`, policy, kindAuditPolicy)
+// kindAuditArgs are the API server's audit flags for kind's kubeadm patch (extraArgs, a map in
+// kubeadm's v1beta3), indented to sit under extraArgs: the policy in the node's copy of the
+// k8s/cluster folder, the log in a folder of the node.
+func kindAuditArgs(indent string) string {
+	var b strings.Builder
+	for _, f := range auditFlags(path.Join(kindNodeClusterConfig, AuditPolicyFile), path.Join(kindAuditLogDir, auditLogName)) {
+		fmt.Fprintf(&b, "%s%s: %q\n", indent, f[0], f[1])
+	}
+	return b.String()
 }
 
-// kindAuditPatch is the kubeadm ClusterConfiguration patch (kind v0.30 writes kubeadm's
-// v1beta3, whose extraArgs are a map): the API server's audit flags, and the node's policy
-// folder (read-only) and log folder mounted into its static pod.
-func kindAuditPatch() string {
-	var b strings.Builder
-	b.WriteString("kubeadmConfigPatches:\n  - |\n    kind: ClusterConfiguration\n    apiServer:\n      extraArgs:\n")
-	for _, f := range auditFlags(kindAuditPolicy, path.Join(kindAuditLogDir, auditLogName)) {
-		fmt.Fprintf(&b, "        %s: %q\n", f[0], f[1])
-	}
-	fmt.Fprintf(&b, `      extraVolumes:
-        - name: audit-policy
-          hostPath: %s
-          mountPath: %s
-          readOnly: true
-          pathType: Directory
-        - name: audit-log
-          hostPath: %s
-          mountPath: %s
-          readOnly: false
-          pathType: DirectoryOrCreate
-`, kindAuditPolicyDir, kindAuditPolicyDir, kindAuditLogDir, kindAuditLogDir)
-	return b.String()
+// kindAuditVolume is the extraVolume that lets the API server's static pod write the log into
+// the node's folder (the policy comes with the k8s/cluster folder's volume).
+func kindAuditVolume(indent string) string {
+	return fmt.Sprintf(`%[1]s- name: audit-log
+%[1]s  hostPath: %[2]s
+%[1]s  mountPath: %[2]s
+%[1]s  readOnly: false
+%[1]s  pathType: DirectoryOrCreate
+`, indent, kindAuditLogDir)
 }
 
 // AuditLog returns the local cluster's audit log, every file oldest first (the rotated ones,

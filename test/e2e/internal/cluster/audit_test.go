@@ -5,7 +5,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -15,31 +14,36 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
 
+// hostPathMount is one of kubeadm's extraVolumes.
+type hostPathMount struct {
+	Name      string `json:"name"`
+	HostPath  string `json:"hostPath"`
+	MountPath string `json:"mountPath"`
+	ReadOnly  bool   `json:"readOnly"`
+	PathType  string `json:"pathType"`
+}
+
 // kubeadmPatch is the part of kubeadm's v1beta3 ClusterConfiguration the kind patch sets.
 type kubeadmPatch struct {
 	Kind      string `json:"kind"`
 	APIServer struct {
 		ExtraArgs    map[string]string `json:"extraArgs"`
-		ExtraVolumes []struct {
-			Name      string `json:"name"`
-			HostPath  string `json:"hostPath"`
-			MountPath string `json:"mountPath"`
-			ReadOnly  bool   `json:"readOnly"`
-			PathType  string `json:"pathType"`
-		} `json:"extraVolumes"`
+		ExtraVolumes []hostPathMount   `json:"extraVolumes"`
 	} `json:"apiServer"`
 }
 
 // TestAuditPolicyIsTheSameFileInBothModes: the local API server's --audit-policy-file is the
-// repository's policy file, and the kind configuration mounts that same file into the node,
-// where kubeadm's patch hands it to the API server (a hostPath volume of the folder, the flag
-// naming the file in it); both write the same rotation settings.
+// repository's k8s/cluster/audit-policy.yaml, and the kind configuration mounts that same folder
+// into the node, where kubeadm's patch hands the same file to the API server (a read-only volume
+// of the folder, the flag naming the file in it) and a writable folder for the log; both write
+// the same rotation settings.
 func TestAuditPolicyIsTheSameFileInBothModes(t *testing.T) {
 	root, err := manifests.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := filepath.Join(root, AuditPolicyFile)
+	dir := filepath.Join(root, "k8s", "cluster")
+	policy := filepath.Join(dir, AuditPolicyFile)
 	if _, err := os.Stat(policy); err != nil {
 		t.Fatal(err)
 	}
@@ -58,50 +62,49 @@ func TestAuditPolicyIsTheSameFileInBothModes(t *testing.T) {
 	}
 
 	var cfg v1alpha4.Cluster
-	if err := yaml.UnmarshalStrict([]byte(kindConfig(policy)), &cfg); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(kindConfig(dir)), &cfg); err != nil {
 		t.Fatalf("the kind configuration does not decode as kind's v1alpha4 Cluster: %v", err)
 	}
 	var mount *v1alpha4.Mount
+	var patches []string
 	for i, n := range cfg.Nodes {
 		if n.Role != v1alpha4.ControlPlaneRole {
 			continue
 		}
+		patches = append(patches, n.KubeadmConfigPatches...)
 		for j, m := range n.ExtraMounts {
-			if m.HostPath == policy {
+			if m.HostPath == dir {
 				mount = &cfg.Nodes[i].ExtraMounts[j]
 			}
 		}
 	}
 	if mount == nil {
-		t.Fatalf("kind: no extraMount of %s on the control-plane node", policy)
+		t.Fatalf("kind: no extraMount of %s on the control-plane node", dir)
 	}
 	if !mount.Readonly {
-		t.Errorf("kind: the policy is mounted writable")
+		t.Errorf("kind: the policy's folder is mounted writable")
 	}
-	if len(cfg.KubeadmConfigPatches) != 1 {
-		t.Fatalf("kind: %d kubeadm patches, want the audit one", len(cfg.KubeadmConfigPatches))
+	if len(patches) != 1 {
+		t.Fatalf("kind: %d kubeadm patches, want one", len(patches))
 	}
 	var patch kubeadmPatch
-	if err := yaml.UnmarshalStrict([]byte(cfg.KubeadmConfigPatches[0]), &patch); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(patches[0]), &patch); err != nil {
 		t.Fatalf("kind: the kubeadm patch: %v", err)
 	}
 	if patch.Kind != "ClusterConfiguration" {
 		t.Errorf("kind: the patch is for %q, want ClusterConfiguration", patch.Kind)
 	}
 	kind := patch.APIServer.ExtraArgs
-	if kind["audit-policy-file"] != mount.ContainerPath {
-		t.Errorf("kind: --audit-policy-file=%s, but the repository's file is mounted at %s", kind["audit-policy-file"], mount.ContainerPath)
+	if want := path.Join(mount.ContainerPath, AuditPolicyFile); kind["audit-policy-file"] != want {
+		t.Errorf("kind: --audit-policy-file=%s, but the repository's file is mounted at %s", kind["audit-policy-file"], want)
 	}
 	mounted := func(p string, writable bool) bool {
-		return slices.ContainsFunc(patch.APIServer.ExtraVolumes, func(v struct {
-			Name      string `json:"name"`
-			HostPath  string `json:"hostPath"`
-			MountPath string `json:"mountPath"`
-			ReadOnly  bool   `json:"readOnly"`
-			PathType  string `json:"pathType"`
-		}) bool {
-			return v.HostPath == path.Dir(p) && v.MountPath == path.Dir(p) && v.ReadOnly != writable
-		})
+		for _, v := range patch.APIServer.ExtraVolumes {
+			if v.HostPath == path.Dir(p) && v.MountPath == path.Dir(p) && v.ReadOnly != writable {
+				return true
+			}
+		}
+		return false
 	}
 	if !mounted(kind["audit-policy-file"], false) {
 		t.Errorf("kind: the API server's pod does not get %s read-only", path.Dir(kind["audit-policy-file"]))
@@ -109,16 +112,18 @@ func TestAuditPolicyIsTheSameFileInBothModes(t *testing.T) {
 	if !mounted(kind["audit-log-path"], true) {
 		t.Errorf("kind: the API server's pod cannot write %s", path.Dir(kind["audit-log-path"]))
 	}
-	for k, v := range local {
-		if k == "audit-policy-file" || k == "audit-log-path" {
+	audit := 0
+	for k, v := range kind {
+		if !strings.HasPrefix(k, "audit-") {
 			continue
 		}
-		if kind[k] != v {
-			t.Errorf("--%s: local %q, kind %q", k, v, kind[k])
+		audit++
+		if k != "audit-policy-file" && k != "audit-log-path" && local[k] != v {
+			t.Errorf("--%s: kind %q, local %q", k, v, local[k])
 		}
 	}
-	if len(kind) != len(local) {
-		t.Errorf("kind sets %d audit flags, local %d", len(kind), len(local))
+	if audit != len(local) {
+		t.Errorf("kind sets %d audit flags, local %d", audit, len(local))
 	}
 }
 

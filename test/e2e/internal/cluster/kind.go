@@ -25,11 +25,12 @@ const KindNodeImage = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028a
 type KindOptions struct {
 	Name string
 	Dir  string
-	// AuditPolicy is the repository's audit policy file (AuditPolicyFile), mounted into the node.
-	AuditPolicy string
-	Detach      bool
-	Log         Logf
-	Timings     *Timings
+	// ClusterConfig is the repository's k8s/cluster folder, mounted into the node for the API
+	// server's admission configuration and audit policy.
+	ClusterConfig string
+	Detach        bool
+	Log           Logf
+	Timings       *Timings
 }
 
 // Kind is a kind cluster. Only its creation differs from the local cluster: the platform, the
@@ -43,24 +44,48 @@ type Kind struct {
 func (k *Kind) Mode() Mode         { return ModeKind }
 func (k *Kind) Kubeconfig() string { return k.kubeconfig }
 
-// kindConfig: kind's own networking defaults, spelled out because the registry's and DNS's
-// fixed ClusterIPs (package topology) depend on them, containerd reading per-registry
-// configuration (hosts.toml) from /etc/containerd/certs.d, and the API server's audit log
-// (audit.go).
-func kindConfig(auditPolicy string) string {
+// kindNodeClusterConfig is where the repository's k8s/cluster folder appears in the node and in
+// the API server's static pod.
+const kindNodeClusterConfig = "/etc/kubernetes/platform"
+
+// kindConfig is the kind cluster's configuration: kind's own networking defaults, spelled out
+// because the registry's and DNS's fixed ClusterIPs (package topology) depend on them; the node
+// image pinned; containerd reading per-registry configuration (hosts.toml) from
+// /etc/containerd/certs.d; and the API server reading the platform's admission configuration
+// (k8s/cluster, Pod Security "restricted" by default) and audit policy from the mounted folder,
+// writing its audit log to a folder of the node (audit.go). kind v0.30 writes kubeadm's v1beta3
+// ClusterConfiguration, where extraArgs is a map.
+func kindConfig(clusterConfigDir string) string {
 	return fmt.Sprintf(`kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 networking:
-  podSubnet: %s
-  serviceSubnet: %s
-nodes:
-  - role: control-plane
-    image: %s
-%scontainerdConfigPatches:
+  podSubnet: %[4]s
+  serviceSubnet: %[5]s
+containerdConfigPatches:
   - |-
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "/etc/containerd/certs.d"
-%s`, topology.ClusterCIDR, topology.ServiceCIDR, KindNodeImage, kindAuditNode(auditPolicy), kindAuditPatch())
+nodes:
+  - role: control-plane
+    image: %[6]s
+    extraMounts:
+      - hostPath: %[1]q
+        containerPath: %[2]s
+        readOnly: true
+    kubeadmConfigPatches:
+      - |
+        kind: ClusterConfiguration
+        apiServer:
+          extraArgs:
+            admission-control-config-file: %[2]s/%[3]s
+%[7]s          extraVolumes:
+            - name: platform-config
+              hostPath: %[2]s
+              mountPath: %[2]s
+              readOnly: true
+              pathType: Directory
+%[8]s`, clusterConfigDir, kindNodeClusterConfig, PodSecurityAdmissionFile, topology.ClusterCIDR, topology.ServiceCIDR, KindNodeImage,
+		kindAuditArgs("            "), kindAuditVolume("            "))
 }
 
 // StartKind creates (or reuses) the kind cluster and points its containerd at the in-cluster
@@ -93,7 +118,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if !slices.Contains(names, opts.Name) {
 		opts.Log("creating kind cluster %s (first time: pulls the node image, about 1-2 min)", opts.Name)
 		if err := provider.Create(opts.Name,
-			kindcluster.CreateWithRawConfig([]byte(kindConfig(opts.AuditPolicy))),
+			kindcluster.CreateWithRawConfig([]byte(kindConfig(opts.ClusterConfig))),
 			kindcluster.CreateWithWaitForReady(3*time.Minute),
 			kindcluster.CreateWithKubeconfigPath(k.kubeconfig),
 			kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false)); err != nil {

@@ -41,12 +41,13 @@ type Binaries struct {
 type LocalOptions struct {
 	Dir string   // state: certificates, etcd data, the node's state, logs, PID files
 	Bin Binaries // the programs
-	// AuditPolicy is the repository's audit policy file (AuditPolicyFile); the API server
-	// writes its audit log under Dir (ReadSavedAuditLog).
-	AuditPolicy string
 	// Images are imported into the node before its kubelet starts (the node's own, the
 	// platform's): nothing is ever pulled from outside.
 	Images []images.Named
+	// ClusterConfig is the repository's k8s/cluster folder: the API server's admission
+	// configuration (Pod Security defaults) and audit policy (AuditPolicyFile; the log is
+	// written under Dir, ReadSavedAuditLog).
+	ClusterConfig string
 	// RelayCmd, when set, runs the relay that exposes the API server on a loopback port as a
 	// process (the demo): the command gets the namespace holder's PID, the listen address and
 	// the target appended. Without it the relay runs inside this process (tests).
@@ -70,6 +71,10 @@ type Local struct {
 	// apiserverArgs are the API server's flags (StartUnaudited starts a twin without audit).
 	apiserverArgs []string
 }
+
+// PodSecurityAdmissionFile is the API server's AdmissionConfiguration (Pod Security defaults)
+// in the repository's k8s/cluster folder, shared by the local cluster and kind.
+const PodSecurityAdmissionFile = "pod-security-admission.yaml"
 
 // Names of the control plane's processes, in start order (they are stopped in reverse).
 const (
@@ -107,9 +112,10 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	if opts.Timings == nil {
 		opts.Timings = &Timings{}
 	}
-	for _, b := range []string{opts.Bin.Etcd, opts.Bin.APIServer, opts.Bin.ControllerManager, opts.Bin.Scheduler} {
+	for _, b := range []string{opts.Bin.Etcd, opts.Bin.APIServer, opts.Bin.ControllerManager, opts.Bin.Scheduler,
+		filepath.Join(opts.ClusterConfig, PodSecurityAdmissionFile)} {
 		if _, err := os.Stat(b); err != nil {
-			return nil, fmt.Errorf("the local cluster needs %s (built by `make e2e-tools`): %w", b, err)
+			return nil, fmt.Errorf("the local cluster needs %s (tools: `make e2e-tools`; configuration: k8s/cluster): %w", b, err)
 		}
 	}
 	if os.Geteuid() != 0 {
@@ -282,7 +288,7 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 	}); err != nil {
 		return err
 	}
-	audit, err := localAuditArgs(l.opts.AuditPolicy, l.opts.Dir)
+	audit, err := localAuditArgs(filepath.Join(l.opts.ClusterConfig, AuditPolicyFile), l.opts.Dir)
 	if err != nil {
 		return err
 	}
@@ -302,6 +308,8 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 		// Pod Security (not the API server's own validation) must be what refuses privileged pods.
 		"--allow-privileged=true",
 		"--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,NodeRestriction,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota",
+		// Pod Security "restricted" by default in every namespace, with the named exemptions.
+		"--admission-control-config-file=" + filepath.Join(l.opts.ClusterConfig, PodSecurityAdmissionFile),
 		"--profiling=false", "--enable-priority-and-fairness=false", "--v=0",
 	}, audit...)
 	api, err := l.start(proc.Spec{Name: procAPIServer, Path: l.opts.Bin.APIServer, Args: l.apiserverArgs})

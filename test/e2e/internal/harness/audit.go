@@ -14,8 +14,11 @@ import (
 // operator's, e.g. EKS's in CloudWatch).
 var ErrNoAuditLog = errors.New("this cluster's audit log is its operator's (E2E_CLUSTER=existing): not read by the tests")
 
-// AuditPolicy is the repository's audit policy file, the one both cluster modes use.
-func (c Config) AuditPolicy() string { return filepath.Join(c.Root, cluster.AuditPolicyFile) }
+// AuditPolicy is the repository's audit policy file, in the k8s/cluster folder both cluster
+// modes are given.
+func (c Config) AuditPolicy() string {
+	return filepath.Join(c.ClusterConfig(), cluster.AuditPolicyFile)
+}
 
 // auditLogger is a cluster whose API server writes the audit log this repository configures.
 type auditLogger interface {

@@ -39,8 +39,8 @@ func lookPath(name string) string {
 
 // LocalOptions are the local cluster's options for this configuration.
 func (c Config) LocalOptions(t *cluster.Timings) cluster.LocalOptions {
-	return cluster.LocalOptions{Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(), AuditPolicy: c.AuditPolicy(),
-		RelayCmd: c.RelayCmd, Detach: c.Detach, Log: c.Log, Timings: t}
+	return cluster.LocalOptions{Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(),
+		ClusterConfig: c.ClusterConfig(), RelayCmd: c.RelayCmd, Detach: c.Detach, Log: c.Log, Timings: t}
 }
 
 // KindOptions are the kind cluster's options for this configuration: the tests' cluster is
@@ -50,9 +50,13 @@ func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
 	if c.Detach {
 		name = "template-api-demo"
 	}
-	return cluster.KindOptions{Name: name, Dir: filepath.Join(c.RunDir, "kind"), AuditPolicy: c.AuditPolicy(),
+	return cluster.KindOptions{Name: name, Dir: filepath.Join(c.RunDir, "kind"), ClusterConfig: c.ClusterConfig(),
 		Detach: c.Detach, Log: c.Log, Timings: t}
 }
+
+// ClusterConfig is the repository's k8s/cluster folder (the API server's admission
+// configuration), shared by the local cluster and the kind cluster.
+func (c Config) ClusterConfig() string { return filepath.Join(c.Root, "k8s", "cluster") }
 
 // helperBinaries are this module's programs that run in images (static builds).
 type helperBinaries struct {
@@ -98,7 +102,7 @@ func (e *Env) startCluster(ctx context.Context) error {
 	if err := e.buildHelpers(ctx); err != nil {
 		return err
 	}
-	b := images.Builder{CacheDir: filepath.Join(cfg.Root, ".run", "image-cache")}
+	b := images.NewBuilder(filepath.Join(cfg.Root, ".run", "image-cache"))
 	src := e.imageSources()
 	platformImgs, err := b.Platform(src)
 	if err != nil {
@@ -116,6 +120,9 @@ func (e *Env) startCluster(ctx context.Context) error {
 			return err
 		}
 		e.postgres = pg.Ref()
+		if err := b.Prune(); err != nil {
+			return err
+		}
 		if err := checkPause(filepath.Join(cfg.ToolsBin, "pause")); err != nil {
 			return err
 		}
@@ -128,6 +135,9 @@ func (e *Env) startCluster(ctx context.Context) error {
 		e.Cluster = l // a nil *Local must not become a non-nil interface
 		return nil
 	case cluster.ModeKind:
+		if err := b.Prune(); err != nil {
+			return err
+		}
 		k, err := cluster.StartKind(ctx, cfg.KindOptions(e.Timings))
 		if err != nil {
 			return err

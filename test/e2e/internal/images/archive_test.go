@@ -20,7 +20,7 @@ func TestOCIArchive(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := Builder{CacheDir: filepath.Join(dir, "cache")}
+	b := NewBuilder(filepath.Join(dir, "cache"))
 	img, err := b.Build(Spec{Name: "example.local/a:v1", Files: []File{{Src: bin, Dst: "/prog"}}, Entrypoint: []string{"/prog"}})
 	if err != nil {
 		t.Fatal(err)
@@ -75,5 +75,51 @@ func TestOCIArchive(t *testing.T) {
 	raw, _ := img.RawManifest()
 	if !bytes.Equal(files["blobs/sha256/"+d.Hex], raw) {
 		t.Error("the manifest blob is not the image's manifest")
+	}
+}
+
+// TestCacheKeysAndPrune: a small program rebuilt with the same content (new time) reuses its
+// cached layer; Prune keeps what this builder used and removes the rest.
+func TestCacheKeysAndPrune(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	prog := filepath.Join(dir, "prog")
+	write := func(content string) {
+		if err := os.WriteFile(prog, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(b *Builder) v1.Hash {
+		img, err := b.Build(Spec{Name: "example.local/p:v1", Files: []File{{Src: prog, Dst: "/prog"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	write("one")
+	first := build(NewBuilder(cache))
+	write("one") // rebuilt: same content, new time
+	if again := build(NewBuilder(cache)); again != first {
+		t.Fatalf("same content, new time: digest %s, want %s", again, first)
+	}
+	write("two")
+	b := NewBuilder(cache)
+	second := build(b)
+	if second == first {
+		t.Fatal("new content, same digest")
+	}
+	if err := b.Prune(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(cache)
+	if len(entries) != 2 { // one layer: .tar and .json
+		t.Fatalf("after Prune the cache holds %d files, want the 2 of the layer in use", len(entries))
+	}
+	if got := build(NewBuilder(cache)); got != second {
+		t.Fatalf("the layer in use was pruned: %s, want %s", got, second)
 	}
 }

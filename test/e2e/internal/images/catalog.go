@@ -44,7 +44,7 @@ func binary(src, dst string) File { return File{Src: src, Dst: dst, Mode: 0o755,
 
 // Node is what the local node runs beside the platform: the sandbox image and CoreDNS (kind's
 // node image brings its own).
-func (b Builder) Node(s Sources) ([]Named, error) {
+func (b *Builder) Node(s Sources) ([]Named, error) {
 	return b.all([]Spec{
 		{Name: PauseImage, Files: []File{binary(s.Pause, "/pause")}, Entrypoint: []string{"/pause"}, User: "65535:65535"},
 		{Name: CoreDNSImage, Files: []File{binary(s.CoreDNS, "/coredns")}, Entrypoint: []string{"/coredns"},
@@ -56,7 +56,7 @@ func (b Builder) Node(s Sources) ([]Named, error) {
 // the registry and Kyverno's admission controller, its init container, background controller
 // and reports controller (background scans, policy reports), each under the name the upstream manifest uses, from the binaries tools/kyverno
 // builds (CA certificates included, for registries over TLS).
-func (b Builder) Platform(s Sources) ([]Named, error) {
+func (b *Builder) Platform(s Sources) ([]Named, error) {
 	kyverno := func(name, bin, dst string) Spec {
 		return Spec{Name: name, Files: []File{binary(bin, dst), {Src: caCertificates, Dst: caCertificates}},
 			Entrypoint: []string{dst}, User: kyvernoUser, Dirs: []string{"/tmp"},
@@ -72,7 +72,7 @@ func (b Builder) Platform(s Sources) ([]Named, error) {
 	})
 }
 
-func (b Builder) all(specs []Spec) ([]Named, error) {
+func (b *Builder) all(specs []Spec) ([]Named, error) {
 	var out []Named
 	for _, s := range specs {
 		img, err := b.Build(s)
@@ -91,7 +91,7 @@ var postgresVersion = regexp.MustCompile(`\(PostgreSQL\) ([0-9]+(?:\.[0-9]+)*)`)
 // (POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE, PGDATA), running as the official image's
 // UID 70. It is named docker.io/library/postgres:<version>, the repository the overlay and its
 // named PolicyException expect, and referenced by its own digest: the cluster never pulls it.
-func (b Builder) Postgres(s Sources) (Named, error) {
+func (b *Builder) Postgres(s Sources) (Named, error) {
 	out, err := exec.Command(filepath.Join(s.PostgresBinDir, "postgres"), "--version").Output()
 	if err != nil {
 		return Named{}, fmt.Errorf("the local node's PostgreSQL image is made from the PostgreSQL server in %s: %w", s.PostgresBinDir, err)

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,13 +55,43 @@ type Spec struct {
 	Labels     map[string]string
 }
 
-// Builder assembles images, caching their layers in CacheDir.
+// Builder assembles images, caching their layers in a folder.
 type Builder struct {
-	CacheDir string
+	cacheDir string
+	mu       sync.Mutex
+	used     map[string]bool // cache entries (path without extension) this builder used
+}
+
+// NewBuilder caches layers in cacheDir.
+func NewBuilder(cacheDir string) *Builder {
+	return &Builder{cacheDir: cacheDir, used: map[string]bool{}}
+}
+
+// smallFile is the size up to which a file's content (not its size and time) keys the cache:
+// programs rebuilt on every run get a new time, not new content.
+const smallFile = 16 << 20
+
+// Prune removes the cached layers this builder did not use, so the cache holds one run's worth.
+func (b *Builder) Prune() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	entries, err := os.ReadDir(b.cacheDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".tmp"), ".tar"), ".json")
+		if !b.used[filepath.Join(b.cacheDir, base)] {
+			if err := os.Remove(filepath.Join(b.cacheDir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Build assembles spec's image (linux/amd64).
-func (b Builder) Build(spec Spec) (v1.Image, error) {
+func (b *Builder) Build(spec Spec) (v1.Image, error) {
 	entries, err := collect(spec)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", spec.Name, err)
@@ -203,7 +234,7 @@ func Libraries(bin string) ([]string, error) {
 
 // layer writes the entries as a tar into the cache (once per distinct input) and returns it
 // as an uncompressed layer.
-func (b Builder) layer(entries []entry) (v1.Layer, error) {
+func (b *Builder) layer(entries []entry) (v1.Layer, error) {
 	key := sha256.New()
 	for _, e := range entries {
 		fmt.Fprintf(key, "%s\x00%o\x00%v\x00", e.name, e.mode, e.dir)
@@ -213,16 +244,28 @@ func (b Builder) layer(entries []entry) (v1.Layer, error) {
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(key, "%s\x00%d\x00%d\n", e.src, st.Size(), st.ModTime().UnixNano())
+			if st.Size() > smallFile {
+				fmt.Fprintf(key, "%s\x00%d\x00%d\n", e.src, st.Size(), st.ModTime().UnixNano())
+				break
+			}
+			content, err := os.ReadFile(e.src)
+			if err != nil {
+				return nil, err
+			}
+			key.Write(content)
+			key.Write([]byte{'\n'})
 		default:
 			key.Write(e.data)
 			key.Write([]byte{'\n'})
 		}
 	}
-	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
 		return nil, err
 	}
-	base := filepath.Join(b.CacheDir, hex.EncodeToString(key.Sum(nil))[:32])
+	base := filepath.Join(b.cacheDir, hex.EncodeToString(key.Sum(nil))[:32])
+	b.mu.Lock()
+	b.used[base] = true
+	b.mu.Unlock()
 	if l, err := readCached(base); err == nil {
 		return l, nil
 	}

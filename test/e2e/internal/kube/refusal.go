@@ -16,13 +16,16 @@ type Component string
 // The components a refusal can come from. ServiceAccountLookup and Other are not guardrails: a
 // test that sees them has a broken harness (no ServiceAccount) or an unexpected failure.
 const (
-	None                 Component = ""
-	PodSecurity          Component = "PodSecurity"
-	Kyverno              Component = "Kyverno"
-	RBAC                 Component = "RBAC"
-	ServiceAccountLookup Component = "ServiceAccountLookup"
-	// AdmissionPolicy is a ValidatingAdmissionPolicy: CEL evaluated by the API server itself.
+	None        Component = ""
+	PodSecurity Component = "PodSecurity"
+	Kyverno     Component = "Kyverno"
+	RBAC        Component = "RBAC"
+	// AdmissionPolicy is a Kubernetes ValidatingAdmissionPolicy, evaluated inside the API server.
 	AdmissionPolicy Component = "ValidatingAdmissionPolicy"
+	// LimitRange and ResourceQuota are the API server's own admission plugins of those names.
+	LimitRange           Component = "LimitRange"
+	ResourceQuota        Component = "ResourceQuota"
+	ServiceAccountLookup Component = "ServiceAccountLookup"
 	// WebhookUnavailable: an admission webhook could not be called (its server is down) and
 	// its failurePolicy Fail refused the request: the platform failing closed.
 	WebhookUnavailable Component = "WebhookUnavailable"
@@ -35,7 +38,8 @@ type Refusal struct {
 	// Webhook is the admission webhook that denied (Kyverno only), e.g. validate.kyverno.svc-fail.
 	Webhook string
 	// Policies maps each Kyverno policy named in the denial to its rule names (ClusterPolicy) or
-	// to nothing (ValidatingPolicy and ImageValidatingPolicy messages carry no rule name).
+	// to nothing (ValidatingPolicy and ImageValidatingPolicy messages carry no rule name), or
+	// the ValidatingAdmissionPolicy that denied to nothing.
 	Policies map[string][]string
 	// Reason is the human part: the PodSecurity violations, the policy messages, or RBAC's
 	// "cannot <verb> resource ..." sentence.
@@ -47,9 +51,12 @@ type Refusal struct {
 var (
 	webhookDenied = regexp.MustCompile(`admission webhook "([^"]+)" denied the request:\s*`)
 	webhookFailed = regexp.MustCompile(`failed calling webhook "([^"]+)": (.*)`)
-	vapDenied     = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']+)' with binding '[^']+' denied request: (.*)`)
 	podSecurity   = regexp.MustCompile(`violates PodSecurity "([^"]+)": (.*)`)
 	rbacForbidden = regexp.MustCompile(`(User "[^"]+" cannot [a-z]+ resource .*)`)
+	// ValidatingAdmissionPolicy 'name' with binding 'name' denied request: <message>
+	admissionPolicy = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']+)' with binding '[^']*' denied request: (.*)`)
+	limitRange      = regexp.MustCompile(`((?:maximum|minimum) [a-z.-]+ usage per (?:Pod|Container|PersistentVolumeClaim) is .*)`)
+	resourceQuota   = regexp.MustCompile(`(exceeded quota: .*)`)
 	// ValidatingPolicy / ImageValidatingPolicy: "Policy <name> failed: <message>" (or "error").
 	celPolicy = regexp.MustCompile(`Policy (\S+) (?:failed|error): `)
 	// ClusterPolicy: "\n\nresource K/ns/n was blocked due to the following policies \n\n<policy>:\n  <rule>: <message>\n".
@@ -72,10 +79,6 @@ func Classify(err error) Refusal {
 	switch {
 	case strings.Contains(msg, "error looking up service account"):
 		r.Component = ServiceAccountLookup
-	case vapDenied.MatchString(msg):
-		m := vapDenied.FindStringSubmatch(msg)
-		r.Component, r.Reason = AdmissionPolicy, m[2]
-		r.Policies = map[string][]string{m[1]: nil}
 	case webhookFailed.MatchString(msg):
 		m := webhookFailed.FindStringSubmatch(msg)
 		r.Component, r.Webhook, r.Reason = WebhookUnavailable, m[1], m[2]
@@ -89,12 +92,21 @@ func Classify(err error) Refusal {
 		} else {
 			r.Reason = strings.TrimSpace(body)
 		}
+	case admissionPolicy.MatchString(msg):
+		m := admissionPolicy.FindStringSubmatch(msg)
+		r.Component, r.Policies, r.Reason = AdmissionPolicy, map[string][]string{m[1]: nil}, m[2]
 	case podSecurity.MatchString(msg):
 		r.Component = PodSecurity
 		r.Reason = podSecurity.FindStringSubmatch(msg)[2]
 	case apierrors.IsForbidden(err) && rbacForbidden.MatchString(msg):
 		r.Component = RBAC
 		r.Reason = rbacForbidden.FindStringSubmatch(msg)[1]
+	case apierrors.IsForbidden(err) && limitRange.MatchString(msg):
+		r.Component = LimitRange
+		r.Reason = limitRange.FindStringSubmatch(msg)[1]
+	case apierrors.IsForbidden(err) && resourceQuota.MatchString(msg):
+		r.Component = ResourceQuota
+		r.Reason = resourceQuota.FindStringSubmatch(msg)[1]
 	}
 	return r
 }
@@ -133,7 +145,7 @@ func kyvernoPolicies(body string) (map[string][]string, string) {
 	return policies, strings.Join(reasons, "; ")
 }
 
-// PolicyNames lists the policies of a Kyverno refusal, sorted.
+// PolicyNames lists the policies of a Kyverno or ValidatingAdmissionPolicy refusal, sorted.
 func (r Refusal) PolicyNames() []string {
 	names := make([]string, 0, len(r.Policies))
 	for n := range r.Policies {
@@ -156,12 +168,12 @@ func (r Refusal) By() string {
 			}
 		}
 		return "Kyverno " + strings.Join(parts, " + ")
+	case AdmissionPolicy:
+		return "ValidatingAdmissionPolicy " + strings.Join(r.PolicyNames(), " + ")
 	case PodSecurity:
 		return "Pod Security Admission (restricted)"
 	case RBAC:
 		return "RBAC"
-	case AdmissionPolicy:
-		return "ValidatingAdmissionPolicy " + strings.Join(r.PolicyNames(), " + ")
 	case WebhookUnavailable:
 		return "webhook " + r.Webhook + " (unavailable, failurePolicy Fail)"
 	default:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/platform-template/template-api/test/e2e/internal/images"
+	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
 
@@ -160,24 +162,26 @@ func TestDeclarations(t *testing.T) {
 	}
 }
 
-// TestKyvernoLocalFiltersExtendUpstream: the local resource filters are upstream's plus kind's
-// storage provisioner's namespace, so a Kyverno upgrade cannot be silently reverted by them.
-func TestKyvernoLocalFiltersExtendUpstream(t *testing.T) {
-	base, local := render(t, KyvernoDeclaration), render(t, LocalDeclaration)
-	up, lo := filters(base), filters(local)
-	if up == "" || lo != up+" [*/*,local-path-storage,*]" {
-		t.Fatalf("local resourceFilters are not upstream's plus local-path-storage:\nupstream: %.120s...\nlocal:    %.120s...", up, lo)
+// TestKyvernoConfigIsThePlatforms: both declarations run Kyverno with the platform's own
+// configuration (k8s/cluster/kyverno-config.yaml), unchanged, in place of upstream's.
+func TestKyvernoConfigIsThePlatforms(t *testing.T) {
+	want, err := kube.DecodeFile(filepath.Join(root(t), "k8s", "cluster", "kyverno-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func filters(objs []*unstructured.Unstructured) string {
-	for _, o := range objs {
-		if o.GetKind() == "ConfigMap" && o.GetName() == "kyverno" {
-			v, _, _ := unstructured.NestedString(o.Object, "data", "resourceFilters")
-			return strings.Join(strings.Fields(v), " ")
+	wantData, _, _ := unstructured.NestedStringMap(want[0].Object, "data")
+	for _, dir := range []string{KyvernoDeclaration, LocalDeclaration} {
+		var found []map[string]string
+		for _, o := range render(t, dir) {
+			if o.GetKind() == "ConfigMap" && o.GetNamespace() == KyvernoNamespace && o.GetName() == "kyverno" {
+				d, _, _ := unstructured.NestedStringMap(o.Object, "data")
+				found = append(found, d)
+			}
+		}
+		if len(found) != 1 || !reflect.DeepEqual(found[0], wantData) {
+			t.Errorf("%s: Kyverno's ConfigMap is not k8s/cluster/kyverno-config.yaml's (%d found)", dir, len(found))
 		}
 	}
-	return ""
 }
 
 func containerArgs(t *testing.T, objs []*unstructured.Unstructured, deployment string) []string {
@@ -234,4 +238,70 @@ func hasProtection(objs []*unstructured.Unstructured) bool {
 		}
 	}
 	return policy && bound
+}
+
+// TestReportsControllerReads: the reports controller may read every resource a platform policy
+// matches, or Kyverno never calls that policy Ready.
+func TestReportsControllerReads(t *testing.T) {
+	r := root(t)
+	granted := map[string]bool{}
+	for _, o := range render(t, KyvernoDeclaration) {
+		if o.GetKind() != "ClusterRole" || o.GetLabels()["rbac.kyverno.io/aggregate-to-reports-controller"] != "true" {
+			continue
+		}
+		rules, _, _ := unstructured.NestedSlice(o.Object, "rules")
+		for _, rule := range rules {
+			m := rule.(map[string]any)
+			if !hasAll(m["verbs"], "get", "list", "watch") {
+				continue
+			}
+			for _, g := range m["apiGroups"].([]any) {
+				for _, res := range m["resources"].([]any) {
+					granted[g.(string)+"/"+res.(string)] = true
+				}
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(r, "policies", "kyverno", "base", "*", "policy.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no policies found (%v)", err)
+	}
+	matched := 0
+	for _, f := range files {
+		objs, err := kube.DecodeFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "matchConstraints", "resourceRules")
+			for _, rule := range rules {
+				m := rule.(map[string]any)
+				for _, g := range m["apiGroups"].([]any) {
+					for _, res := range m["resources"].([]any) {
+						matched++
+						if key := g.(string) + "/" + res.(string); !granted[key] {
+							t.Errorf("%s matches %s, which the reports controller may not read: add it to k8s/platform/kyverno/reports-rbac.yaml", o.GetName(), key)
+						}
+					}
+				}
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no policy matches any resource: the check saw nothing")
+	}
+}
+
+func hasAll(list any, want ...string) bool {
+	have := map[string]bool{}
+	items, _ := list.([]any)
+	for _, v := range items {
+		have[v.(string)] = true
+	}
+	for _, w := range want {
+		if !have[w] && !have["*"] {
+			return false
+		}
+	}
+	return true
 }
