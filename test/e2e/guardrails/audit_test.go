@@ -87,6 +87,37 @@ func (a *auditTrail) expectCase(table, id string, c scenario.Case, base scenario
 	a.expect(table, refusedRequest{id: id, what: c.What, as: c.As, verb: string(c.Verb), obj: ref, refusal: r.Refusal})
 }
 
+// expectAttempt records a refused attempt of the red-team table: the request that was refused
+// is the attempt's own (its setup and, for an update, the admin's read before it, share its
+// audit ID but are admitted).
+func (a *auditTrail) expectAttempt(table, id string, at scenario.Attempt, base scenario.Base, o scenario.Outcome) {
+	ref := objectRef(at.Object(base))
+	verb := string(at.Op)
+	switch at.Op {
+	case scenario.OpList:
+		ref.Name = ""
+	case scenario.OpCreate:
+		if o.Refusal.Component == kube.RBAC {
+			ref.Name = "" // refused before the body, and the name in it, is read
+		}
+	case scenario.OpDebug:
+		// `kubectl debug` reads the pod, then writes its ephemeral containers: RBAC may refuse
+		// either, and the refusal names the verb.
+		if o.Refusal.Component == kube.RBAC && strings.Contains(o.Refusal.Reason, `cannot get resource "pods"`) {
+			verb = "get"
+		} else {
+			verb, ref.Subresource = "update", "ephemeralcontainers"
+		}
+	case scenario.OpLogs:
+		verb, ref.Subresource = "get", "log"
+	case scenario.OpExec:
+		verb, ref.Subresource = "create", "exec"
+	case scenario.OpToken:
+		verb, ref.Subresource = "create", "token"
+	}
+	a.expect(table, refusedRequest{id: id, what: at.What, as: at.As, verb: verb, obj: ref, refusal: o.Refusal})
+}
+
 // objectRef is the audit object reference of a request about obj.
 func objectRef(obj *unstructured.Unstructured) audit.ObjectReference {
 	gvk := obj.GroupVersionKind()
