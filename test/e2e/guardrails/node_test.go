@@ -171,7 +171,7 @@ func TestNetworkPolicies(t *testing.T) {
 		api := topology.APIServiceIP + ":443"
 		registry := topology.RegistryAlias
 		dnsMetrics := topology.DNSServiceIP + ":9153"
-		out := runJob(t, job{ns: scenario.Namespace, name: "e2e-netpol-app", labels: map[string]string{"app.kubernetes.io/name": "template-api"},
+		out := runJob(t, job{ns: scenario.Namespace, name: "e2e-netpol-app", labels: map[string]string{"app.kubernetes.io/name": "template-api"}, sa: "template-api",
 			args: []string{"tcp", dbByName + "=open", api + "=blocked", registry + "=blocked", dnsMetrics + "=blocked", app + "=blocked"}})
 		expect(t, out, map[string]string{dbByName: "open", api: "blocked", registry: "blocked", dnsMetrics: "blocked", app: "blocked"})
 	})
@@ -547,10 +547,11 @@ type job struct {
 	ns, name string
 	labels   map[string]string
 	args     []string
+	sa       string
 }
 
 func (j job) probe() harness.Probe {
-	return harness.Probe{Namespace: j.ns, Name: j.name, Labels: j.labels, Args: j.args}
+	return harness.Probe{Namespace: j.ns, Name: j.name, Labels: j.labels, Args: j.args, ServiceAccount: j.sa}
 }
 
 // runJob runs j to completion and returns its output; the Job is deleted when the test ends.

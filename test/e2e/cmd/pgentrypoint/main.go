@@ -85,8 +85,11 @@ func initialize(data, user, db, pwFile string, stdout, stderr io.Writer) error {
 	single.Stdin = strings.NewReader(fmt.Sprintf("CREATE DATABASE %q OWNER %q;\n", db, user))
 	var out bytes.Buffer
 	single.Stdout, single.Stderr = &out, &out
-	if err := single.Run(); err != nil || strings.Contains(out.String(), "ERROR") {
-		return fmt.Errorf("create database %s: %v: %s", db, err, out.String())
+	if err := single.Run(); err != nil {
+		return fmt.Errorf("create database %s: %w: %s", db, err, out.String())
+	}
+	if strings.Contains(out.String(), "ERROR") {
+		return fmt.Errorf("create database %s: %s", db, out.String())
 	}
 	return nil
 }
@@ -96,7 +99,7 @@ func validName(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+		if r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
 			return false
 		}
 	}

@@ -41,7 +41,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: probe tcp|listen|roundtrip|load ...")
+		return errors.New("usage: probe tcp|listen|roundtrip|load ARGS")
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "tcp":
@@ -148,8 +148,30 @@ func listen(ctx context.Context, port string, out io.Writer) error {
 
 var client = &http.Client{Timeout: 5 * time.Second}
 
-// roundtrip reports each call as RESULT <method> <path> <status> [<body field>].
+// admitted waits until url answers at all (for 30 s at most): a new pod's address reaches the
+// NetworkPolicy agent's rules within seconds, and until then the target's policy refuses it.
+// It reports how long that took.
+func admitted(ctx context.Context, url string, out io.Writer) {
+	start := time.Now()
+	for time.Since(start) < 30*time.Second && ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			fmt.Fprintf(out, "ADMITTED after %s\n", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	fmt.Fprintf(out, "NOT ADMITTED after %s\n", time.Since(start).Round(time.Millisecond))
+}
+
+// roundtrip reports each call as RESULT <method> <path> <status> [<body field>], once the
+// client is admitted by the target's policy.
 func roundtrip(ctx context.Context, base, traceparent string, out io.Writer) error {
+	admitted(ctx, base+"/healthz", out)
 	call := func(method, path, body string) (int, []byte, error) {
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewBufferString(body))
 		if err != nil {
@@ -201,9 +223,11 @@ func roundtrip(ctx context.Context, base, traceparent string, out io.Writer) err
 	return nil
 }
 
-// load sends GET url every interval for d (or until stopped) and prints, each second and at
-// the end, LOAD total=<n> failed=<n>, plus one FAIL line per failure (the first 20).
+// load sends GET url every interval for d (or until stopped), once the client is admitted by
+// the target's policy, and prints, each second and at the end, LOAD total=<n> failed=<n>, plus
+// one FAIL line per failure (the first 20).
 func load(ctx context.Context, url string, d, interval time.Duration, out io.Writer) error {
+	admitted(ctx, url, out)
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	tick, report := time.NewTicker(interval), time.NewTicker(time.Second)

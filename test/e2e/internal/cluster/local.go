@@ -275,7 +275,7 @@ func (l *Local) startControlPlane(ctx context.Context, p *localPKI) error {
 		"--name=e2e", "--data-dir=" + filepath.Join(l.opts.Dir, "etcd"),
 		"--listen-client-urls=" + etcdClientURL, "--advertise-client-urls=" + etcdClientURL,
 		"--listen-peer-urls=" + etcdPeerURL, "--initial-advertise-peer-urls=" + etcdPeerURL,
-		"--initial-cluster=e2e=" + etcdPeerURL, "--unsafe-no-fsync", "--log-level=warn",
+		"--initial-cluster=e2e=" + etcdPeerURL, "--unsafe-no-fsync", "--log-level=info",
 	}})
 	if err != nil {
 		return err
@@ -417,7 +417,7 @@ func waitNodeReady(ctx context.Context, c *kube.Client) error {
 				if cond.Status == corev1.ConditionTrue {
 					return nil
 				}
-				return fmt.Errorf("Ready=%s: %s", cond.Status, cond.Message)
+				return fmt.Errorf("condition Ready is %s: %s", cond.Status, cond.Message)
 			}
 		}
 		return errors.New("no Ready condition yet")

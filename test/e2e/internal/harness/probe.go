@@ -22,6 +22,9 @@ type Probe struct {
 	Namespace, Name string
 	Labels          map[string]string
 	Args            []string
+	// ServiceAccount runs the probe as one of the namespace's declared ServiceAccounts (the
+	// app's namespace names them); empty is the namespace's default.
+	ServiceAccount string
 }
 
 func (e *Env) probeJob(ctx context.Context, p Probe) (*batchv1.Job, error) {
@@ -37,6 +40,7 @@ func (e *Env) probeJob(ctx context.Context, p Probe) (*batchv1.Job, error) {
 			ObjectMeta: metav1.ObjectMeta{Labels: p.Labels},
 			Spec: corev1.PodSpec{
 				RestartPolicy:                 corev1.RestartPolicyNever,
+				ServiceAccountName:            p.ServiceAccount,
 				AutomountServiceAccountToken:  &no,
 				EnableServiceLinks:            &no,
 				TerminationGracePeriodSeconds: new(int64),
@@ -48,8 +52,10 @@ func (e *Env) probeJob(ctx context.Context, p Probe) (*batchv1.Job, error) {
 						RunAsNonRoot: &yes, Privileged: &no, Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
 					Resources: corev1.ResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-						Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi"),
+							corev1.ResourceEphemeralStorage: resource.MustParse("1Mi")},
+						Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("64Mi"),
+							corev1.ResourceEphemeralStorage: resource.MustParse("16Mi")},
 					},
 				}},
 			},
