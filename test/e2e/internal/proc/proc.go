@@ -82,12 +82,10 @@ func Start(spec Spec) (*Process, error) {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("write PID file of %s: %w", spec.Name, err)
 	}
-	if spec.Detach {
-		go func() { _ = cmd.Wait() }() // reap it if it dies while we still run
-	} else {
-		p.done = make(chan struct{})
-		go func() { _ = cmd.Wait(); close(p.done) }()
-	}
+	// Reap it if it dies while we still run, and know when: a process that execs another
+	// program (unshare, nsenter) is not Alive by its binary until it has, but has not exited.
+	p.done = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
 
