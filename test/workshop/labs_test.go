@@ -81,8 +81,8 @@ func labs() []lab {
 			applyBreak(t, clone, "07")
 			return mustFail(t, dir, nil, "go", "test", "-count=1", "-run", "TestRepositoryWorkflowsFollowEveryRule", "./...")
 		}},
-		{num: "09", page: "09-who-tried-a-privileged-pod.md", check: func(t *testing.T, clone string) string {
-			// Step 2 on a cluster of its own (the e2e test runs the page's kubectl command), then
+		{num: "09", page: "09-who-tried-a-privileged-pod.md", brk: "break.sh", check: func(t *testing.T, clone string) string {
+			// Step 2 on a cluster of its own (the e2e test runs the repository's break.sh), then
 			// step 3's query on the audit log that cluster left in its state folder.
 			dir := t.TempDir()
 			out := e2eIn(t, dir, `TestAuditWhoTriedAPrivilegedPod$`)

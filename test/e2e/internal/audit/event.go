@@ -28,9 +28,13 @@ const (
 	LevelRequestResponse = "RequestResponse"
 )
 
-// StageResponseComplete is the stage of the event written when the answer is complete (the
-// only stage of a short request under a policy that omits RequestReceived).
-const StageResponseComplete = "ResponseComplete"
+// The stages an event is written at (RequestReceived is omitted by the policy). A request gives
+// one ResponseComplete event; a long-running one (watch, exec, attach, port-forward, logs) also
+// a ResponseStarted event when its answer starts, even a refusal.
+const (
+	StageResponseStarted  = "ResponseStarted"
+	StageResponseComplete = "ResponseComplete"
+)
 
 // Event is one audit.k8s.io/v1 Event.
 type Event struct {

@@ -11,9 +11,11 @@ import (
 )
 
 // testdata/events.jsonl holds real events, as kube-apiserver v1.34.4 wrote them under
-// k8s/cluster/audit-policy.yaml: the first ten from an e2e run of the guardrail matrix on the
-// local cluster, the last from an API server with a ValidatingAdmissionPolicy whose binding
-// audits.
+// k8s/cluster/audit-policy.yaml: ten from an e2e run of the guardrail matrix on the local
+// cluster, one from an API server with a ValidatingAdmissionPolicy whose binding audits, then
+// three from the red-team table (a refused exec, which gives a ResponseStarted and a
+// ResponseComplete event, and a namespace update refused by a ValidatingAdmissionPolicy,
+// recorded with its body).
 func readTestdata(t *testing.T) []Event {
 	t.Helper()
 	f, err := os.Open("testdata/events.jsonl")
@@ -28,26 +30,31 @@ func readTestdata(t *testing.T) []Event {
 	return events
 }
 
+// byName finds the event about the object (or recorded under the audit ID ending) name, its
+// ResponseComplete one where there are several.
 func byName(t *testing.T, events []Event, name string) *Event {
 	t.Helper()
+	var found *Event
 	for i := range events {
-		if o := events[i].ObjectRef; o != nil && o.Name == name {
-			return &events[i]
-		}
-		if strings.HasSuffix(events[i].AuditID, "-"+name) {
-			return &events[i]
+		e := &events[i]
+		if (e.ObjectRef != nil && e.ObjectRef.Name == name) || strings.HasSuffix(e.AuditID, "-"+name) {
+			if found == nil || e.Stage == StageResponseComplete {
+				found = e
+			}
 		}
 	}
-	t.Fatalf("no event about %s in testdata", name)
-	return nil
+	if found == nil {
+		t.Fatalf("no event about %s in testdata", name)
+	}
+	return found
 }
 
 // TestRefusalsOfRealEvents: each refusal the API server recorded is read back as the
 // component, webhook and policy that refused, who asked and what for.
 func TestRefusalsOfRealEvents(t *testing.T) {
 	events := readTestdata(t)
-	if len(events) != 11 {
-		t.Fatalf("%d events in testdata, want 11", len(events))
+	if len(events) != 14 {
+		t.Fatalf("%d events in testdata, want 14", len(events))
 	}
 	for _, c := range []struct {
 		name, who, verb, object string
@@ -73,6 +80,10 @@ func TestRefusalsOfRealEvents(t *testing.T) {
 			[]string{"disallow-service-account-cluster-admin"}, "cluster-admin"},
 		{"np1", "admin", "create", "services app/np1", kube.AdmissionPolicy,
 			"ValidatingAdmissionPolicy no-nodeport", "", []string{"no-nodeport"}, "NodePort services are forbidden"},
+		{"rbac-ci-exec", "system:serviceaccount:template-api:ci-deployer (impersonated by e2e-admin)", "create", "pods/exec template-api/rt-debug-target", kube.RBAC,
+			"RBAC", "", nil, `cannot create resource "pods/exec"`},
+		{"namespaces-remove-enforce-label", "e2e-admin", "update", "namespaces template-api/template-api", kube.AdmissionPolicy,
+			"ValidatingAdmissionPolicy restrict-namespace-security-labels", "", []string{"restrict-namespace-security-labels"}, "must keep pod-security.kubernetes.io/enforce=restricted"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := byName(t, events, c.name)
@@ -110,6 +121,11 @@ func TestRefusalsOfRealEvents(t *testing.T) {
 	}
 	if e := byName(t, events, "e2e-audit-planted-5028d4c4-control"); e.Level != LevelRequestResponse || !bytes.Contains(e.RequestObject, []byte("e2e-audit-control")) {
 		t.Errorf("the Role's create was recorded at %s without its body", e.Level)
+	}
+	for _, e := range ByID(events, byName(t, events, "rbac-ci-exec").AuditID) {
+		if e.Stage == StageResponseStarted && (e.Refused() || e.Refusal().Component != kube.RBAC) {
+			t.Errorf("the exec's ResponseStarted event: refused %v by %s; want it read as RBAC's answer but not counted", e.Refused(), e.Refusal().Component)
+		}
 	}
 	if e := byName(t, events, "np1"); e.Code() != 422 || !strings.Contains(e.Annotations[AnnotationVAPFailure], `"policy":"no-nodeport"`) {
 		t.Errorf("the ValidatingAdmissionPolicy refusal: code %d, annotation %q", e.Code(), e.Annotations[AnnotationVAPFailure])
@@ -181,15 +197,16 @@ func TestSummaryAndQueryOfRealEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Events != 11 || sum.Refused != 8 {
-		t.Errorf("%d events, %d refused; want 11 and 8", sum.Events, sum.Refused)
+	if sum.Events != 14 || sum.Refused != 10 {
+		t.Errorf("%d events, %d refused; want 14 and 10 (the exec once, not for its ResponseStarted event too)", sum.Events, sum.Refused)
 	}
 	want := []Count{
 		{Who: "e2e-admin", By: "Kyverno", Times: 4, Details: map[string]int{"pod-security-restricted": 1, "verify-image-signatures": 1,
 			"restrict-service-types": 1, "disallow-service-account-cluster-admin": 1}},
-		{Who: "system:serviceaccount:template-api:ci-deployer", By: "RBAC", Times: 2, Details: map[string]int{"get secrets": 1, "create secrets": 1}},
+		{Who: "system:serviceaccount:template-api:ci-deployer", By: "RBAC", Times: 3, Details: map[string]int{"get secrets": 1, "create secrets": 1, "create pods/exec": 1}},
 		{Who: "admin", By: "ValidatingAdmissionPolicy", Times: 1, Details: map[string]int{"no-nodeport": 1}},
 		{Who: "e2e-admin", By: "Pod Security Admission (restricted:v1.34)", Times: 1, Details: map[string]int{}},
+		{Who: "e2e-admin", By: "ValidatingAdmissionPolicy", Times: 1, Details: map[string]int{"restrict-namespace-security-labels": 1}},
 	}
 	got := sum.Counts()
 	if len(got) != len(want) {
@@ -228,9 +245,9 @@ func TestSummaryAndQueryOfRealEvents(t *testing.T) {
 		f    Filter
 		want int
 	}{
-		{Filter{}, 8},
-		{Filter{Who: "e2e-admin"}, 7}, // by the admin, impersonating or not
-		{Filter{Who: "system:serviceaccount:template-api:ci-deployer"}, 2},
+		{Filter{}, 10},
+		{Filter{Who: "e2e-admin"}, 9}, // by the admin, impersonating or not
+		{Filter{Who: "system:serviceaccount:template-api:ci-deployer"}, 3},
 		{Filter{Resource: "deployments"}, 2},
 		{Filter{Grep: "cosign"}, 1},
 	} {

@@ -35,8 +35,13 @@ func (e *Event) Refusal() kube.Refusal {
 }
 
 // Refused reports whether a guardrail refused the request: RBAC, Pod Security, an admission
-// webhook or policy (not a missing object, a conflict, or a harness fault).
+// webhook or policy (not a missing object, a conflict, or a harness fault). Only the request's
+// ResponseComplete event counts, so that a refused long-running request (exec, logs) is counted
+// once, not again for its ResponseStarted event.
 func (e *Event) Refused() bool {
+	if e.Stage != StageResponseComplete {
+		return false
+	}
 	switch e.Refusal().Component {
 	case kube.None, kube.Other, kube.ServiceAccountLookup:
 		return false
