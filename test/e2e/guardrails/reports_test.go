@@ -22,14 +22,18 @@ import (
 const reportWait = 3 * time.Minute
 
 // TestPolicyReportsOfTheApp: Kyverno's reports controller, running in the cluster, reports on
-// the app's Deployment as it exists: every policy that judges Deployments has a result, and
-// none is a fail or an error. Then the counter-proof, on an object that exists although it
-// breaks a policy: a Deployment without a liveness probe, created while require-probes was in
-// Audit (so admitted), must show up as a require-probes fail once require-probes is back to
-// Deny, and only that.
+// the app as it runs: the Deployment has a result of every policy that judges Deployments, its
+// PostgreSQL StatefulSet and its pods are reported on too, and no report of the namespace holds
+// a fail or an error. Then the counter-proof, on an object that exists although it breaks a
+// policy: a Deployment without a liveness probe, created while require-probes was in Audit (so
+// admitted), must show up as a require-probes fail once require-probes is back to Deny, and
+// only that.
 func TestPolicyReportsOfTheApp(t *testing.T) {
 	deployed(t)
 	ctx := context.Background()
+	if err := s.env.WaitAppReady(ctx, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	app := s.env.Base().Deployment
 	var report reports.Report
 	start := time.Now()
@@ -45,10 +49,35 @@ func TestPolicyReportsOfTheApp(t *testing.T) {
 	t.Logf("report on Deployment %s/%s after %s: %d results", scenario.Namespace, app.GetName(), time.Since(start).Round(time.Second), len(report.Results))
 	for _, res := range report.Results {
 		t.Logf("  %-28s %s", res.Policy, res.Result)
-		if res.Result == reports.Fail || res.Result == reports.Error {
-			t.Errorf("the app's Deployment: %s %s: %s", res.Policy, res.Result, res.Message)
-		}
 	}
+	// The rest of what runs: PostgreSQL's StatefulSet and the pods, reported on as the scan
+	// reaches them.
+	var all []reports.Report
+	wctx, cancelAll := context.WithTimeout(ctx, reportWait)
+	defer cancelAll()
+	if err := kube.Poll(wctx, "reports on the StatefulSet and the pods", 2*time.Second, func(ctx context.Context) error {
+		var err error
+		if all, err = reports.List(ctx, s.env.Admin, scenario.Namespace); err != nil {
+			return err
+		}
+		kinds := map[string]int{}
+		for _, r := range all {
+			if r.Scope != nil {
+				kinds[r.Scope.Kind]++
+			}
+		}
+		if kinds["StatefulSet"] == 0 || kinds["Pod"] == 0 {
+			return fmt.Errorf("reports by kind so far: %v", kinds)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	failing := reports.Failing(all)
+	for _, f := range failing {
+		t.Errorf("%s", f)
+	}
+	t.Logf("%d objects of %s reported on, %d failing results", len(all), scenario.Namespace, len(failing))
 
 	// The counter-proof: a non-compliant object that exists.
 	const policy = "require-probes"
