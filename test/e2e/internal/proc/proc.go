@@ -82,12 +82,10 @@ func Start(spec Spec) (*Process, error) {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("write PID file of %s: %w", spec.Name, err)
 	}
-	if spec.Detach {
-		go func() { _ = cmd.Wait() }() // reap it if it dies while we still run
-	} else {
-		p.done = make(chan struct{})
-		go func() { _ = cmd.Wait(); close(p.done) }()
-	}
+	// Reap it when it exits (a detached one too, while this program runs), and know it exited:
+	// until a Wrap execs Path, the PID does not run Path yet, so Alive alone would say no.
+	p.done = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
 
