@@ -1,9 +1,9 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
-	"fmt"
 	"testing"
 	"time"
 )
