@@ -367,10 +367,33 @@ func TestFailClosed(t *testing.T) {
 			t.Fatalf("break-glass scale to zero: %s", kube.Classify(err))
 		}
 		t.Cleanup(restore)
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		// Kyverno removes them as its pod stops; until then each request waits for the webhooks
+		// of a pod that is going away, so look at the configurations first.
+		reg := s.env.Admin.Typed.AdmissionregistrationV1()
+		sel := metav1.ListOptions{LabelSelector: "webhook.kyverno.io/managed-by=kyverno"}
+		wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		defer cancel()
-		err := kube.Poll(wctx, "Kyverno gone and a bad Deployment admitted", time.Second, func(ctx context.Context) error {
-			if r := kube.Classify(s.env.Admin.CreateDryRun(ctx, bad)); r.Component != kube.None {
+		err := kube.Poll(wctx, "Kyverno's webhook configurations removed", 2*time.Second, func(ctx context.Context) error {
+			v, err := reg.ValidatingWebhookConfigurations().List(ctx, sel)
+			if err != nil {
+				return err
+			}
+			m, err := reg.MutatingWebhookConfigurations().List(ctx, sel)
+			if err != nil {
+				return err
+			}
+			if n := len(v.Items) + len(m.Items); n > 0 {
+				return fmt.Errorf("%d still there", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = kube.Poll(wctx, "a bad Deployment admitted", time.Second, func(ctx context.Context) error {
+			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if r := kube.Classify(s.env.Admin.CreateDryRun(actx, bad)); r.Component != kube.None {
 				return fmt.Errorf("still refused: %s", r)
 			}
 			return nil

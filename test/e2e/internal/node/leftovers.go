@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/platform-template/template-api/test/e2e/internal/nodens"
+	"github.com/platform-template/template-api/test/e2e/internal/proc"
 )
 
 // Leftovers lists what a stopped local cluster left on the machine, each as one line: a process
@@ -34,16 +35,8 @@ func Leftovers(stateDir, logDir string) []string {
 			if !ok {
 				continue
 			}
-			b, err := os.ReadFile(filepath.Join(logDir, e.Name()))
-			if err != nil {
-				continue
-			}
-			f := strings.Fields(string(b))
-			if len(f) != 2 {
-				continue
-			}
-			if pid, err := strconv.Atoi(f[0]); err == nil && strings.TrimSuffix(exeOf(pid), " (deleted)") == f[1] {
-				out = append(out, fmt.Sprintf("process %d (%s) from %s still runs", pid, f[1], name))
+			if p, ok := proc.Find(logDir, name); ok {
+				out = append(out, fmt.Sprintf("process %d (%s) from %s still runs", p.PID, p.Path, name))
 			}
 		}
 	}

@@ -49,8 +49,9 @@ type NS struct {
 	dir    string
 	holder *proc.Process
 	// orphaned: found from a record whose holder is gone. The kernel may since have given the
-	// recorded inode numbers to other namespaces, so only processes running the node's own
-	// programs count as members then.
+	// recorded inode numbers to other namespaces (another run's, on the same machine), so a
+	// process counts as a member then only if it runs one of the node's programs and its command
+	// line names this run's folder (every program of the cluster is given paths in it).
 	orphaned bool
 }
 
@@ -263,10 +264,16 @@ func (n *NS) Relay(ctx context.Context, ln net.Listener, target string) {
 // node's programs, containerd's shims, and anything they started that did not leave both.
 // Containers have namespaces of their own and are found through their cgroups instead.
 func (n *NS) Members() []int {
-	return membersOf(n.NetIno, n.MntIno, n.orphaned)
+	runDir := ""
+	if n.orphaned {
+		runDir = filepath.Dir(n.dir)
+	}
+	return membersOf(n.NetIno, n.MntIno, runDir)
 }
 
-func membersOf(netIno, mntIno uint64, onlyNodePrograms bool) []int {
+// membersOf lists the processes in either namespace; with runDir set, only the node's programs
+// whose command line names runDir.
+func membersOf(netIno, mntIno uint64, runDir string) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -282,15 +289,22 @@ func membersOf(netIno, mntIno uint64, onlyNodePrograms bool) []int {
 		if (errN != nil || ni != netIno) && (errM != nil || mi != mntIno) {
 			continue
 		}
-		if onlyNodePrograms {
-			exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-			if err != nil || !nodePrograms[filepath.Base(strings.TrimSuffix(exe, " (deleted)"))] {
+		if runDir != "" {
+			exe, errE := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+			cmdline, errC := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if errE != nil || errC != nil || !orphanMember(exe, string(cmdline), runDir) {
 				continue
 			}
 		}
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// orphanMember: the process runs one of the node's programs and its command line names runDir.
+func orphanMember(exe, cmdline, runDir string) bool {
+	return nodePrograms[filepath.Base(strings.TrimSuffix(exe, " (deleted)"))] &&
+		strings.Contains(cmdline, runDir+"/")
 }
 
 // Destroy stops every member of the namespaces by its PID (SIGTERM, then SIGKILL after grace),

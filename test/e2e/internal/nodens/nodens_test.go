@@ -162,3 +162,26 @@ func listenInside(t *testing.T, n *NS, addr string) net.Listener {
 	}
 	return r.ln
 }
+
+// TestOrphanMember: with the holder gone, a process in a namespace with the recorded inode number
+// is taken for the run's only if it runs a node program with the run's folder in its command
+// line: the kernel reuses inode numbers, and another run's etcd must never be stopped for ours.
+func TestOrphanMember(t *testing.T) {
+	const run = "/work/a/.run/e2e/cluster"
+	for _, tc := range []struct {
+		exe, cmdline string
+		want         bool
+	}{
+		{"/usr/bin/containerd-shim-runc-v2", "containerd-shim-runc-v2\x00-address\x00" + run + "/node/containerd/containerd.sock", true},
+		{"/tools/bin/etcd", "etcd\x00--data-dir=" + run + "/etcd", true},
+		{"/tools/bin/etcd (deleted)", "etcd\x00--data-dir=" + run + "/etcd", true},
+		{"/tools/bin/etcd", "etcd\x00--data-dir=/work/b/.run/e2e/cluster/etcd", false}, // another run's
+		{"/tools/bin/etcd", "etcd\x00--data-dir=" + run + "-other/etcd", false},        // a sibling folder
+		{"/usr/bin/python3", "python3\x00" + run + "/x.py", false},                     // not a node program
+		{"/usr/bin/sleep", "sleep\x00infinity", false},                                 // a holder proves nothing
+	} {
+		if got := orphanMember(tc.exe, tc.cmdline, run); got != tc.want {
+			t.Errorf("orphanMember(%q, %q) = %v, want %v", tc.exe, tc.cmdline, got, tc.want)
+		}
+	}
+}

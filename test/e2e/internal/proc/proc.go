@@ -39,6 +39,10 @@ type Process struct {
 	Path    string
 	LogPath string
 	pidPath string
+	// started is the process's start time (clock ticks after boot, /proc/<pid>/stat): with the
+	// PID and the binary it names the process exactly, even after the PID is recycled by
+	// another run of the same binary (the tools are shared between checkouts).
+	started uint64
 	done    chan struct{} // closed when a child we started exits; nil for re-found processes
 }
 
@@ -76,14 +80,15 @@ func Start(spec Spec) (*Process, error) {
 	}
 	p := &Process{Name: spec.Name, PID: cmd.Process.Pid, Path: path, LogPath: logPath,
 		pidPath: filepath.Join(spec.Dir, spec.Name+".pid")}
-	// The PID file holds the PID and the binary, so that a later Find can tell this process
-	// from another one that got the same PID.
-	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(p.PID)+"\n"+path+"\n"), 0o644); err != nil {
+	// The PID file holds the PID, the binary and the start time, so that a later Find can tell
+	// this process from another one that got the same PID.
+	p.started, _ = StartTime(p.PID)
+	if err := os.WriteFile(p.pidPath, []byte(fmt.Sprintf("%d\n%s\n%d\n", p.PID, path, p.started)), 0o644); err != nil {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("write PID file of %s: %w", spec.Name, err)
 	}
-	// Reap it if it dies while we still run, and know when: a process that execs another
-	// program (unshare, nsenter) is not Alive by its binary until it has, but has not exited.
+	// Reap it when it exits (a detached one too, while this program runs), and know it exited:
+	// until a Wrap execs Path, the PID does not run Path yet, so Alive alone would say no.
 	p.done = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	return p, nil
@@ -98,14 +103,18 @@ func Find(dir, name string) (*Process, bool) {
 		return nil, false
 	}
 	fields := strings.Fields(string(b))
-	if len(fields) != 2 {
+	if len(fields) != 3 {
 		return nil, false
 	}
 	pid, err := strconv.Atoi(fields[0])
 	if err != nil || pid <= 0 {
 		return nil, false
 	}
-	p := &Process{Name: name, PID: pid, Path: fields[1], LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath}
+	started, err := strconv.ParseUint(fields[2], 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	p := &Process{Name: name, PID: pid, Path: fields[1], LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath, started: started}
 	if !p.Alive() {
 		_ = os.Remove(pidPath)
 		return nil, false
@@ -122,12 +131,35 @@ func (p *Process) Alive() bool {
 		default:
 		}
 	}
+	if p.started != 0 {
+		if t, err := StartTime(p.PID); err != nil || t != p.started {
+			return false // another process now has this PID
+		}
+	}
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.PID))
 	if err != nil {
 		return false
 	}
 	// A binary rebuilt since the process started shows as "<path> (deleted)".
 	return strings.TrimSuffix(exe, " (deleted)") == p.Path
+}
+
+// StartTime is when a process started, in clock ticks after boot (field 22 of /proc/<pid>/stat).
+func StartTime(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count after its end.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64) // field 22 is the 20th after the name
 }
 
 // Stop sends SIGTERM to the PID, waits up to grace, then SIGKILL. It removes the PID file.
