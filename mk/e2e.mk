@@ -42,6 +42,8 @@ NODE_DEB_TOOLS  := nftables iptables ipset
 # The local cluster's pieces are not built when the mode is known to be kind or existing (the
 # e2e workflow sets E2E_CLUSTER=kind): kind brings its own node.
 E2E_LOCAL_ONLY  := $(if $(filter kind existing,$(E2E_CLUSTER)),,$(ETCD) $(K8S_BINS) $(ADDON_BINS) $(PAUSE) node-packages)
+# What test-workshop (mk/starter.mk) builds first for the labs that run the e2e suite.
+E2E_CONTROL_PLANE := $(E2E_LOCAL_ONLY)
 E2E_RUN         ?=
 E2E_TEST_BIN    := $(RUN_DIR)/e2e/guardrails.test
 DEMO_BIN        := $(RUN_DIR)/demo/demo
