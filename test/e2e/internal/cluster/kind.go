@@ -18,7 +18,7 @@ import (
 )
 
 // KindNodeImage is kind's node image for Kubernetes v1.34.0, pinned by the digest that
-// sigs.k8s.io/kind v0.30.0 (test/e2e/go.mod) names as its default (pkg/apis/config/defaults).
+// sigs.k8s.io/kind v0.30.0 (test/go.mod) names as its default (pkg/apis/config/defaults).
 const KindNodeImage = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
 
 // KindOptions configure a kind cluster for the end-to-end tests.
