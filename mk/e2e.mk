@@ -131,9 +131,10 @@ node-packages: ## Install the local node's runtime from Debian's packages (conta
 	  case "$$have" in "$$want"*) ;; *) echo "$$p $$have installed; the local node is set up for $$want (see test/e2e/README.md)" >&2; exit 1;; esac; \
 	done
 
-lint-e2e: ## gofmt and go vet on the e2e harness, tests and demo
+lint-e2e: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the e2e harness, tests and demo
 	@out=$$(cd $(E2E_DIR) && gofmt -l internal guardrails cmd); if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
 	cd $(E2E_DIR) && $(GO) vet $(E2E_PKGS)
+	cd $(E2E_DIR) && $(TOOLS_BIN)/golangci-lint run --config $(ROOT)/.golangci.yml $(E2E_PKGS)
 
 test-e2e-unit: ## The e2e harness's own unit tests (no cluster)
 	cd $(E2E_DIR) && $(GO) test -count=1 ./internal/...

@@ -111,7 +111,7 @@ func settle(ctx context.Context, target, want string, d time.Duration) (string, 
 		if err != nil {
 			state, detail = "blocked", err.Error()
 		} else {
-			c.Close()
+			_ = c.Close()
 			state, detail = "open", ""
 		}
 		if state == want {
@@ -131,7 +131,7 @@ func listen(ctx context.Context, port string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	go func() { <-ctx.Done(); ln.Close() }()
+	go func() { <-ctx.Done(); _ = ln.Close() }()
 	fmt.Fprintf(out, "listening on %s\n", ln.Addr())
 	for {
 		c, err := ln.Accept()
@@ -142,7 +142,7 @@ func listen(ctx context.Context, port string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "connection from %s\n", c.RemoteAddr())
-		c.Close()
+		_ = c.Close()
 	}
 }
 
@@ -159,7 +159,7 @@ func admitted(ctx context.Context, url string, out io.Writer) {
 			return
 		}
 		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			fmt.Fprintf(out, "ADMITTED after %s\n", time.Since(start).Round(time.Millisecond))
 			return
 		}
@@ -185,7 +185,7 @@ func roundtrip(ctx context.Context, base, traceparent string, out io.Writer) err
 		if err != nil {
 			return 0, nil, err
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		return resp.StatusCode, b, err
 	}
@@ -261,7 +261,7 @@ func load(ctx context.Context, url string, d, interval time.Duration, out io.Wri
 				continue
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				failed++
 				if failed <= 20 {

@@ -121,7 +121,7 @@ func ReadSavedAuditLog(dir string) (io.ReadCloser, error) {
 	var readers []io.Reader
 	var closers []io.Closer
 	for _, f := range files {
-		fh, err := os.Open(f) //nolint:gosec // the audit files of the cluster's own state folder
+		fh, err := os.Open(f)
 		if err != nil {
 			for _, c := range closers {
 				_ = c.Close()
@@ -202,7 +202,7 @@ func (k *Kind) saveAuditLog() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, auditLogName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600) //nolint:gosec // the cluster's own state folder
+	f, err := os.OpenFile(filepath.Join(dir, auditLogName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}

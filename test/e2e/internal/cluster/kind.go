@@ -155,7 +155,7 @@ func (k *Kind) LoadImages(_ context.Context, imgs []images.Named) error {
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(images.WriteOCIArchive(pw, imgs)) }()
 		err := nodeutils.LoadImageArchive(n, pr)
-		pr.Close()
+		_ = pr.Close()
 		if err != nil {
 			return fmt.Errorf("load %d images into kind node %s: %w", len(imgs), n.String(), err)
 		}

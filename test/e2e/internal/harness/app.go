@@ -106,7 +106,7 @@ func (e *Env) AppLogLines(ctx context.Context, needle string) []string {
 				out = append(out, sc.Text())
 			}
 		}
-		rc.Close()
+		_ = rc.Close()
 	}
 	return out
 }

@@ -180,7 +180,7 @@ func (e *Env) PodLogs(ctx context.Context, ns, pod, container string) string {
 	if err != nil {
 		return err.Error()
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	b, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
 	return strings.TrimSpace(string(b))
 }

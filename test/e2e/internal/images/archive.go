@@ -56,7 +56,7 @@ func WriteOCIArchive(w io.Writer, imgs []Named) error {
 		if err != nil {
 			return err
 		}
-		defer rc.Close()
+		defer func() { _ = rc.Close() }()
 		return put("blobs/"+h.Algorithm+"/"+h.Hex, size, rc)
 	}
 	bytesBlob := func(h v1.Hash, b []byte) error {

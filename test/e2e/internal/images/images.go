@@ -259,7 +259,7 @@ func (b *Builder) layer(entries []entry) (v1.Layer, error) {
 			key.Write([]byte{'\n'})
 		}
 	}
-	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.cacheDir, 0o750); err != nil {
 		return nil, err
 	}
 	base := filepath.Join(b.cacheDir, hex.EncodeToString(key.Sum(nil))[:32])
@@ -280,7 +280,7 @@ func (b *Builder) layer(entries []entry) (v1.Layer, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return nil, err
 	}
 	d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
@@ -288,7 +288,7 @@ func (b *Builder) layer(entries []entry) (v1.Layer, error) {
 		return nil, err
 	}
 	meta, _ := json.Marshal(map[string]any{"digest": d.String(), "size": n})
-	if err := os.WriteFile(base+".json", meta, 0o644); err != nil {
+	if err := os.WriteFile(base+".json", meta, 0o600); err != nil {
 		return nil, err
 	}
 	return &fileLayer{path: base + ".tar", digest: d, size: n}, nil
@@ -354,7 +354,7 @@ func writeEntry(tw *tar.Writer, e entry) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
 		return err

@@ -249,7 +249,7 @@ func Poll(ctx context.Context, what string, interval time.Duration, check func(c
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), last)
+			return fmt.Errorf("waiting for %s: %w (last error: %w)", what, ctx.Err(), last)
 		case <-time.After(interval):
 		}
 	}

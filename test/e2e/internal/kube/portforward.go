@@ -38,7 +38,7 @@ func (c *Client) PortForward(ctx context.Context, namespace, pod string, port in
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) == 0 {
 		close(stop)
-		return 0, nil, fmt.Errorf("port-forward ports: %v", err)
+		return 0, nil, fmt.Errorf("port-forward ports: %w", err)
 	}
 	return int(ports[0].Local), func() { close(stop) }, nil
 }

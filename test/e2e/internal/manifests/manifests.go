@@ -113,11 +113,11 @@ func rel(dir, root, target string) string {
 }
 
 func renderGenerated(dir string, files map[string]string) ([]*unstructured.Unstructured, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			return nil, fmt.Errorf("write %s: %w", name, err)
 		}
 	}

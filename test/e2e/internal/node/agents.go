@@ -63,7 +63,7 @@ const resolvConf = "options ndots:1\n"
 func (n *Node) startKubelet() error {
 	root := n.dir("kubelet")
 	for _, d := range []string{root, n.dir("pod-logs"), n.dir("volume-plugins")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o750); err != nil {
 			return err
 		}
 	}

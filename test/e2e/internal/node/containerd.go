@@ -149,7 +149,7 @@ func (n *Node) Import(ctx context.Context, imgs []images.Named) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(images.WriteOCIArchive(pw, imgs)) }()
 	_, err := n.ctr(ctx, pr, "images", "import", "-")
-	pr.Close()
+	_ = pr.Close()
 	if err != nil {
 		return fmt.Errorf("import %d images into the node: %w", len(imgs), err)
 	}

@@ -123,7 +123,7 @@ func (n *Node) StartNetworkPolicyAgent(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("kube-router /healthz: %s", resp.Status)
 		}

@@ -109,7 +109,7 @@ func Create(ctx context.Context, dir, nodeIP string, detach bool) (_ *NS, err er
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, holderName+".ns"),
-		[]byte(fmt.Sprintf("%d %d\n", n.NetIno, n.MntIno)), 0o644); err != nil {
+		[]byte(fmt.Sprintf("%d %d\n", n.NetIno, n.MntIno)), 0o600); err != nil {
 		return nil, fmt.Errorf("record the namespaces: %w", err)
 	}
 	steps := [][]string{
@@ -203,12 +203,12 @@ func (n *NS) dialLocked(ctx context.Context, network, addr string) (net.Conn, bo
 	if err != nil {
 		return nil, true, fmt.Errorf("open this thread's network namespace: %w", err)
 	}
-	defer self.Close()
+	defer func() { _ = self.Close() }()
 	target, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", n.PID))
 	if err != nil {
 		return nil, true, fmt.Errorf("open the node's network namespace (holder pid %d): %w", n.PID, err)
 	}
-	defer target.Close()
+	defer func() { _ = target.Close() }()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		return nil, true, fmt.Errorf("enter the node's network namespace: %w", err)
 	}
@@ -216,7 +216,7 @@ func (n *NS) dialLocked(ctx context.Context, network, addr string) (net.Conn, bo
 	c, dialErr := d.DialContext(ctx, network, addr)
 	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
 		if c != nil {
-			c.Close()
+			_ = c.Close()
 		}
 		return nil, false, fmt.Errorf("return from the node's network namespace: %w", err)
 	}
@@ -228,7 +228,7 @@ func (n *NS) dialLocked(ctx context.Context, network, addr string) (net.Conn, bo
 func (n *NS) Relay(ctx context.Context, ln net.Listener, target string) {
 	go func() {
 		<-ctx.Done()
-		ln.Close()
+		_ = ln.Close()
 	}()
 	for {
 		c, err := ln.Accept()
@@ -236,14 +236,14 @@ func (n *NS) Relay(ctx context.Context, ln net.Listener, target string) {
 			return
 		}
 		go func() {
-			defer c.Close()
+			defer func() { _ = c.Close() }()
 			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			up, err := n.DialContext(dctx, "tcp", target)
 			cancel()
 			if err != nil {
 				return
 			}
-			defer up.Close()
+			defer func() { _ = up.Close() }()
 			done := make(chan struct{}, 2)
 			pipe := func(dst, src net.Conn) {
 				_, _ = io.Copy(dst, src)

@@ -50,7 +50,7 @@ func TestNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("/run/nodens-test-marker"); err == nil {
-		os.Remove("/run/nodens-test-marker")
+		_ = os.Remove("/run/nodens-test-marker")
 		t.Fatal("a file written under /run inside the namespaces is visible on the host")
 	}
 
@@ -62,11 +62,11 @@ func TestNamespaces(t *testing.T) {
 				return
 			}
 			_, _ = io.WriteString(c, "hello from inside\n")
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 	read := func(c net.Conn) string {
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		b, _ := io.ReadAll(c)
 		return string(b)
 	}
@@ -107,7 +107,7 @@ func TestNamespaces(t *testing.T) {
 	if !slices.Contains(n.Members(), stray.PID) {
 		t.Fatalf("pid %d inside the namespaces is not a member (%v)", stray.PID, n.Members())
 	}
-	ln.Close()
+	_ = ln.Close()
 	if err := n.Destroy(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -137,14 +137,14 @@ func listenInside(t *testing.T, n *NS, addr string) net.Listener {
 			ch <- res{nil, err}
 			return
 		}
-		defer self.Close()
+		defer func() { _ = self.Close() }()
 		f, err := os.Open("/proc/" + strconv.Itoa(n.PID) + "/ns/net")
 		if err != nil {
 			runtime.UnlockOSThread()
 			ch <- res{nil, err}
 			return
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
 			ch <- res{nil, err}

@@ -52,7 +52,7 @@ func Serve(addrs ...string) (*Registry, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, l := range lns {
-				l.Close()
+				_ = l.Close()
 			}
 			return nil, fmt.Errorf("listen for the registry on %s: %w", addr, err)
 		}
@@ -77,7 +77,7 @@ func Ping(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("registry %s answered %s", addr, resp.Status)
 	}
@@ -261,7 +261,7 @@ func Verify(ctx context.Context, r Remote, digest name.Digest, pub *ecdsa.Public
 			return fmt.Errorf("read payload: %w", err)
 		}
 		payload, err := io.ReadAll(rc)
-		rc.Close()
+		_ = rc.Close()
 		if err != nil {
 			return fmt.Errorf("read payload: %w", err)
 		}

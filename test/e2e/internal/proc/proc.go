@@ -52,11 +52,11 @@ func Start(spec Spec) (*Process, error) {
 		return nil, fmt.Errorf("create %s: %w", spec.Dir, err)
 	}
 	logPath := filepath.Join(spec.Dir, spec.Name+".log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open log for %s: %w", spec.Name, err)
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }()
 	argv := append(append(append([]string{}, spec.Wrap...), spec.Path), spec.Args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), spec.Env...)
@@ -164,7 +164,7 @@ func StartTime(pid int) (uint64, error) {
 
 // Stop sends SIGTERM to the PID, waits up to grace, then SIGKILL. It removes the PID file.
 func (p *Process) Stop(grace time.Duration) error {
-	defer os.Remove(p.pidPath)
+	defer func() { _ = os.Remove(p.pidPath) }()
 	if !p.Alive() {
 		return nil
 	}
@@ -222,7 +222,7 @@ func (p *Process) WaitFor(ctx context.Context, what string, interval time.Durati
 			return nil
 		}
 		if p != nil && p.Exited() {
-			return fmt.Errorf("%s exited while waiting for %s: %v\n--- last lines of %s ---\n%s", p.Name, what, last, p.LogPath, p.Tail(20))
+			return fmt.Errorf("%s exited while waiting for %s: %w\n--- last lines of %s ---\n%s", p.Name, what, last, p.LogPath, p.Tail(20))
 		}
 		select {
 		case <-ctx.Done():
