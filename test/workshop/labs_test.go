@@ -81,6 +81,18 @@ func labs() []lab {
 			applyBreak(t, clone, "07")
 			return mustFail(t, dir, nil, "go", "test", "-count=1", "-run", "TestRepositoryWorkflowsFollowEveryRule", "./...")
 		}},
+		{num: "09", page: "09-who-tried-a-privileged-pod.md", brk: "break.sh", check: func(t *testing.T, clone string) string {
+			// Step 2 on a cluster of its own (the e2e test runs the repository's break.sh), then
+			// step 3's query on the audit log that cluster left in its state folder.
+			dir := t.TempDir()
+			out := e2eIn(t, dir, `TestAuditWhoTriedAPrivilegedPod$`)
+			logs, err := filepath.Glob(filepath.Join(dir, "*", "logs", "audit", "audit.log"))
+			if err != nil || len(logs) != 1 {
+				t.Fatalf("the run left %d audit logs in %s (%v), want one", len(logs), dir, err)
+			}
+			return out + mustRun(t, filepath.Join(repoRoot(t), "test", "e2e"), nil,
+				"go", "run", "./cmd/demo", "audit", "-file", logs[0], "-grep", "privileged", "-resource", "pods")
+		}},
 	}
 }
 
@@ -117,7 +129,13 @@ func render(t *testing.T, clone string) string {
 // chose a mode (E2E_CLUSTER): a kind cluster per lab would take minutes where Docker answers.
 func e2e(t *testing.T, cases string) string {
 	t.Helper()
-	env := []string{"E2E_RUN_DIR=" + t.TempDir()}
+	return e2eIn(t, t.TempDir(), cases)
+}
+
+// e2eIn is e2e with the run's state (the cluster's logs, its audit log) kept in dir.
+func e2eIn(t *testing.T, dir, cases string) string {
+	t.Helper()
+	env := []string{"E2E_RUN_DIR=" + dir}
 	if os.Getenv("E2E_CLUSTER") == "" {
 		env = append(env, "E2E_CLUSTER=local")
 	}
@@ -177,8 +195,8 @@ func TestLabPagesQuoteTheirBreakAndRefusal(t *testing.T) {
 	if strings.Join(pages, " ") != strings.Join(want, " ") || strings.Join(folders, " ") != strings.Join(nums, " ") {
 		t.Fatalf("pages %v and lab folders %v; the lab table has %v and %v", pages, folders, want, nums)
 	}
-	if len(want) < 5 || len(want) > 8 {
-		t.Errorf("%d labs; the workshop has five to eight", len(want))
+	if len(want) < 5 || len(want) > 9 {
+		t.Errorf("%d labs; the workshop has five to nine", len(want))
 	}
 	for _, l := range labs() {
 		t.Run(l.num, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 // deployed applies the overlay (once for the package) and stops the test if it failed.
 func deployed(t *testing.T) {
 	t.Helper()
-	if _, err := s.env.Deploy(context.Background()); err != nil {
+	if _, err := s.env.Deploy(s.ctx); err != nil {
 		t.Fatalf("the good path failed, so nothing else can be judged: %v", err)
 	}
 }
@@ -25,7 +25,7 @@ func deployed(t *testing.T) {
 // TestGoodPath: every object of the rendered kind overlay is admitted (server-side apply), and
 // the Deployment runs the signed image by digest.
 func TestGoodPath(t *testing.T) {
-	results, err := s.env.Deploy(context.Background())
+	results, err := s.env.Deploy(s.ctx)
 	if len(results) < 10 {
 		t.Fatalf("only %d objects applied (err %v): the rendered overlay looks incomplete", len(results), err)
 	}
@@ -36,7 +36,7 @@ func TestGoodPath(t *testing.T) {
 			}
 		})
 	}
-	live, err := s.env.Admin.Get(context.Background(), s.env.Base().Deployment)
+	live, err := s.env.Admin.Get(s.ctx, s.env.Base().Deployment)
 	if err != nil {
 		t.Fatalf("read back the Deployment: %v", err)
 	}
@@ -59,10 +59,10 @@ func TestCIDeployerCanDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := scenario.GoodDeployment(s.env.Base())
-	if _, err := ci.Create(context.Background(), good); err != nil {
+	if _, err := ci.Create(s.ctx, good); err != nil {
 		t.Fatalf("the CI deployer could not deploy the good Deployment: %s", kube.Classify(err))
 	}
-	if err := s.env.Admin.Delete(context.Background(), good); err != nil {
+	if err := s.env.Admin.Delete(s.ctx, good); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -79,7 +79,8 @@ func TestGuardrailMatrix(t *testing.T) {
 	done := s.env.Timings.Track(fmt.Sprintf("guardrail matrix (%d requests)", len(cases)))
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			r := scenario.Run(context.Background(), s.env, base, c)
+			ctx, auditID := s.audit.tag(s.ctx, "matrix", c.Name)
+			r := scenario.Run(ctx, s.env, base, c)
 			s.matrixRun++
 			if r.Refusal.Component == kube.Kyverno {
 				s.latencies.Add("kyverno", r.Duration)
@@ -88,11 +89,13 @@ func TestGuardrailMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.matrixRefused++
+			s.audit.expectCase("matrix", auditID, c, base, r)
 			t.Logf("REFUSED by %s", r.Refusal)
 		})
 	}
 	done()
-	if err := s.env.Baseline(context.Background(), s.latencies, 25); err != nil {
+	checkAuditTrail(t, "matrix") // each refusal is in the audit log, once
+	if err := s.env.Baseline(s.ctx, s.latencies, 25); err != nil {
 		t.Errorf("baseline creates: %v", err)
 	}
 }
@@ -110,7 +113,7 @@ func TestMissingServiceAccountIsNotAGuardrail(t *testing.T) {
 			return o
 		},
 		Want: good.Want}
-	r := scenario.Run(context.Background(), s.env, s.env.Base(), c)
+	r := scenario.Run(s.ctx, s.env, s.env.Base(), c)
 	if r.Refusal.Component != kube.ServiceAccountLookup {
 		t.Fatalf("classified as %q, want ServiceAccountLookup: %s", r.Refusal.Component, r.Refusal.Message)
 	}
@@ -124,7 +127,7 @@ func TestMissingServiceAccountIsNotAGuardrail(t *testing.T) {
 // generated object, not for traffic).
 func TestNewNamespaceGetsDefaultDeny(t *testing.T) {
 	deployed(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	name := fmt.Sprintf("e2e-generated-%d", time.Now().UnixNano()%1_000_000)
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": name}}}
@@ -165,7 +168,7 @@ func TestNewNamespaceGetsDefaultDeny(t *testing.T) {
 // again.
 func TestLoosenedGuardrailIsCaught(t *testing.T) {
 	deployed(t)
-	ctx := context.Background()
+	ctx := s.ctx
 	var c scenario.Case
 	for _, m := range scenario.Matrix() {
 		if m.Name == "no-liveness-probe" {

@@ -32,7 +32,8 @@ func TestRedTeam(t *testing.T) {
 	done := s.env.Timings.Track(fmt.Sprintf("red-team table (%d requests)", len(table)))
 	for _, a := range table {
 		t.Run(a.Class+"/"+a.Name, func(t *testing.T) {
-			o := scenario.RunAttempt(ctx, s.env, base, a)
+			actx, auditID := s.audit.tag(ctx, "redteam", a.Class+"-"+a.Name)
+			o := scenario.RunAttempt(actx, s.env, base, a)
 			if a.Control() {
 				s.redteamControls++
 			} else {
@@ -47,10 +48,12 @@ func TestRedTeam(t *testing.T) {
 				return
 			}
 			s.redteamRefused++
+			s.audit.expectAttempt("red-team table", auditID, a, base, o)
 			t.Logf("REFUSED %s (as %s) by %s", a.What, actor(a), o.Refusal)
 		})
 	}
 	done()
+	checkAuditTrail(t, "red-team table") // each refusal is in the audit log, once
 }
 
 func actor(a scenario.Attempt) string {

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/harness"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
@@ -16,15 +17,12 @@ import (
 
 func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	start := time.Now()
-	stopService(cfg, out) // a previous demo's service, if any: `make demo` is idempotent
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cfg.RegistryCmd = []string{self, "registry"}
-	if cfg.Mode == cluster.ModeLocal {
-		fmt.Fprintln(out, "demo: local control plane: etcd, kube-apiserver, Kyverno and a registry as local processes (no pods run; every admission decision is real)")
-	}
+	cfg.RelayCmd = []string{self, "relay"}
+	fmt.Fprintf(out, "demo: a %s cluster with a node, Kyverno and the registry installed from k8s/platform, the policies, the signed app (first run: images assembled and imported, 1-2 min)\n", cfg.Mode)
 	env, err := harness.Up(ctx, cfg)
 	if err != nil {
 		return err
@@ -41,10 +39,9 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 		return err
 	}
 	good := scenario.GoodDeployment(env.Base())
-	if _, err := ci.Create(ctx, good); err != nil {
+	if err := ci.CreateDryRun(ctx, good); err != nil {
 		return fmt.Errorf("the good Deployment was refused to the CI deployer: %s", kube.Classify(err))
 	}
-	_ = env.Admin.Delete(ctx, good)
 	fmt.Fprintf(out, "ADMITTED  the good Deployment, created by the CI deployer (signed image by digest)\n")
 	bad := 0
 	cases := scenario.Matrix()
@@ -59,17 +56,63 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d bad requests, %d refused by the component and for the reason expected\n", len(cases), len(cases)-bad)
 
-	if cfg.Mode == cluster.ModeLocal {
-		if err := runService(ctx, cfg, out); err != nil {
-			return err
-		}
+	if err := request(ctx, env, out); err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "\ndemo: up in %.0fs. Try: KUBECONFIG=%s kubectl get deploy,netpol -n template-api\n",
-		time.Since(start).Seconds(), env.Cluster.Kubeconfig())
+	if err := policyReports(ctx, env, out); err != nil {
+		return err
+	}
+	if err := auditExcerpt(ctx, env, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\ndemo: up in %.0fs. Try: KUBECONFIG=%s kubectl get pods -A\n", time.Since(start).Seconds(), env.Cluster.Kubeconfig())
 	fmt.Fprintln(out, "demo: `make demo-down` stops everything")
 	if bad > 0 {
 		return fmt.Errorf("%d guardrails did not refuse as expected", bad)
 	}
+	return nil
+}
+
+// request waits for the app to be ready, sends one request with a traceparent through the
+// app's Service from a pod in the ingress controller's namespace, and prints the app's log line
+// that carries its trace id.
+func request(ctx context.Context, env *harness.Env, out io.Writer) error {
+	fmt.Fprintf(out, "\n== The app, running in the cluster ==\n")
+	if err := env.WaitAppReady(ctx, 5*time.Minute); err != nil {
+		return err
+	}
+	if err := env.EnsureClientNamespace(ctx); err != nil {
+		return err
+	}
+	traceID, spanID := randomHex(16), randomHex(8)
+	traceparent := "00-" + traceID + "-" + spanID + "-01"
+	p := harness.Probe{Namespace: harness.ClientNamespace, Name: "demo-request", Labels: harness.ClientLabels(),
+		Args: []string{"roundtrip", harness.AppURL, traceparent}}
+	res, err := env.RunProbe(ctx, p)
+	env.DeleteProbe(ctx, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "request:  from a pod in %s, through Service template-api, traceparent: %s\n", harness.ClientNamespace, traceparent)
+	for _, l := range strings.Split(res, "\n") {
+		if strings.HasPrefix(l, "RESULT") {
+			fmt.Fprintf(out, "  %s\n", strings.TrimPrefix(l, "RESULT "))
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var lines []string
+	err = kube.Poll(wctx, "the request's log line", time.Second, func(ctx context.Context) error {
+		lines = env.AppLogLines(ctx, traceID)
+		if len(lines) == 0 {
+			return fmt.Errorf("no log line with trace id %s yet", traceID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "log line: %s\n", lines[0])
 	return nil
 }
 
@@ -79,4 +122,10 @@ func oneLine(s string) string {
 		s = s[:157] + "..."
 	}
 	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -1,6 +1,8 @@
-// Package cluster gives the end-to-end tests a Kubernetes API server with the guardrails
-// installed, three ways: a kind cluster (where Docker runs), a local control plane built from
-// pinned sources (etcd, kube-apiserver, Kyverno as local processes), or an existing cluster.
+// Package cluster gives the end-to-end tests and the demo a Kubernetes cluster with a node that
+// runs pods, three ways: a kind cluster (where Docker runs privileged containers), a local
+// cluster built from pinned sources in a namespace of its own (package node), or an existing
+// cluster. Only their creation differs: the platform (Kyverno, the registry), the images and
+// the tests are the same on all of them (package harness).
 package cluster
 
 import (
@@ -10,6 +12,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/platform-template/template-api/test/e2e/internal/images"
 )
 
 // Mode names one way of getting a cluster.
@@ -22,18 +26,16 @@ const (
 	ModeExisting Mode = "existing"
 )
 
-// Cluster is a running API server with Kyverno answering its admission webhooks.
+// Cluster is a running cluster whose node(s) run pods.
 type Cluster interface {
 	// Mode says which kind of cluster this is.
 	Mode() Mode
 	// Kubeconfig is the path of an admin kubeconfig.
 	Kubeconfig() string
-	// RunsPods is true where a kubelet runs containers (kind, existing); the local control
-	// plane only makes admission decisions.
-	RunsPods() bool
-	// Registry is the registry address (host:port) that both the tests push to and the
-	// cluster's image references name.
-	Registry() string
+	// LoadImages puts images on the cluster's nodes without a registry: the images the
+	// platform runs before any registry exists (local: imported into containerd; kind: kind
+	// load). An existing cluster pulls its platform from upstream and refuses.
+	LoadImages(ctx context.Context, imgs []images.Named) error
 	// Stop stops everything this cluster started, each process by its PID.
 	Stop(ctx context.Context) error
 }
@@ -74,7 +76,8 @@ func DockerAnswers(ctx context.Context) error {
 	return nil
 }
 
-// existing is whatever KUBECONFIG points at; the tests install nothing into it but the policies.
+// existing is whatever KUBECONFIG points at, with Kyverno installed by its operator from
+// k8s/platform/kyverno; the tests install nothing into it but the policies and the app.
 type existing struct {
 	kubeconfig, registry string
 }
@@ -101,6 +104,11 @@ func Existing(getenv func(string) string) (Cluster, error) {
 
 func (e *existing) Mode() Mode                   { return ModeExisting }
 func (e *existing) Kubeconfig() string           { return e.kubeconfig }
-func (e *existing) RunsPods() bool               { return true }
-func (e *existing) Registry() string             { return e.registry }
 func (e *existing) Stop(_ context.Context) error { return nil }
+
+// Registry is the registry named by E2E_REGISTRY.
+func (e *existing) Registry() string { return e.registry }
+
+func (e *existing) LoadImages(context.Context, []images.Named) error {
+	return fmt.Errorf("an existing cluster pulls its images from registries: install the platform from k8s/platform/kyverno")
+}

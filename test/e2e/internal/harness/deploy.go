@@ -40,7 +40,7 @@ func (e *Env) deploy(ctx context.Context) ([]AppliedObject, error) {
 		}
 		rest = append(rest, o)
 	}
-	if err := e.waitWebhooksLive(ctx); err != nil {
+	if err := e.WaitWebhooksLive(ctx); err != nil {
 		return results, err
 	}
 	// The other namespace the CI deployer must not deploy into.
@@ -66,7 +66,9 @@ func (e *Env) deploy(ctx context.Context) ([]AppliedObject, error) {
 // OtherNamespace is a namespace that is not the CI deployer's.
 const OtherNamespace = "e2e-other-team"
 
-func (e *Env) waitWebhooksLive(ctx context.Context) error {
+// WaitWebhooksLive waits until Kyverno's webhooks answer for real: canaries refused by the
+// expected policies.
+func (e *Env) WaitWebhooksLive(ctx context.Context) error {
 	defer e.Timings.Track("kyverno webhooks answering")()
 	base := e.Base()
 	canaries := []struct {

@@ -4,37 +4,34 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 )
 
-// dockerImage builds the image from the repository's Dockerfile and pushes it to the kind
-// registry (kind mode only; ok is false elsewhere).
+// dockerImage builds the image from the repository's Dockerfile (kind mode only, where Docker
+// runs; ok is false elsewhere) and reads it back from `docker save`, to be pushed to the
+// in-cluster registry like every other image.
 func (e *Env) dockerImage(ctx context.Context) (v1.Image, bool, error) {
-	if e.Cluster.Mode() != cluster.ModeKind {
+	if e.Config.Mode != cluster.ModeKind {
 		return nil, false, nil
 	}
-	ref := e.Cluster.Registry() + "/template-api:e2e-build"
-	e.Config.Log("docker build -t %s %s (the Dockerfile)", ref, e.Config.Root)
-	for _, args := range [][]string{{"build", "-t", ref, e.Config.Root}, {"push", ref}} {
+	const tag = "template-api:e2e-build"
+	archive := filepath.Join(e.Config.RunDir, "template-api-image.tar")
+	e.Config.Log("docker build -t %s %s (the Dockerfile)", tag, e.Config.Root)
+	for _, args := range [][]string{{"build", "-t", tag, e.Config.Root}, {"save", "-o", archive, tag}} {
 		cmd := exec.CommandContext(ctx, "docker", args...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, true, fmt.Errorf("docker %s: %w\n%s", strings.Join(args, " "), err, tail(string(out), 20))
 		}
 	}
-	r, err := name.ParseReference(ref)
+	img, err := tarball.ImageFromPath(archive, nil)
 	if err != nil {
-		return nil, true, err
-	}
-	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
-	if err != nil {
-		return nil, true, fmt.Errorf("read back %s: %w", ref, err)
+		return nil, true, fmt.Errorf("read back %s: %w", tag, err)
 	}
 	return img, true, nil
 }

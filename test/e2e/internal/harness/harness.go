@@ -1,16 +1,15 @@
 // Package harness brings up everything the end-to-end tests and the demo need, on whichever
-// cluster the machine allows: the cluster, the run's signing key and images, the policies with
-// that key, and (once) the app's overlay. Tests and demo share it, so the demo shows exactly
-// what the tests prove.
+// cluster the machine allows: the cluster with its node, the platform installed as its users
+// install it (Kyverno and the registry, k8s/platform), the run's signing key and images in the
+// in-cluster registry, the policies with that key, and (once) the app's overlay. Tests and demo
+// share it, so the demo shows exactly what the tests prove.
 package harness
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,20 +19,21 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 	"github.com/platform-template/template-api/test/e2e/internal/oci"
+	"github.com/platform-template/template-api/test/e2e/internal/platform"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 )
 
 // Config says where things are. Zero values are filled from the environment by FromEnv.
 type Config struct {
 	Root          string // repository root
-	RunDir        string // state of this run (certificates, logs, rendered overlays)
-	ToolsBin      string // built tools (etcd, kube-apiserver, kyverno-*)
-	KyvernoSource string // Kyverno's module folder (CRDs, ConfigMaps)
-	ServiceBinary string // static service binary, laid out as the image's /api
+	RunDir        string // state of this run (the cluster, logs, rendered overlays)
+	ToolsBin      string // built tools (etcd, the Kubernetes components, kyverno-*, ...)
+	ServiceBinary string // static service binary, laid out as the image's /api (local mode)
+	Registry      string // existing mode: the registry the cluster pulls from (E2E_REGISTRY)
 	Mode          cluster.Mode
 	ModeReason    string
-	Detach        bool     // the demo: processes outlive the program
-	RegistryCmd   []string // the demo: run the registry as this process
+	Detach        bool     // the demo: processes and the cluster outlive the program
+	RelayCmd      []string // the demo: run the API server relay as this process
 	Log           cluster.Logf
 }
 
@@ -42,8 +42,8 @@ type Config struct {
 //	E2E_CLUSTER        kind | local | existing (default: kind if `docker info` answers, else local)
 //	E2E_RUN_DIR        state folder (default <root>/.run/e2e)
 //	E2E_TOOLS_BIN      built tools (default <root>/.tools/bin)
-//	E2E_KYVERNO_SRC    Kyverno module source (default: `go list -m` in tools/kyverno)
 //	E2E_SERVICE_BIN    the service binary (default <root>/bin/api, built by `make build`)
+//	E2E_REGISTRY       existing mode: a registry the cluster pulls from and the tests push to
 func FromEnv(ctx context.Context, getenv func(string) string) (Config, error) {
 	root, err := manifests.FindRoot()
 	if err != nil {
@@ -53,35 +53,14 @@ func FromEnv(ctx context.Context, getenv func(string) string) (Config, error) {
 		Root:          root,
 		RunDir:        or(getenv("E2E_RUN_DIR"), filepath.Join(root, ".run", "e2e")),
 		ToolsBin:      or(getenv("E2E_TOOLS_BIN"), filepath.Join(root, ".tools", "bin")),
-		KyvernoSource: getenv("E2E_KYVERNO_SRC"),
 		ServiceBinary: or(getenv("E2E_SERVICE_BIN"), filepath.Join(root, "bin", "api")),
+		Registry:      getenv("E2E_REGISTRY"),
 	}
 	cfg.Mode, cfg.ModeReason, err = cluster.SelectMode(ctx, getenv)
 	if err != nil {
 		return Config{}, err
 	}
-	if cfg.KyvernoSource == "" && cfg.Mode != cluster.ModeExisting {
-		cfg.KyvernoSource, err = KyvernoSource(ctx, root)
-		if err != nil {
-			return Config{}, err
-		}
-	}
 	return cfg, nil
-}
-
-// KyvernoSource finds the Kyverno module's folder in the module cache through tools/kyverno.
-func KyvernoSource(ctx context.Context, root string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/kyverno/kyverno")
-	cmd.Dir = filepath.Join(root, "tools", "kyverno")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("find the Kyverno module through tools/kyverno (go list -m): %w", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	if dir == "" {
-		return "", fmt.Errorf("the Kyverno module is not in the module cache: run `make kyverno-tools`")
-	}
-	return dir, nil
 }
 
 func or(v, def string) string {
@@ -91,19 +70,23 @@ func or(v, def string) string {
 	return def
 }
 
-// Env is a cluster with the guardrails installed and the run's images in its registry.
+// Env is a cluster with the platform and the guardrails installed and the run's images in its
+// registry.
 type Env struct {
-	Config  Config
-	Cluster cluster.Cluster
-	Admin   *kube.Client
-	Images  scenario.Images
-	Timings *cluster.Timings
+	Config   Config
+	Cluster  cluster.Cluster
+	Admin    *kube.Client
+	Registry *platform.Registry
+	Images   scenario.Images
+	Timings  *cluster.Timings
 	// Rendered is the app overlay, with the signed image pinned by digest.
 	Rendered []*unstructured.Unstructured
 	// Policies are the Kyverno policies installed and Ready (Kind/name).
 	Policies []string
 
-	signer *oci.Signer // the run's key, trusted by the policies
+	signer   *oci.Signer // the run's key, trusted by the policies
+	postgres string      // local mode: the node's PostgreSQL image (name:tag@digest)
+	bins     helperBinaries
 
 	mu      sync.Mutex
 	clients map[string]*kube.Client
@@ -111,6 +94,10 @@ type Env struct {
 	deployOnce sync.Once
 	deployed   []AppliedObject
 	deployErr  error
+
+	probeOnce  sync.Once
+	probeImage string
+	probeErr   error
 }
 
 // AppliedObject is one object of the good path and what the API server said.
@@ -120,27 +107,49 @@ type AppliedObject struct {
 	Duration    time.Duration
 }
 
-// Up starts the cluster and installs the guardrails. On error, whatever was started is stopped
-// again (the demo's detached processes are left for `make demo-down`, with their logs).
+// Up starts the cluster and installs the platform and the guardrails. On error, whatever was
+// started is stopped again (the demo's detached cluster is left for `make demo-down`, with
+// its logs).
 func Up(ctx context.Context, cfg Config) (_ *Env, err error) {
 	if cfg.Log == nil {
 		cfg.Log = func(string, ...any) {}
 	}
 	env := &Env{Config: cfg, Timings: &cluster.Timings{}, clients: map[string]*kube.Client{}}
 	defer func() {
-		if err != nil && env.Cluster != nil && !cfg.Detach {
-			_ = env.Cluster.Stop(context.Background())
+		if err != nil && !cfg.Detach {
+			_ = env.Down(context.Background())
 		}
 	}()
 	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", cfg.RunDir, err)
 	}
 	cfg.Log("cluster mode: %s (%s)", cfg.Mode, cfg.ModeReason)
-	if env.Cluster, err = startCluster(ctx, cfg, env.Timings); err != nil {
+	if err := env.startCluster(ctx); err != nil {
 		return nil, err
 	}
 	if env.Admin, err = kube.FromKubeconfig(env.Cluster.Kubeconfig()); err != nil {
 		return nil, err
+	}
+	if cfg.Mode == cluster.ModeExisting {
+		if cfg.Registry == "" {
+			return nil, fmt.Errorf("E2E_CLUSTER=existing needs E2E_REGISTRY, a registry the cluster pulls from and the tests can push to")
+		}
+		env.Registry = platform.ExternalRegistry(cfg.Registry)
+	} else {
+		done := env.Timings.Track("platform installed (Kyverno, registry)")
+		// Installing (or upgrading) the platform is a break-glass operation: the platform's own
+		// protection refuses changes to Kyverno's configuration to everyone else.
+		installer, err := env.Admin.Impersonate("platform-installer", "system:masters", platform.BreakGlassGroup)
+		if err != nil {
+			return nil, err
+		}
+		if err := platform.Install(ctx, installer, cfg.Root, platform.LocalDeclaration, cfg.Log); err != nil {
+			return nil, err
+		}
+		if env.Registry, err = platform.OpenRegistry(ctx, env.Admin); err != nil {
+			return nil, err
+		}
+		done()
 	}
 	done := env.Timings.Track("images built, pushed and signed")
 	publicKeyPEM, err := env.prepareImages(ctx)
@@ -154,7 +163,7 @@ func Up(ctx context.Context, cfg Config) (_ *Env, err error) {
 	}
 	done()
 	done = env.Timings.Track("app overlay rendered")
-	objs, err := manifests.KindOverlayWithImage(cfg.Root, cfg.RunDir, env.Images.Signed)
+	objs, err := manifests.KindOverlayWithImage(cfg.Root, cfg.RunDir, env.Images.Signed, env.postgres)
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +172,24 @@ func Up(ctx context.Context, cfg Config) (_ *Env, err error) {
 	return env, nil
 }
 
-// Down stops what Up started (nothing for an existing cluster).
+// Down stops what Up started (nothing for an existing cluster, nor for the demo's).
 func (e *Env) Down(ctx context.Context) error {
+	if e.Registry != nil {
+		e.Registry.Close()
+	}
 	if e.Cluster == nil {
 		return nil
 	}
 	return e.Cluster.Stop(ctx)
+}
+
+// Leftovers lists what a stopped local cluster left on the machine (nothing to check in the
+// other modes: kind deletes its containers, an existing cluster is not ours).
+func (e *Env) Leftovers() []string {
+	if e.Config.Mode != cluster.ModeLocal {
+		return nil
+	}
+	return cluster.LocalLeftovers(e.Config.LocalOptions(nil).Dir)
 }
 
 // As returns a client for user ("" = the admin), impersonating through the admin's rights.

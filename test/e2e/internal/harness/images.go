@@ -3,16 +3,12 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/pki"
 )
@@ -41,35 +37,36 @@ func (e *Env) prepareImages(ctx context.Context) (publicKeyPEM []byte, err error
 	if err := os.WriteFile(e.Config.RunDir+"/cosign.pub", pub, 0o644); err != nil {
 		return nil, fmt.Errorf("write public key: %w", err)
 	}
-	repo := e.Cluster.Registry() + "/template-api"
-	signed, err := oci.Push(ctx, repo+":e2e", base)
+	r := e.Registry.Remote
+	repo := e.Registry.Host + "/template-api"
+	signed, err := oci.Push(ctx, r, repo+":e2e", base)
 	if err != nil {
 		return nil, err
 	}
-	if err := signer.Sign(ctx, signed); err != nil {
+	if err := signer.Sign(ctx, r, signed); err != nil {
 		return nil, err
 	}
 	// The same signed image under :latest (the tag policy must refuse the tag, not the image).
-	if _, err := oci.Push(ctx, repo+":latest", base); err != nil {
+	if _, err := oci.Push(ctx, r, repo+":latest", base); err != nil {
 		return nil, err
 	}
-	unsigned, err := push(ctx, repo+":unsigned", base, "unsigned")
+	unsigned, err := push(ctx, r, repo+":unsigned", base, "unsigned")
 	if err != nil {
 		return nil, err
 	}
-	wrongDigest, err := push(ctx, repo+":wrong-key", base, "signed-with-another-key")
+	wrongDigest, err := push(ctx, r, repo+":wrong-key", base, "signed-with-another-key")
 	if err != nil {
 		return nil, err
 	}
-	if err := other.Sign(ctx, wrongDigest); err != nil {
+	if err := other.Sign(ctx, r, wrongDigest); err != nil {
 		return nil, err
 	}
 	// The checks the policy will make, made here first: a failure now is the harness's, not
 	// a guardrail's.
-	if err := oci.Verify(ctx, signed, &signer.Key.PublicKey); err != nil {
+	if err := oci.Verify(ctx, r, signed, &signer.Key.PublicKey); err != nil {
 		return nil, fmt.Errorf("the run's own signature does not verify: %w", err)
 	}
-	if err := oci.Verify(ctx, wrongDigest, &signer.Key.PublicKey); err == nil {
+	if err := oci.Verify(ctx, r, wrongDigest, &signer.Key.PublicKey); err == nil {
 		return nil, fmt.Errorf("the image signed with another key verifies with the run's key")
 	}
 	e.signer = signer
@@ -77,18 +74,20 @@ func (e *Env) prepareImages(ctx context.Context) (publicKeyPEM []byte, err error
 	e.Images.Latest = repo + ":latest"
 	e.Images.Unsigned = unsigned.String()
 	e.Images.WrongKey = wrongDigest.String()
-	e.Images.Untrusted = e.untrustedAlias() + "/template-api@" + signed.DigestStr()
+	if e.Registry.Alias != "" {
+		e.Images.Untrusted = e.Registry.Alias + "/template-api@" + signed.DigestStr()
+	}
 	e.Config.Log("images: signed %s", e.Images.Signed)
 	return pub, nil
 }
 
 // push pushes a labelled variant of img and returns its reference by digest.
-func push(ctx context.Context, ref string, img v1.Image, variant string) (name.Digest, error) {
+func push(ctx context.Context, r oci.Remote, ref string, img v1.Image, variant string) (name.Digest, error) {
 	v, err := labelled(img, variant)
 	if err != nil {
 		return name.Digest{}, err
 	}
-	return oci.Push(ctx, ref, v)
+	return oci.Push(ctx, r, ref, v)
 }
 
 func labelled(img v1.Image, variant string) (v1.Image, error) {
@@ -104,27 +103,8 @@ func labelled(img v1.Image, variant string) (v1.Image, error) {
 	return mutate.ConfigFile(img, cfg)
 }
 
-// untrustedAlias is the same registry reached by another name that the platform's registry
-// list does not name: a correctly signed image must still be refused from there. Locally that
-// is the IPv6 loopback; in kind, the registry container's address on the kind network.
-func (e *Env) untrustedAlias() string {
-	if k, ok := e.Cluster.(*cluster.Kind); ok {
-		return k.RegistryInternal()
-	}
-	host, port, err := net.SplitHostPort(e.Cluster.Registry())
-	if err != nil {
-		return e.Cluster.Registry()
-	}
-	switch host {
-	case "127.0.0.1", "localhost":
-		return "[::1]:" + port
-	default:
-		return e.Cluster.Registry()
-	}
-}
-
-// serviceImage is the image under test: in kind, the one built from the Dockerfile; on the
-// local control plane, the static service binary laid out as the Dockerfile does.
+// serviceImage is the image under test: in kind, the one built from the Dockerfile; elsewhere,
+// the static service binary laid out as the Dockerfile does.
 func (e *Env) serviceImage(ctx context.Context) (v1.Image, error) {
 	if img, ok, err := e.dockerImage(ctx); ok || err != nil {
 		return img, err
@@ -136,26 +116,25 @@ func (e *Env) serviceImage(ctx context.Context) (v1.Image, error) {
 		Labels: map[string]string{"org.opencontainers.image.title": "template-api"}})
 }
 
-// ProbeImage builds test/e2e/cmd/tcpprobe as a static binary, lays it out like the service
-// image, and pushes and signs it with the run's key (kind-only network tests).
+// ProbeImage is test/e2e/cmd/probe laid out like the service image, pushed and signed with the
+// run's key (once per run): the in-cluster client and network probe of the tests.
 func (e *Env) ProbeImage(ctx context.Context) (string, error) {
-	bin := filepath.Join(e.Config.RunDir, "tcpprobe")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tcpprobe")
-	cmd.Dir = filepath.Join(e.Config.Root, "test", "e2e")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tcpprobe: %w\n%s", err, out)
-	}
-	img, err := oci.Build(oci.ImageSpec{Binary: bin, Labels: map[string]string{"org.opencontainers.image.title": "tcpprobe"}})
-	if err != nil {
-		return "", err
-	}
-	d, err := oci.Push(ctx, e.Cluster.Registry()+"/tcpprobe:e2e", img)
-	if err != nil {
-		return "", err
-	}
-	if err := e.signer.Sign(ctx, d); err != nil {
-		return "", err
-	}
-	return d.String(), nil
+	e.probeOnce.Do(func() {
+		img, err := oci.Build(oci.ImageSpec{Binary: e.bins.Probe, Labels: map[string]string{"org.opencontainers.image.title": "probe"}})
+		if err != nil {
+			e.probeErr = err
+			return
+		}
+		d, err := oci.Push(ctx, e.Registry.Remote, e.Registry.Host+"/probe:e2e", img)
+		if err != nil {
+			e.probeErr = err
+			return
+		}
+		if err := e.signer.Sign(ctx, e.Registry.Remote, d); err != nil {
+			e.probeErr = err
+			return
+		}
+		e.probeImage = d.String()
+	})
+	return e.probeImage, e.probeErr
 }

@@ -21,7 +21,9 @@ func (e *Env) installPolicies(ctx context.Context, publicKeyPEM []byte) error {
 		return err
 	}
 	e.Admin.ResetMapper()
-	actx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	// Generous: Kyverno runs in the cluster with a tenth of a core requested, and the machine
+	// may be busy.
+	actx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	for _, o := range objs {
 		if err := kube.Poll(actx, "apply "+kube.Describe(o), 500*time.Millisecond, func(ctx context.Context) error {
@@ -37,17 +39,19 @@ func (e *Env) installPolicies(ctx context.Context, publicKeyPEM []byte) error {
 			continue // exceptions, the RBAC the policies ship
 		}
 		names = append(names, o.GetKind()+"/"+o.GetName())
+		status := "not read yet" // the policy's last status seen, for the error
 		if err := kube.Poll(actx, kube.Describe(o)+" Ready", 200*time.Millisecond, func(ctx context.Context) error {
 			live, err := e.Admin.Get(ctx, o)
 			if err != nil {
 				return err
 			}
 			if !policyReady(live) {
-				return fmt.Errorf("not ready: %s", policyConditions(live))
+				status = policyConditions(live)
+				return fmt.Errorf("not ready: %s", status)
 			}
 			return nil
 		}); err != nil {
-			return err
+			return fmt.Errorf("%w; its last status: %s", err, status)
 		}
 	}
 	slices.Sort(names)

@@ -57,6 +57,7 @@ func New(cfg *rest.Config) (*Client, error) {
 	// Pod Security's "would violate" warnings on Deployments are expected in the matrix (it
 	// only enforces on Pods); the tests judge refusals, not warnings.
 	cfg.WarningHandler = rest.NoWarnings{}
+	cfg.Wrap(withAuditIDs) // requests made with WithAuditID are found by that ID in the audit log
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
@@ -248,7 +249,7 @@ func Poll(ctx context.Context, what string, interval time.Duration, check func(c
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), last)
+			return fmt.Errorf("waiting for %s: %w (last error: %w)", what, ctx.Err(), last)
 		case <-time.After(interval):
 		}
 	}

@@ -26,7 +26,10 @@ const (
 	LimitRange           Component = "LimitRange"
 	ResourceQuota        Component = "ResourceQuota"
 	ServiceAccountLookup Component = "ServiceAccountLookup"
-	Other                Component = "Other"
+	// WebhookUnavailable: an admission webhook could not be called (its server is down) and
+	// its failurePolicy Fail refused the request: the platform failing closed.
+	WebhookUnavailable Component = "WebhookUnavailable"
+	Other              Component = "Other"
 )
 
 // Refusal is what the API server said when it refused a request, taken apart.
@@ -47,6 +50,7 @@ type Refusal struct {
 
 var (
 	webhookDenied = regexp.MustCompile(`admission webhook "([^"]+)" denied the request:\s*`)
+	webhookFailed = regexp.MustCompile(`failed calling webhook "([^"]+)": (.*)`)
 	podSecurity   = regexp.MustCompile(`violates PodSecurity "([^"]+)": (.*)`)
 	rbacForbidden = regexp.MustCompile(`(User "[^"]+" cannot [a-z]+ resource .*)`)
 	// ValidatingAdmissionPolicy 'name' with binding 'name' denied request: <message>
@@ -75,6 +79,9 @@ func Classify(err error) Refusal {
 	switch {
 	case strings.Contains(msg, "error looking up service account"):
 		r.Component = ServiceAccountLookup
+	case webhookFailed.MatchString(msg):
+		m := webhookFailed.FindStringSubmatch(msg)
+		r.Component, r.Webhook, r.Reason = WebhookUnavailable, m[1], m[2]
 	case webhookDenied.MatchString(msg):
 		m := webhookDenied.FindStringSubmatchIndex(msg)
 		r.Webhook = msg[m[2]:m[3]]
@@ -167,6 +174,8 @@ func (r Refusal) By() string {
 		return "Pod Security Admission (restricted)"
 	case RBAC:
 		return "RBAC"
+	case WebhookUnavailable:
+		return "webhook " + r.Webhook + " (unavailable, failurePolicy Fail)"
 	default:
 		return string(r.Component)
 	}

@@ -55,6 +55,21 @@ func TestClassify(t *testing.T) {
 			reason:    `User "system:serviceaccount:template-api:ci-deployer" cannot get resource "secrets" in API group "" in the namespace "template-api"`,
 		},
 		{
+			name:      "webhook down, failing closed",
+			err:       apierrors.NewInternalError(errors.New(`failed calling webhook "vpol.validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"`)),
+			component: WebhookUnavailable,
+			webhook:   "vpol.validate.kyverno.svc-fail",
+			reason:    `failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"`,
+		},
+		{
+			name: "validating admission policy protecting kyverno",
+			err: apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "kyverno-admission-controller",
+				errors.New(`ValidatingAdmissionPolicy 'platform-protect-kyverno' with binding 'platform-protect-kyverno' denied request: platform-protect-kyverno: may not be scaled below one replica`)),
+			component: AdmissionPolicy,
+			policies:  map[string][]string{"platform-protect-kyverno": nil},
+			reason:    "platform-protect-kyverno: may not be scaled below one replica",
+		},
+		{
 			name: "validating admission policy",
 			err: apierrors.NewForbidden(schema.GroupResource{Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"}, "b",
 				errors.New(`ValidatingAdmissionPolicy 'restrict-rbac-subjects' with binding 'restrict-rbac-subjects' denied request: rbac-subjects: ClusterRole view may not be granted to Group system:authenticated`)),

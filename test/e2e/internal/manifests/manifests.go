@@ -36,11 +36,25 @@ func Render(dir string) ([]*unstructured.Unstructured, error) {
 
 // KindOverlayWithImage renders k8s/overlays/kind with the app image replaced by image
 // (repo@sha256:...), through a kustomization written to work/ (kustomize's own images field,
-// as `kustomize edit set image` would do it).
-func KindOverlayWithImage(root, work, image string) ([]*unstructured.Unstructured, error) {
+// as `kustomize edit set image` would do it). A non-empty postgres replaces the database's
+// image (repo:tag@sha256:..., kept whole: the overlay's PolicyException wants both).
+func KindOverlayWithImage(root, work, image, postgres string) ([]*unstructured.Unstructured, error) {
 	repo, digest, ok := strings.Cut(image, "@")
 	if !ok {
 		return nil, fmt.Errorf("image %q is not pinned by digest", image)
+	}
+	patch := ""
+	if postgres != "" {
+		if !strings.Contains(postgres, "@sha256:") {
+			return nil, fmt.Errorf("postgres image %q is not pinned by digest", postgres)
+		}
+		patch = fmt.Sprintf(`patches:
+  - target: {kind: StatefulSet, name: postgres}
+    patch: |-
+      - op: replace
+        path: /spec/template/spec/containers/0/image
+        value: %s
+`, postgres)
 	}
 	dir := filepath.Join(work, "app-overlay")
 	k := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
@@ -51,7 +65,7 @@ images:
   - name: %s
     newName: %s
     digest: %s
-`, rel(dir, root, KindOverlay), OverlayImage, repo, digest)
+%s`, rel(dir, root, KindOverlay), OverlayImage, repo, digest, patch)
 	return renderGenerated(dir, map[string]string{"kustomization.yaml": k})
 }
 
@@ -99,11 +113,11 @@ func rel(dir, root, target string) string {
 }
 
 func renderGenerated(dir string, files map[string]string) ([]*unstructured.Unstructured, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			return nil, fmt.Errorf("write %s: %w", name, err)
 		}
 	}

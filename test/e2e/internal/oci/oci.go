@@ -52,7 +52,7 @@ func Serve(addrs ...string) (*Registry, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, l := range lns {
-				l.Close()
+				_ = l.Close()
 			}
 			return nil, fmt.Errorf("listen for the registry on %s: %w", addr, err)
 		}
@@ -77,7 +77,7 @@ func Ping(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("registry %s answered %s", addr, resp.Status)
 	}
@@ -136,13 +136,24 @@ func Build(spec ImageSpec) (v1.Image, error) {
 	return img, nil
 }
 
+// Remote says how to reach a registry: how its references are parsed (name.Insecure for plain
+// HTTP) and the options of every call (e.g. a transport through a port-forward).
+type Remote struct {
+	Name    []name.Option
+	Options []remote.Option
+}
+
+func (r Remote) options(ctx context.Context) []remote.Option {
+	return append([]remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}, r.Options...)
+}
+
 // Push writes img to ref (a tag) and returns the pinned reference repo@sha256:....
-func Push(ctx context.Context, ref string, img v1.Image) (name.Digest, error) {
-	tag, err := name.NewTag(ref)
+func Push(ctx context.Context, r Remote, ref string, img v1.Image) (name.Digest, error) {
+	tag, err := name.NewTag(ref, r.Name...)
 	if err != nil {
 		return name.Digest{}, fmt.Errorf("parse %q: %w", ref, err)
 	}
-	if err := remote.Write(tag, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+	if err := remote.Write(tag, img, r.options(ctx)...); err != nil {
 		return name.Digest{}, fmt.Errorf("push %s: %w", ref, err)
 	}
 	d, err := img.Digest()
@@ -189,7 +200,7 @@ type simpleSigning struct {
 
 // Sign attaches a signature for the image at digest, as `cosign sign --key` would (without
 // uploading to a transparency log; the policy's attestor sets rekor.ignoreTlog).
-func (s *Signer) Sign(ctx context.Context, digest name.Digest) error {
+func (s *Signer) Sign(ctx context.Context, r Remote, digest name.Digest) error {
 	var p simpleSigning
 	p.Critical.Identity.DockerReference = digest.Context().Name()
 	p.Critical.Image.DockerManifestDigest = digest.DigestStr()
@@ -217,7 +228,7 @@ func (s *Signer) Sign(ctx context.Context, digest name.Digest) error {
 		return fmt.Errorf("parse digest: %w", err)
 	}
 	sigTag := digest.Context().Tag(fmt.Sprintf("%s-%s.sig", h.Algorithm, h.Hex))
-	if err := remote.Write(sigTag, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+	if err := remote.Write(sigTag, img, r.options(ctx)...); err != nil {
 		return fmt.Errorf("push signature %s: %w", sigTag, err)
 	}
 	return nil
@@ -226,13 +237,13 @@ func (s *Signer) Sign(ctx context.Context, digest name.Digest) error {
 // Verify checks a signature the way cosign's key-pair verification does: the .sig image exists,
 // its payload names this digest, and the signature verifies with pub. The tests use it to show
 // that the signing itself is right before asking Kyverno.
-func Verify(ctx context.Context, digest name.Digest, pub *ecdsa.PublicKey) error {
+func Verify(ctx context.Context, r Remote, digest name.Digest, pub *ecdsa.PublicKey) error {
 	h, err := v1.NewHash(digest.DigestStr())
 	if err != nil {
 		return fmt.Errorf("parse digest: %w", err)
 	}
 	sigTag := digest.Context().Tag(fmt.Sprintf("%s-%s.sig", h.Algorithm, h.Hex))
-	img, err := remote.Image(sigTag, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	img, err := remote.Image(sigTag, r.options(ctx)...)
 	if err != nil {
 		return fmt.Errorf("no signatures found for %s: %w", digest, err)
 	}
@@ -250,7 +261,7 @@ func Verify(ctx context.Context, digest name.Digest, pub *ecdsa.PublicKey) error
 			return fmt.Errorf("read payload: %w", err)
 		}
 		payload, err := io.ReadAll(rc)
-		rc.Close()
+		_ = rc.Close()
 		if err != nil {
 			return fmt.Errorf("read payload: %w", err)
 		}

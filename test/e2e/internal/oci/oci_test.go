@@ -32,7 +32,7 @@ func TestSignVerify(t *testing.T) {
 	if cfg.Config.User != "65532:65532" || strings.Join(cfg.Config.Entrypoint, " ") != "/api" {
 		t.Errorf("user %q entrypoint %v; want the Dockerfile's 65532:65532 and /api", cfg.Config.User, cfg.Config.Entrypoint)
 	}
-	signed, err := Push(ctx, reg.Addr+"/template-api:signed", img)
+	signed, err := Push(ctx, Remote{}, reg.Addr+"/template-api:signed", img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,24 +44,24 @@ func TestSignVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := signer.Sign(ctx, signed); err != nil {
+	if err := signer.Sign(ctx, Remote{}, signed); err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(ctx, signed, &signer.Key.PublicKey); err != nil {
+	if err := Verify(ctx, Remote{}, signed, &signer.Key.PublicKey); err != nil {
 		t.Fatalf("own signature: %v", err)
 	}
-	if err := Verify(ctx, signed, &other.Key.PublicKey); err == nil {
+	if err := Verify(ctx, Remote{}, signed, &other.Key.PublicKey); err == nil {
 		t.Fatal("the signature verified with another key")
 	}
 	unsignedImg, err := Build(ImageSpec{Binary: bin, Labels: map[string]string{"v": "unsigned"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	unsigned, err := Push(ctx, reg.Addr+"/template-api:unsigned", unsignedImg)
+	unsigned, err := Push(ctx, Remote{}, reg.Addr+"/template-api:unsigned", unsignedImg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(ctx, unsigned, &signer.Key.PublicKey); err == nil || !strings.Contains(err.Error(), "no signatures found") {
+	if err := Verify(ctx, Remote{}, unsigned, &signer.Key.PublicKey); err == nil || !strings.Contains(err.Error(), "no signatures found") {
 		t.Fatalf("unsigned image: Verify = %v, want no signatures found", err)
 	}
 }

@@ -27,6 +27,9 @@ type Spec struct {
 	Env    []string // extra environment, appended to os.Environ()
 	Dir    string   // folder holding <name>.log and <name>.pid
 	Detach bool     // survive the parent (demo); otherwise die with it (tests)
+	// Wrap is a command that execs Path in its place (e.g. nsenter into the node's
+	// namespaces): it must exec, not fork, so that the PID recorded is Path's.
+	Wrap []string
 }
 
 // Process is a started (or re-found) process.
@@ -36,6 +39,10 @@ type Process struct {
 	Path    string
 	LogPath string
 	pidPath string
+	// started is the process's start time (clock ticks after boot, /proc/<pid>/stat): with the
+	// PID and the binary it names the process exactly, even after the PID is recycled by
+	// another run of the same binary (the tools are shared between checkouts).
+	started uint64
 	done    chan struct{} // closed when a child we started exits; nil for re-found processes
 }
 
@@ -45,12 +52,13 @@ func Start(spec Spec) (*Process, error) {
 		return nil, fmt.Errorf("create %s: %w", spec.Dir, err)
 	}
 	logPath := filepath.Join(spec.Dir, spec.Name+".log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open log for %s: %w", spec.Name, err)
 	}
-	defer logFile.Close()
-	cmd := exec.Command(spec.Path, spec.Args...)
+	defer func() { _ = logFile.Close() }()
+	argv := append(append(append([]string{}, spec.Wrap...), spec.Path), spec.Args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if spec.Detach {
@@ -72,18 +80,17 @@ func Start(spec Spec) (*Process, error) {
 	}
 	p := &Process{Name: spec.Name, PID: cmd.Process.Pid, Path: path, LogPath: logPath,
 		pidPath: filepath.Join(spec.Dir, spec.Name+".pid")}
-	// The PID file holds the PID and the binary, so that a later Find can tell this process
-	// from another one that got the same PID.
-	if err := os.WriteFile(p.pidPath, []byte(strconv.Itoa(p.PID)+"\n"+path+"\n"), 0o644); err != nil {
+	// The PID file holds the PID, the binary and the start time, so that a later Find can tell
+	// this process from another one that got the same PID.
+	p.started, _ = StartTime(p.PID)
+	if err := os.WriteFile(p.pidPath, []byte(fmt.Sprintf("%d\n%s\n%d\n", p.PID, path, p.started)), 0o644); err != nil {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("write PID file of %s: %w", spec.Name, err)
 	}
-	if spec.Detach {
-		go func() { _ = cmd.Wait() }() // reap it if it dies while we still run
-	} else {
-		p.done = make(chan struct{})
-		go func() { _ = cmd.Wait(); close(p.done) }()
-	}
+	// Reap it when it exits (a detached one too, while this program runs), and know it exited:
+	// until a Wrap execs Path, the PID does not run Path yet, so Alive alone would say no.
+	p.done = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
 
@@ -96,14 +103,18 @@ func Find(dir, name string) (*Process, bool) {
 		return nil, false
 	}
 	fields := strings.Fields(string(b))
-	if len(fields) != 2 {
+	if len(fields) != 3 {
 		return nil, false
 	}
 	pid, err := strconv.Atoi(fields[0])
 	if err != nil || pid <= 0 {
 		return nil, false
 	}
-	p := &Process{Name: name, PID: pid, Path: fields[1], LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath}
+	started, err := strconv.ParseUint(fields[2], 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	p := &Process{Name: name, PID: pid, Path: fields[1], LogPath: filepath.Join(dir, name+".log"), pidPath: pidPath, started: started}
 	if !p.Alive() {
 		_ = os.Remove(pidPath)
 		return nil, false
@@ -120,6 +131,11 @@ func (p *Process) Alive() bool {
 		default:
 		}
 	}
+	if p.started != 0 {
+		if t, err := StartTime(p.PID); err != nil || t != p.started {
+			return false // another process now has this PID
+		}
+	}
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.PID))
 	if err != nil {
 		return false
@@ -128,9 +144,27 @@ func (p *Process) Alive() bool {
 	return strings.TrimSuffix(exe, " (deleted)") == p.Path
 }
 
+// StartTime is when a process started, in clock ticks after boot (field 22 of /proc/<pid>/stat).
+func StartTime(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count after its end.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64) // field 22 is the 20th after the name
+}
+
 // Stop sends SIGTERM to the PID, waits up to grace, then SIGKILL. It removes the PID file.
 func (p *Process) Stop(grace time.Duration) error {
-	defer os.Remove(p.pidPath)
+	defer func() { _ = os.Remove(p.pidPath) }()
 	if !p.Alive() {
 		return nil
 	}
@@ -188,7 +222,7 @@ func (p *Process) WaitFor(ctx context.Context, what string, interval time.Durati
 			return nil
 		}
 		if p != nil && p.Exited() {
-			return fmt.Errorf("%s exited while waiting for %s: %v\n--- last lines of %s ---\n%s", p.Name, what, last, p.LogPath, p.Tail(20))
+			return fmt.Errorf("%s exited while waiting for %s: %w\n--- last lines of %s ---\n%s", p.Name, what, last, p.LogPath, p.Tail(20))
 		}
 		select {
 		case <-ctx.Done():

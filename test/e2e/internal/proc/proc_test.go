@@ -1,9 +1,9 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -32,11 +32,30 @@ func TestStartFindStop(t *testing.T) {
 	}
 
 	// Our own PID runs the test binary, not /bin/sleep: Find must refuse it.
-	other := filepath.Join(dir, "impostor.pid")
-	if err := os.WriteFile(other, []byte(strconv.Itoa(os.Getpid())+"\n/bin/sleep\n"), 0o644); err != nil {
+	self, err := os.Executable()
+	if err != nil {
 		t.Fatal(err)
+	}
+	started, err := StartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"impostor":      fmt.Sprintf("%d\n/bin/sleep\n%d\n", os.Getpid(), started),
+		"recycled":      fmt.Sprintf("%d\n%s\n%d\n", os.Getpid(), self, started+1), // same PID and binary, another start
+		"the-real-self": fmt.Sprintf("%d\n%s\n%d\n", os.Getpid(), self, started),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name+".pid"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, ok := Find(dir, "impostor"); ok {
 		t.Fatal("Find accepted a PID that runs another binary")
+	}
+	if _, ok := Find(dir, "recycled"); ok {
+		t.Fatal("Find accepted a PID that runs the same binary but started at another time")
+	}
+	if _, ok := Find(dir, "the-real-self"); !ok {
+		t.Fatal("Find refused the process its file names exactly")
 	}
 }

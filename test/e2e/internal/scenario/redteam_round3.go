@@ -22,7 +22,26 @@ func thirdRound() []Attempt {
 	t = append(t, redirectionAttempts()...)
 	t = append(t, serviceExposureAttempts()...)
 	t = append(t, jobTemplateAttempts()...)
+	t = append(t, forgedStatusAttempts()...)
 	return t
+}
+
+// forgedStatusAttempts: restrict-scheduling lets a Pod that carries the PodScheduled condition
+// keep its spec.nodeName, because Kyverno's background scan judges Pods the scheduler placed as
+// if they were being created. A Pod created with that condition forged must still be refused:
+// the API server resets a new Pod's status before validating admission, so no such Pod reaches
+// the policy with the condition.
+func forgedStatusAttempts() []Attempt {
+	return []Attempt{
+		{Name: "pod-forged-scheduled-status", Class: "scheduling", What: "a Pod created with spec.nodeName and a forged PodScheduled condition in its status",
+			Op: OpCreate, Object: func(b Base) *unstructured.Unstructured {
+				u := podIn(Namespace, "rt-forged-scheduled", func(s *corev1.PodSpec, _ Images) { s.NodeName = "control-plane" })(b)
+				u.Object["status"] = map[string]any{"phase": "Running", "conditions": []any{
+					map[string]any{"type": "PodScheduled", "status": "True"}}}
+				return u
+			},
+			Want: byKyverno(polScheduling, "spec.nodeName (control-plane) skips the scheduler")},
+	}
 }
 
 // redirectionAttempts: powers that redirect traffic or mint identities without touching a pod.

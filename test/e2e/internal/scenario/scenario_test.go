@@ -51,7 +51,7 @@ func TestMatrixBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := manifests.KindOverlayWithImage(root, t.TempDir(), "127.0.0.1:5001/template-api@sha256:"+strings.Repeat("a", 64))
+	objs, err := manifests.KindOverlayWithImage(root, t.TempDir(), "127.0.0.1:5001/template-api@sha256:"+strings.Repeat("a", 64), "")
 	if err != nil {
 		t.Fatal(err)
 	}
