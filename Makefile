@@ -22,11 +22,17 @@ LINT_TARGETS :=
 CI_DEPS      :=
 CLEAN_DIRS   := $(RUN_DIR) $(ROOT)/bin
 
-include $(sort $(wildcard $(ROOT)/mk/*.mk))
+# The tools first: the area files use their paths as prerequisites.
+include $(ROOT)/mk/tools.mk
+include $(filter-out $(ROOT)/mk/tools.mk,$(sort $(wildcard $(ROOT)/mk/*.mk)))
 
 .PHONY: help test lint ci-deps clean
-help: ## List the targets
-	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+help: ## List the targets, by area (the first line of each mk/ file names its area)
+	@for f in $(MAKEFILE_LIST); do \
+	  grep -qE '^[a-zA-Z0-9_.-]+:.*## ' $$f || continue; \
+	  printf '\n%s\n' "$$(head -1 $$f | sed 's/^# *//')"; \
+	  grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $$f | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'; \
+	done
 
 test: $(TEST_TARGETS) ## Every test of the repository
 	@echo "make test: all of $(TEST_TARGETS) passed"

@@ -6,7 +6,7 @@ DEVDB_BIN := $(ROOT)/bin/devdb
 
 TEST_TARGETS += test-go test-dockerfile
 LINT_TARGETS += lint-go
-CI_DEPS      += $(TOOLS_BIN)/golangci-lint ci-postgres
+CI_DEPS      += ci-postgres
 
 .PHONY: build run test-go test-dockerfile test-go-short lint-go fuzz bench ci-postgres $(API_BIN) $(DEVDB_BIN)
 
@@ -45,15 +45,9 @@ fuzz: ## Run each fuzz target for FUZZTIME (plain `go test` runs their seed corp
 	$(GO) test -run='^$$' -fuzz='^FuzzValidateName$$' -fuzztime=$(FUZZTIME) ./src/internal/items
 	$(GO) test -run='^$$' -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./src/internal/redact
 
-lint-go: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the service
-	@out=$$(gofmt -l src); if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(TOOLS_BIN)/golangci-lint run ./...
-
-$(TOOLS_BIN)/golangci-lint: $(ROOT)/tools/golangci-lint/go.mod $(ROOT)/tools/golangci-lint/go.sum
-	@echo "building golangci-lint from tools/golangci-lint (cold: about 3-5 min)"
-	@mkdir -p $(TOOLS_BIN)
-	cd $(ROOT)/tools/golangci-lint && $(GO) build -trimpath -ldflags "-s -w" -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+lint-go: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint on the service
+	$(call go_fmt_vet,$(ROOT),src)
+	$(GOLANGCI_LINT) run ./...
 
 # PostgreSQL server binaries for the integration tests: present on the project's machines; on a
 # Debian machine without them, install the server package.

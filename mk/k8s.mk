@@ -21,8 +21,7 @@ test-manifests: ## Render every k8s/ overlay with krusty and check the manifest 
 	cd $(MANIFESTS_DIR) && $(GO) test -count=1 ./...
 
 lint-manifests: ## gofmt and go vet on the manifest test module
-	@cd $(MANIFESTS_DIR) && out=$$(gofmt -l .) && if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
-	cd $(MANIFESTS_DIR) && $(GO) vet ./...
+	$(call go_fmt_vet,$(MANIFESTS_DIR))
 
 render-kind: ## Print the rendered kind overlay (the local demo)
 render-staging: ## Print the rendered staging overlay

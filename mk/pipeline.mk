@@ -9,38 +9,12 @@
 #                         refusing a staged key
 #   make secret-scan      gitleaks over the whole git history with .gitleaks.toml, zero findings
 #   make hooks            turn on the pre-commit secret scan for this clone (.githooks/)
-#   make pipeline-tools   build actionlint and gitleaks from tools/, install shellcheck if missing
-
-ACTIONLINT     := $(TOOLS_BIN)/actionlint
-GITLEAKS       := $(TOOLS_BIN)/gitleaks
-ACTIONLINT_MOD := $(ROOT)/tools/actionlint/go.mod $(ROOT)/tools/actionlint/go.sum
-GITLEAKS_MOD   := $(ROOT)/tools/gitleaks/go.mod $(ROOT)/tools/gitleaks/go.sum
-GITLEAKS_VER    = $(shell awk '$$1 == "github.com/zricethezav/gitleaks/v8" {print $$2; exit}' $(ROOT)/tools/gitleaks/go.mod)
+#   (actionlint, gitleaks and shellcheck: mk/tools.mk, `make pipeline-tools`)
 
 TEST_TARGETS += test-workflows secret-scan
 LINT_TARGETS += lint-workflows
-CI_DEPS      += pipeline-tools
 
-.PHONY: pipeline-tools shellcheck lint-workflows test-workflows secret-scan hooks actionlint gitleaks ci-matrix ci-required
-
-pipeline-tools: $(ACTIONLINT) $(GITLEAKS) shellcheck ## Build actionlint and gitleaks, install shellcheck
-
-actionlint: $(ACTIONLINT)
-gitleaks: $(GITLEAKS)
-
-$(ACTIONLINT): $(ACTIONLINT_MOD)
-	@mkdir -p $(TOOLS_BIN)
-	@echo "building actionlint from tools/actionlint (cold: about 1 min on 2 cores)"
-	@start=$$(date +%s); \
-	cd $(ROOT)/tools/actionlint && $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp github.com/rhysd/actionlint/cmd/actionlint; \
-	mv $@.tmp $@; echo "built $@ in $$(( $$(date +%s) - start )) s"
-
-$(GITLEAKS): $(GITLEAKS_MOD)
-	@mkdir -p $(TOOLS_BIN)
-	@echo "building gitleaks $(GITLEAKS_VER) from tools/gitleaks (cold: about 1-3 min on 2 cores)"
-	@start=$$(date +%s); \
-	cd $(ROOT)/tools/gitleaks && $(GO) build -trimpath -ldflags "-s -w -X github.com/zricethezav/gitleaks/v8/version.Version=$(GITLEAKS_VER)" -o $@.tmp github.com/zricethezav/gitleaks/v8; \
-	mv $@.tmp $@; echo "built $@ in $$(( $$(date +%s) - start )) s"
+.PHONY: shellcheck lint-workflows test-workflows secret-scan hooks ci-matrix ci-required
 
 # actionlint runs shellcheck on every run: script; without it that half of the lint is off, so
 # it is installed (Debian's package) rather than skipped.
@@ -52,14 +26,14 @@ shellcheck: ## Install shellcheck from Debian's packages if it is missing
 	fi
 	@command -v shellcheck > /dev/null || { echo "shellcheck is required (apt-get install shellcheck)" >&2; exit 1; }
 
-lint-workflows: $(ACTIONLINT) $(TOOLS_BIN)/golangci-lint shellcheck ## Lint the workflows (actionlint, with shellcheck on every run: script) and the rules' code
+lint-workflows: $(ACTIONLINT) $(GOLANGCI_LINT) shellcheck ## Lint the workflows (actionlint, with shellcheck on every run: script) and the rules' code
 	@echo "actionlint $$($(ACTIONLINT) -version | head -1) with $$(shellcheck --version | sed -n 's/^version: /shellcheck /p') on .github/workflows"
 	@cd $(ROOT) && $(ACTIONLINT) -color=false -shellcheck="$$(command -v shellcheck)" && echo "actionlint: no findings"
 	@echo "golangci-lint on test/workflows (the rules)"
-	@cd $(ROOT)/test/workflows && $(TOOLS_BIN)/golangci-lint run --config $(ROOT)/.golangci.yml ./...
+	@cd $(ROOT)/test/workflows && $(GOLANGCI_LINT) run --config $(ROOT)/.golangci.yml ./...
 
 test-workflows: $(GITLEAKS) ## Test the pipeline rules: the real workflows, the fixtures, the mutation suite, gitleaks and the hook
-	@cd $(ROOT)/test/workflows && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...
+	$(call go_fmt_vet,$(ROOT)/test/workflows)
 	@echo "test/workflows: the rules on the real workflows, the fixtures, the mutation suite (about 10 s warm)"
 	@cd $(ROOT)/test/workflows && GITLEAKS=$(GITLEAKS) $(GO) test -count=1 ./...
 

@@ -26,7 +26,7 @@ rename: ## Rename the template: make rename MODULE=github.com/acme/payments NAME
 	@$(RUN_DIR)/rename -root $(ROOT) -module '$(MODULE)' -name '$(NAME)' $(if $(REPO),-repo '$(REPO)') $(if $(DRY_RUN),-dry-run)
 
 test-rename: $(KYVERNO) ## Rename a copy of the repository and run the fast checks there (about 1 min warm)
-	@cd $(RENAME_DIR) && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...
+	$(call go_fmt_vet,$(RENAME_DIR))
 	@echo "test-rename: unit tests, then a copy of the repository renamed to github.com/acme/payments and checked"
 	@start=$$(date +%s); \
 	cd $(RENAME_DIR) && env $(TF_ENV) KYVERNO_BIN=$(KYVERNO) $(GO) test -count=1 -timeout 20m $(if $(V),-v) ./...; \
@@ -35,16 +35,15 @@ test-rename: $(KYVERNO) ## Rename a copy of the repository and run the fast chec
 # Labs 01 and 03 run `make test-e2e` (their state in a temporary folder), so the e2e tools are
 # prerequisites; the others need the Kyverno CLI, gitleaks and terraform.
 test-workshop: $(KYVERNO) $(GITLEAKS) $(E2E_CONTROL_PLANE) $(E2E_KYVERNO) ## Apply every workshop lab's break to a scratch clone and assert its refusal
-	@cd $(WORKSHOP_DIR) && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...
+	$(call go_fmt_vet,$(WORKSHOP_DIR))
 	@echo "test-workshop: each lab of docs/workshop applied to a scratch clone, refusal asserted (about 2 min warm)"
 	@start=$$(date +%s); \
 	cd $(WORKSHOP_DIR) && env $(TF_ENV) KYVERNO_BIN=$(KYVERNO) GITLEAKS=$(GITLEAKS) $(GO) test -count=1 -timeout 30m $(if $(V),-v) ./...; \
 	echo "test-workshop: passed ($$(( $$(date +%s) - start ))s)"
 
 lint-starter: ## gofmt and go vet on tools/rename and test/workshop
-	@for d in $(RENAME_DIR) $(wildcard $(WORKSHOP_DIR)); do \
-		(cd $$d && fmt=$$(gofmt -l .) && { [ -z "$$fmt" ] || { echo "gofmt needed in $$d: $$fmt" >&2; exit 1; }; } && $(GO) vet ./...); \
-	done
+	$(call go_fmt_vet,$(RENAME_DIR))
+	$(call go_fmt_vet,$(WORKSHOP_DIR))
 
 # Every Go module of the repository (root, test/*, tools/*), found on disk so that a copy without
 # .git works too.

@@ -29,7 +29,6 @@ TF_ROOTS     := $(TF_MODULES) $(TF_ENVS) $(TF_DIR)/bootstrap
 TF_TESTED    := $(patsubst %/tests,%,$(sort $(wildcard $(TF_DIR)/modules/*/tests))) $(TF_DIR)/bootstrap
 TF_FIXTURES  := $(ROOT)/test/e2e/testdata/terraform
 TF_REDTEAM   := $(ROOT)/policies/terraform/redteam
-TERRAFORM_DOCS := $(TOOLS_BIN)/terraform-docs
 TF_MIRROR    := /opt/tf-plugins
 TERRATEST_TIMEOUT ?= 90m
 
@@ -42,7 +41,7 @@ TF_RUN := env $(TF_ENV) TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 $(TF)
 
 TEST_TARGETS += test-terraform
 LINT_TARGETS += lint-terraform
-CI_DEPS      += terraform-deps $(TERRAFORM_DOCS)
+CI_DEPS      += terraform-deps
 CLEAN_DIRS   += $(wildcard $(TF_DIR)/*/.terraform $(TF_DIR)/*/*/.terraform)
 
 .PHONY: test-terraform lint-terraform terraform-deps terraform-fmt terraform-docs terraform-docs-check terraform-go-lint terraform-init terraform-validate terraform-test terratest terratest-aws tf-policy
@@ -67,14 +66,6 @@ terraform-fmt:
 	$(TF_RUN) fmt -check -recursive -diff $(TF_DIR) $(TF_FIXTURES) $(TF_REDTEAM); \
 	echo "terraform fmt: clean ($$(( $$(date +%s) - start ))s)"
 
-# terraform-docs is pinned in tools/actionlint (one module for the small configuration linters).
-$(TERRAFORM_DOCS): $(ROOT)/tools/actionlint/go.mod $(ROOT)/tools/actionlint/go.sum
-	@mkdir -p $(TOOLS_BIN)
-	@echo "building terraform-docs from tools/actionlint (cold: about 1-3 min on 2 cores)"
-	@start=$$(date +%s); \
-	cd $(ROOT)/tools/actionlint && $(GO) build -trimpath -ldflags "-s -w" -o $@.tmp github.com/terraform-docs/terraform-docs; \
-	mv $@.tmp $@; echo "built $@ in $$(( $$(date +%s) - start )) s"
-
 terraform-docs: $(TERRAFORM_DOCS) ## Rewrite the inputs/outputs tables of every Terraform module README
 	@for d in $(TF_MODULES); do $(TERRAFORM_DOCS) -c $(TF_DIR)/.terraform-docs.yml $$d > /dev/null || exit 1; done
 	@echo "terraform-docs: $(words $(TF_MODULES)) module READMEs written"
@@ -87,7 +78,7 @@ terraform-docs-check: $(TERRAFORM_DOCS)
 	@echo "terraform-docs: the $(words $(TF_MODULES)) module READMEs are current"
 
 terraform-go-lint:
-	@cd $(ROOT)/test/e2e && fmt=$$(gofmt -l terraform) && { [ -z "$$fmt" ] || { echo "gofmt needed: $$fmt" >&2; exit 1; }; } && $(GO) vet ./terraform/...
+	$(call go_fmt_vet,$(ROOT)/test/e2e,terraform,./terraform/...)
 	@echo "test/e2e/terraform: gofmt and go vet clean"
 
 # init without a backend (validate and test need none); the provider comes from the mirror.

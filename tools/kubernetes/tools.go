@@ -1,7 +1,7 @@
 //go:build tools
 
 // Package tools pins the Kubernetes components of the local cluster of the end-to-end tests.
-// Built with version ldflags (see mk/e2e.mk) so that kubectl can parse the server version and
+// Built with version ldflags (see mk/tools.mk) so that kubectl can parse the server version and
 // the kubelet reports the same version as the API server.
 package tools
 

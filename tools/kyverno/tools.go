@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the Kyverno binaries built by mk/policies.mk.
+// Package tools pins the Kyverno binaries built by mk/tools.mk.
 package tools
 
 import (

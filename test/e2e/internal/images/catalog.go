@@ -14,7 +14,7 @@ import (
 // containerd is configured with. The others are this repository's own and are never pulled.
 const (
 	// PauseImage is the sandbox image: k8s.io/kubernetes's build/pause/linux/pause.c at the
-	// pinned version, compiled statically (mk/e2e.mk), under the name kubeadm uses for v1.34.
+	// pinned version, compiled statically (mk/tools.mk), under the name kubeadm uses for v1.34.
 	PauseImage                = "registry.k8s.io/pause:3.10.1"
 	CoreDNSImage              = "template-api.local/coredns:v1.14.7"
 	RegistryImage             = "template-api.local/e2e-registry:v1"
