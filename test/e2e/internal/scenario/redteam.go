@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 )
@@ -204,18 +205,25 @@ func failed(a Attempt, err error) Outcome {
 // admin puts the object back as it was (labels, annotations and everything outside metadata and
 // status).
 func update(ctx context.Context, admin, client *kube.Client, ref *unstructured.Unstructured, mutate func(*unstructured.Unstructured), sub string) error {
-	live, err := admin.Get(ctx, ref)
-	if err != nil {
-		return fmt.Errorf("read %s before changing it: %w", kube.Describe(ref), err)
-	}
-	original := live.DeepCopy()
-	changed := live.DeepCopy()
-	mutate(changed)
-	r, err := client.Resource(changed)
-	if err != nil {
+	var original *unstructured.Unstructured
+	// A controller may change the object between the read and the write (the PersistentVolume
+	// controller, the kubelet): a conflict is read again and retried, never taken for a refusal.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live, err := admin.Get(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("read %s before changing it: %w", kube.Describe(ref), err)
+		}
+		original = live.DeepCopy()
+		changed := live.DeepCopy()
+		mutate(changed)
+		r, err := client.Resource(changed)
+		if err != nil {
+			return err
+		}
+		_, err = r.Update(ctx, changed, metav1.UpdateOptions{FieldManager: kube.FieldManager}, subresources(sub)...)
 		return err
-	}
-	if _, err := r.Update(ctx, changed, metav1.UpdateOptions{FieldManager: kube.FieldManager}, subresources(sub)...); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	restore(admin, original)
@@ -323,21 +331,25 @@ func restore(admin *kube.Client, original *unstructured.Unstructured) {
 // debug adds obj's ephemeral containers to the live Pod of obj's name, through the
 // pods/ephemeralcontainers subresource, as `kubectl debug` does.
 func debug(ctx context.Context, client *kube.Client, obj *unstructured.Unstructured) error {
-	live, err := client.Get(ctx, obj)
-	if err != nil {
+	// The kubelet writes the running pod's status between the read and the write: a conflict
+	// is read again and retried, never taken for a refusal.
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live, err := client.Get(ctx, obj)
+		if err != nil {
+			return err
+		}
+		ecs, _, _ := unstructured.NestedSlice(obj.Object, "spec", "ephemeralContainers")
+		current, _, _ := unstructured.NestedSlice(live.Object, "spec", "ephemeralContainers")
+		if err := unstructured.SetNestedSlice(live.Object, append(current, ecs...), "spec", "ephemeralContainers"); err != nil {
+			return err
+		}
+		r, err := client.Resource(live)
+		if err != nil {
+			return err
+		}
+		_, err = r.Update(ctx, live, metav1.UpdateOptions{FieldManager: kube.FieldManager}, "ephemeralcontainers")
 		return err
-	}
-	ecs, _, _ := unstructured.NestedSlice(obj.Object, "spec", "ephemeralContainers")
-	current, _, _ := unstructured.NestedSlice(live.Object, "spec", "ephemeralContainers")
-	if err := unstructured.SetNestedSlice(live.Object, append(current, ecs...), "spec", "ephemeralContainers"); err != nil {
-		return err
-	}
-	r, err := client.Resource(live)
-	if err != nil {
-		return err
-	}
-	_, err = r.Update(ctx, live, metav1.UpdateOptions{FieldManager: kube.FieldManager}, "ephemeralcontainers")
-	return err
+	})
 }
 
 // Classes lists the classes of the table in order, with how many attempts (bad, good) each has.

@@ -146,10 +146,21 @@ func inApp(name string, mutate fault) func(Base) *unstructured.Unstructured {
 	return deploymentIn(Namespace, name, func(d *appsv1.Deployment, i Images) { mutate(&d.Spec.Template.Spec, i) })
 }
 
+// ownSelector adds a label naming the attempt's object to the selector and the template of d:
+// a bare ReplicaSet or ReplicationController selecting only the app's labels adopts every
+// orphan pod of the app (the red team's own debug target included) where a controller-manager
+// runs, and its deletion then takes those pods with it.
+func ownSelector(d *appsv1.Deployment, name string) {
+	const key = "red-team.platform-template.io/owner"
+	d.Spec.Selector.MatchLabels[key] = name
+	d.Spec.Template.Labels[key] = name
+}
+
 // replicaSet is the good Deployment's template as a bare ReplicaSet, with one change.
 func replicaSet(name string, mutate fault) func(Base) *unstructured.Unstructured {
 	return func(b Base) *unstructured.Unstructured {
 		d := deploymentTyped(b)
+		ownSelector(d, name)
 		mutate(&d.Spec.Template.Spec, b.Images)
 		return toUnstructured(&appsv1.ReplicaSet{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
@@ -163,6 +174,7 @@ func replicaSet(name string, mutate fault) func(Base) *unstructured.Unstructured
 func replicationController(name string, mutate fault) func(Base) *unstructured.Unstructured {
 	return func(b Base) *unstructured.Unstructured {
 		d := deploymentTyped(b)
+		ownSelector(d, name)
 		mutate(&d.Spec.Template.Spec, b.Images)
 		return toUnstructured(&corev1.ReplicationController{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ReplicationController"},
