@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -134,6 +135,41 @@ func Build(spec ImageSpec) (v1.Image, error) {
 		return nil, fmt.Errorf("set config: %w", err)
 	}
 	return img, nil
+}
+
+// ExtractFile writes the regular file at path (as in the image, without a leading slash, e.g.
+// "api") of img's filesystem to dst, executable.
+func ExtractFile(img v1.Image, path, dst string) error {
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("/%s is not in the image", path)
+		}
+		if err != nil {
+			return fmt.Errorf("read the image's files: %w", err)
+		}
+		if strings.TrimPrefix(hdr.Name, "/") != path && strings.TrimPrefix(hdr.Name, "./") != path {
+			continue
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			return fmt.Errorf("/%s in the image is not a regular file", path)
+		}
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755)
+		if err != nil {
+			return fmt.Errorf("extract /%s: %w", path, err)
+		}
+		_, err = io.Copy(f, tr) //nolint:gosec // the release's own image, bounded by its layer
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("extract /%s: %w", path, err)
+		}
+		return nil
+	}
 }
 
 // Push writes img to ref (a tag) and returns the pinned reference repo@sha256:....
