@@ -1,7 +1,10 @@
 // Command release is `make release` (the build-scan-sign pipeline, run locally) and the
 // provenance writer the workflow itself uses:
 //
-//	release run          build, SBOM, scan, push, sign, attest, verify; keep the result for make demo
+//	release run          build, SBOM, scan, push, sign, attest, verify, check admission; keep the
+//	                     result for make demo
+//	release sbom         write the CycloneDX SBOM of a Go binary (the workflow's SBOM step: the
+//	                     same generator and the same fixes as make release)
 //	release provenance   print the SLSA v1 provenance predicate of a GitHub Actions run (in the
 //	                     workflow: from the GITHUB_* variables and the Dockerfile's bases)
 //
@@ -39,15 +42,17 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: release run [flags] | release provenance [flags]")
+		return errors.New("usage: release run [flags] | release sbom [flags] | release provenance [flags]")
 	}
 	switch args[0] {
 	case "run":
 		return runRelease(ctx, args[1:], getenv, stdout, stderr)
+	case "sbom":
+		return writeSBOM(ctx, args[1:], stdout, stderr)
 	case "provenance":
 		return printProvenance(args[1:], getenv, stdout, stderr)
 	default:
-		return fmt.Errorf("unknown command %q: want run or provenance", args[0])
+		return fmt.Errorf("unknown command %q: want run, sbom or provenance", args[0])
 	}
 }
 
@@ -63,6 +68,7 @@ func runRelease(ctx context.Context, args []string, getenv func(string) string, 
 		builderID   = fs.String("builder-id", getenv("RELEASE_BUILDER_ID"), "the builder the provenance names (default "+release.LocalBuilderID+")")
 		cosignPath  = fs.String("cosign", "", "cosign binary (default <root>/.tools/bin/cosign)")
 		sbomPath    = fs.String("cyclonedx-gomod", "", "cyclonedx-gomod binary (default <root>/.tools/bin/cyclonedx-gomod)")
+		kyverno     = fs.String("kyverno", "", "Kyverno CLI, for the admission check (default <root>/.tools/bin/kyverno)")
 		trivy       = fs.String("trivy", getenv("RELEASE_TRIVY"), "trivy binary (default: trivy on PATH, if any)")
 		requireScan = fs.Bool("require-scan", getenv("RELEASE_REQUIRE_SCAN") == "1", "fail when no vulnerability scan can run")
 	)
@@ -97,6 +103,7 @@ func runRelease(ctx context.Context, args []string, getenv func(string) string, 
 		Cosign:    cs,
 		SBOM:      gen,
 		Scanner:   release.Scanner{Trivy: *trivy, Require: *requireScan},
+		Admission: release.Admission{Kyverno: or(*kyverno, filepath.Join(tools, "kyverno"))},
 		Log:       func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) },
 	}
 	start := time.Now()
@@ -112,6 +119,41 @@ func runRelease(ctx context.Context, args []string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "  image       %s\n  build       %s\n  scan        %s\n  sbom        %s\n  provenance  %s (builder %s)\n  public key  %s\n  kept in     %s (make demo deploys it)\n",
 		res.Image, res.Build, scan, res.SBOM, res.Provenance, res.BuilderID, res.PublicKey, filepath.Join(cfg.Dir, release.ResultFile))
 	fmt.Fprintf(stdout, "digest: %s\n", res.Digest)
+	return nil
+}
+
+// writeSBOM writes the SBOM of a Go binary, as make release's SBOM step makes it.
+func writeSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("release sbom", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		binary  = fs.String("binary", "", "the Go binary (the image's /api)")
+		version = fs.String("version", "", "the version of the main component")
+		out     = fs.String("o", "", "output file")
+		tool    = fs.String("cyclonedx-gomod", "", "cyclonedx-gomod binary")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *binary == "" || *out == "" || *tool == "" {
+		return errors.New("-binary, -o and -cyclonedx-gomod are required")
+	}
+	gen, err := sbom.Find(*tool)
+	if err != nil {
+		return err
+	}
+	doc, err := gen.Binary(ctx, *binary, *version)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, doc, 0o644); err != nil {
+		return fmt.Errorf("write the SBOM: %w", err)
+	}
+	s, err := sbom.Summarize(doc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "SBOM of %s: %s, %d component(s), cyclonedx-gomod %s -> %s\n", *binary, s.Main, s.Components, gen.Version(), *out)
 	return nil
 }
 
@@ -131,6 +173,13 @@ func printProvenance(args []string, getenv func(string) string, stdout, stderr i
 	if !*github {
 		return errors.New("give -github: the provenance of a workflow run comes from the variables GitHub Actions sets (make release writes its own)")
 	}
+	var start time.Time
+	if *started != "" {
+		var err error
+		if start, err = time.Parse(time.RFC3339, *started); err != nil {
+			return fmt.Errorf("-started: %w", err)
+		}
+	}
 	f, err := os.Open(*dockerfile)
 	if err != nil {
 		return fmt.Errorf("read the Dockerfile: %w", err)
@@ -139,12 +188,6 @@ func printProvenance(args []string, getenv func(string) string, stdout, stderr i
 	f.Close()
 	if err != nil {
 		return err
-	}
-	var start time.Time
-	if *started != "" {
-		if start, err = time.Parse(time.RFC3339, *started); err != nil {
-			return fmt.Errorf("-started: %w", err)
-		}
 	}
 	in, err := provenance.FromGitHubActions(getenv, bases, start, time.Now())
 	if err != nil {

@@ -54,6 +54,7 @@ type Config struct {
 	SBOM       sbom.Generator
 	Scanner    Scanner
 	Docker     Docker
+	Admission  Admission // the Kyverno CLI: what the cluster will decide
 	Log        func(format string, args ...any)
 	Now        func() time.Time
 }
@@ -100,7 +101,7 @@ const (
 )
 
 // steps of a release, in order; the log numbers them.
-var stepNames = []string{"source", "build", "sbom", "scan", "push", "sign", "attest", "verify", "save"}
+var stepNames = []string{"source", "build", "sbom", "scan", "push", "sign", "attest", "verify", "admission", "save"}
 
 // Run makes the release. It stops at the first failing step and says which.
 func Run(ctx context.Context, cfg Config) (Result, error) {
@@ -109,7 +110,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	r := &run{cfg: cfg, res: Result{Name: ImageName, BuilderID: cfg.BuilderID}}
 	r.started = cfg.Now()
-	steps := []func(context.Context) error{r.source, r.build, r.sbom, r.scan, r.push, r.sign, r.attest, r.verify, r.save}
+	steps := []func(context.Context) error{r.source, r.build, r.sbom, r.scan, r.push, r.sign, r.attest, r.verify, r.admission, r.save}
 	for i, step := range steps {
 		name := stepNames[i]
 		t := time.Now()
@@ -426,6 +427,31 @@ func (r *run) verify(ctx context.Context) error {
 		r.cfg.Log("  cosign verify-attestation --type %s: OK (%s on %s)", a.cosignType, a.predicateType, r.res.Digest)
 	}
 	return nil
+}
+
+// admission: the policies the demo installs, trusting this release's key, on the app's
+// Deployment with this digest. A refusal fails the release, with the policy's reason.
+func (r *run) admission(ctx context.Context) error {
+	pub, err := r.key.PublicPEM()
+	if err != nil {
+		return err
+	}
+	work := filepath.Join(r.cfg.Dir, "admission")
+	if err := os.RemoveAll(work); err != nil {
+		return fmt.Errorf("admission folder: %w", err)
+	}
+	d, err := r.cfg.Admission.Check(ctx, r.cfg.Root, work, r.ref, []byte(pub))
+	if err != nil {
+		return err
+	}
+	if len(d.Refusals) > 0 {
+		for _, line := range d.Refusals {
+			r.cfg.Log("  %s", line)
+		}
+		return fmt.Errorf("admission would refuse this image (%d refusal(s) above): it is signed, but not deployable here", len(d.Refusals))
+	}
+	r.cfg.Log("  kyverno apply: the app's Deployment with this digest is ADMITTED by the %d policies the demo installs", d.Policies)
+	return os.RemoveAll(work)
 }
 
 // save: the image with its signature and attestations as an OCI layout (cosign save), and

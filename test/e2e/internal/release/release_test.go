@@ -24,9 +24,10 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
 }
 
-// tools returns cosign and cyclonedx-gomod from COSIGN_BIN / CYCLONEDX_GOMOD_BIN (make
-// test-release sets them) or .tools/bin; missing tools fail the test, never skip it.
-func tools(t *testing.T) (cosign.CLI, sbom.Generator) {
+// tools returns cosign, cyclonedx-gomod and the Kyverno CLI from COSIGN_BIN,
+// CYCLONEDX_GOMOD_BIN and KYVERNO_BIN (make test-release sets them) or .tools/bin; missing tools
+// fail the test, never skip it.
+func tools(t *testing.T) (cosign.CLI, sbom.Generator, Admission) {
 	t.Helper()
 	bin := filepath.Join(repoRoot(t), ".tools", "bin")
 	or := func(env, def string) string {
@@ -43,15 +44,26 @@ func tools(t *testing.T) (cosign.CLI, sbom.Generator) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, g
+	k := or("KYVERNO_BIN", "kyverno")
+	if _, err := os.Stat(k); err != nil {
+		t.Fatalf("the Kyverno CLI (make kyverno-tools): %v", err)
+	}
+	return c, g, Admission{Kyverno: k}
 }
 
-// checkout makes a git repository holding the real Dockerfile, and a static Go binary to
-// release (test/e2e/cmd/tcpprobe: small, and a real Go build with build information).
+// checkout makes a git repository holding what a release reads (the Dockerfile, the k8s
+// manifests and the policies, copied from this repository), and a static Go binary to release
+// (test/e2e/cmd/tcpprobe: small, and a real Go build with build information).
 func checkout(t *testing.T) (root, binary string) {
 	t.Helper()
 	root = t.TempDir()
-	df, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
+	src := repoRoot(t)
+	for _, dir := range []string{"k8s", "policies/kyverno"} {
+		if err := os.CopyFS(filepath.Join(root, dir), os.DirFS(filepath.Join(src, dir))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	df, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +71,7 @@ func checkout(t *testing.T) (root, binary string) {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "Dockerfile"}, {"commit", "-q", "-m", "release test"}} {
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "release test"}} {
 		cmd := exec.Command("git", args...)
 		cmd.Dir, cmd.Env = root, env
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -79,10 +91,10 @@ func checkout(t *testing.T) (root, binary string) {
 // config is a release of the checkout with no scanner and no Docker here, logging to log.
 func config(t *testing.T, root, binary string, log *bytes.Buffer) Config {
 	t.Helper()
-	c, g := tools(t)
+	c, g, a := tools(t)
 	return Config{
 		Root: root, Dir: filepath.Join(t.TempDir(), "release"), Binary: binary, Version: "1.2.3-test",
-		Cosign: c, SBOM: g,
+		Cosign: c, SBOM: g, Admission: a,
 		Scanner: Scanner{Trivy: filepath.Join(t.TempDir(), "no-trivy")},
 		Docker:  Docker{Path: filepath.Join(t.TempDir(), "no-docker")},
 		Log:     func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) },
@@ -241,6 +253,34 @@ func TestReleaseRefuses(t *testing.T) {
 				t.Error("a failed release wrote release.json")
 			}
 		})
+	}
+}
+
+// A build from somewhere else (the workshop's lab 08): signed, attested and verified by cosign
+// with the release's key, and still refused, because the provenance names a builder the platform
+// does not trust. The refusal is Kyverno's, with the policy and its reason; nothing is kept for
+// make demo.
+func TestReleaseFromAnotherBuilderIsRefused(t *testing.T) {
+	root, binary := checkout(t)
+	var log bytes.Buffer
+	cfg := config(t, root, binary, &log)
+	cfg.BuilderID = ForeignBuilderID
+	_, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "admission would refuse") {
+		t.Fatalf("Run = %v, want refused by admission\n%s", err, log.String())
+	}
+	for _, want := range []string{
+		"cosign verify: signature OK",
+		"cosign verify-attestation --type slsaprovenance1: OK",
+		"REFUSED by Kyverno verify-image-signatures: provenance: image(s) built by a builder the platform does not trust",
+		"(builder " + ForeignBuilderID + ")",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, log.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, ResultFile)); err == nil {
+		t.Error("a refused release wrote release.json")
 	}
 }
 
