@@ -107,8 +107,8 @@ func TestPolicyTrustsWhatReleaseClaims(t *testing.T) {
 		env := map[string]string{
 			"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "platform-template/template-api",
 			"GITHUB_REF": ref, "GITHUB_SHA": strings.Repeat("a", 40),
-			"GITHUB_WORKFLOW_REF":  "platform-template/template-api/.github/workflows/build-scan-sign.yaml@" + ref,
-			"GITHUB_RUN_ID":        "1", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_EVENT_NAME": "push",
+			"GITHUB_WORKFLOW_REF": "platform-template/template-api/.github/workflows/build-scan-sign.yaml@" + ref,
+			"GITHUB_RUN_ID":       "1", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_EVENT_NAME": "push",
 			"GITHUB_REPOSITORY_ID": "1", "GITHUB_REPOSITORY_OWNER_ID": "1", "RUNNER_ENVIRONMENT": "github-hosted",
 		}
 		in, err := provenance.FromGitHubActions(func(k string) string { return env[k] },
