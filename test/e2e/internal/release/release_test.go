@@ -107,6 +107,7 @@ func config(t *testing.T, root, binary string, log *bytes.Buffer) Config {
 // toolchain, the SBOM is the binary's, the scan says it did not run and why, and the saved
 // layout loads into another registry with the same digest, still verifying there.
 func TestRelease(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	root, binary := checkout(t)
 	var log bytes.Buffer
@@ -227,6 +228,7 @@ func TestRelease(t *testing.T) {
 // meant to: a scan is required but impossible; the registry does not answer; the source is not
 // a git checkout; the version is not a tag.
 func TestReleaseRefuses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	root, binary := checkout(t)
 	cases := []struct {
@@ -261,6 +263,7 @@ func TestReleaseRefuses(t *testing.T) {
 // does not trust. The refusal is Kyverno's, with the policy and its reason; nothing is kept for
 // make demo.
 func TestReleaseFromAnotherBuilderIsRefused(t *testing.T) {
+	t.Parallel()
 	root, binary := checkout(t)
 	var log bytes.Buffer
 	cfg := config(t, root, binary, &log)
