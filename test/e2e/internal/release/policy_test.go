@@ -140,7 +140,7 @@ func TestFixtureIsAReleaseProvenance(t *testing.T) {
 	}
 	p, err := provenance.New(provenance.Inputs{
 		BuildType: provenance.LocalBuildType, BuilderID: LocalBuilderID, WorkflowPath: BuildDefinition,
-		Source:    provenance.Source{Repository: SourceRepository, Ref: "refs/heads/main", Commit: strings.Repeat("c", 40), Modified: true},
+		Source:    provenance.Source{Repository: SourceRepository, Ref: "refs/heads/main", Commit: strings.Repeat("c", 40)},
 		External:  map[string]any{"image": map[string]any{"name": ImageName, "tag": "t", "build": "assembled"}},
 		Internal:  map[string]any{"vulnerabilityScan": ScanResult{Reason: "none"}.Record()},
 		Toolchain: "go1.26", Tools: map[string]string{"cosign": "v"}, Started: time.Now(), Finished: time.Now(),
