@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -146,7 +147,7 @@ func writeSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, doc, 0o644); err != nil {
+	if err := os.WriteFile(*out, doc, 0o600); err != nil {
 		return fmt.Errorf("write the SBOM: %w", err)
 	}
 	s, err := sbom.Summarize(doc)
@@ -180,12 +181,11 @@ func printProvenance(args []string, getenv func(string) string, stdout, stderr i
 			return fmt.Errorf("-started: %w", err)
 		}
 	}
-	f, err := os.Open(*dockerfile)
+	df, err := os.ReadFile(*dockerfile)
 	if err != nil {
 		return fmt.Errorf("read the Dockerfile: %w", err)
 	}
-	bases, err := provenance.DockerfileBases(f)
-	f.Close()
+	bases, err := provenance.DockerfileBases(bytes.NewReader(df))
 	if err != nil {
 		return err
 	}

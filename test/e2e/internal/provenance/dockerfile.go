@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -29,7 +30,7 @@ func DockerfileBases(r io.Reader) ([]Image, error) {
 			args = args[1:]
 		}
 		if len(args) == 0 {
-			return nil, fmt.Errorf("Dockerfile line %d: FROM without an image", line)
+			return nil, fmt.Errorf("line %d of the Dockerfile: FROM without an image", line)
 		}
 		ref, stage := args[0], ""
 		if len(args) >= 3 && strings.EqualFold(args[1], "AS") {
@@ -40,7 +41,7 @@ func DockerfileBases(r io.Reader) ([]Image, error) {
 		} else {
 			_, digest, ok := strings.Cut(ref, "@")
 			if !ok || !digestRE.MatchString(digest) {
-				return nil, fmt.Errorf("Dockerfile line %d: base image %s is not pinned by a sha256 digest", line, ref)
+				return nil, fmt.Errorf("line %d of the Dockerfile: base image %s is not pinned by a sha256 digest", line, ref)
 			}
 			role := "base image"
 			if stage != "" {
@@ -57,7 +58,7 @@ func DockerfileBases(r io.Reader) ([]Image, error) {
 		return nil, fmt.Errorf("read Dockerfile: %w", err)
 	}
 	if len(bases) == 0 {
-		return nil, fmt.Errorf("Dockerfile: no FROM line names a base image")
+		return nil, errors.New("the Dockerfile has no FROM line naming a base image")
 	}
 	if last >= 0 {
 		bases[last].Role = "runtime base image (final stage)"

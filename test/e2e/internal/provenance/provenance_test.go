@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -140,12 +141,11 @@ func TestNewRecordsModifiedTreeAndToolchain(t *testing.T) {
 
 // The repository's own Dockerfile: two bases, both pinned, the last one the runtime base.
 func TestDockerfileBasesOfTheRepository(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "..", "..", "..", "Dockerfile"))
+	df, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	bases, err := DockerfileBases(f)
+	bases, err := DockerfileBases(bytes.NewReader(df))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func writeYAML(path string, objs []*unstructured.Unstructured) error {
 		b.WriteString("---\n")
 		b.Write(y)
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -147,7 +147,7 @@ func (a *Attester) predicate(builder, repo string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode provenance: %w", err)
 	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
+	if err := os.WriteFile(file, b, 0o600); err != nil {
 		return "", fmt.Errorf("write provenance: %w", err)
 	}
 	a.files[key] = file

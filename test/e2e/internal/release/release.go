@@ -194,7 +194,7 @@ func (r *run) source(ctx context.Context) error {
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd := exec.CommandContext(ctx, "git", args...) //nolint:gosec // git with the release's own read-only queries
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -208,15 +208,14 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 // build: from the Dockerfile when Docker answers and both of its pinned bases are present,
 // else the image the Dockerfile's runtime stage would make, assembled from the static binary.
 func (r *run) build(ctx context.Context) error {
-	if err := os.MkdirAll(r.cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(r.cfg.Dir, 0o750); err != nil {
 		return fmt.Errorf("release folder: %w", err)
 	}
-	df, err := os.Open(filepath.Join(r.cfg.Root, "Dockerfile"))
+	df, err := os.ReadFile(filepath.Join(r.cfg.Root, "Dockerfile"))
 	if err != nil {
 		return fmt.Errorf("read the Dockerfile: %w", err)
 	}
-	bases, err := provenance.DockerfileBases(df)
-	df.Close()
+	bases, err := provenance.DockerfileBases(bytes.NewReader(df))
 	if err != nil {
 		return err
 	}
@@ -274,7 +273,7 @@ func (r *run) sbom(ctx context.Context) error {
 	}
 	r.sbomDoc = doc
 	r.res.SBOM = filepath.Join(r.cfg.Dir, SBOMFile)
-	if err := os.WriteFile(r.res.SBOM, doc, 0o644); err != nil {
+	if err := os.WriteFile(r.res.SBOM, doc, 0o600); err != nil {
 		return fmt.Errorf("write SBOM: %w", err)
 	}
 	r.cfg.Log("  CycloneDX SBOM of /api: %s, %d component(s) (cyclonedx-gomod %s) -> %s", s.Main, s.Components, r.cfg.SBOM.Version(), r.res.SBOM)
@@ -379,7 +378,7 @@ func (r *run) attest(ctx context.Context) error {
 		return fmt.Errorf("encode provenance: %w", err)
 	}
 	r.res.Provenance = filepath.Join(r.cfg.Dir, ProvenanceFile)
-	if err := os.WriteFile(r.res.Provenance, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(r.res.Provenance, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write provenance: %w", err)
 	}
 	if err := r.cfg.Cosign.Attest(ctx, r.key, r.ref, "slsaprovenance1", r.res.Provenance); err != nil {
@@ -473,10 +472,10 @@ func (r *run) save(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode release.json: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(r.cfg.Dir, ResultFile), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(r.cfg.Dir, ResultFile), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write release.json: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(r.cfg.Dir, DigestFile), []byte(r.res.Digest+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(r.cfg.Dir, DigestFile), []byte(r.res.Digest+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write digest: %w", err)
 	}
 	return nil
@@ -484,7 +483,7 @@ func (r *run) save(ctx context.Context) error {
 
 // Load reads the release kept in dir (what make demo deploys).
 func Load(dir string) (Result, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ResultFile))
+	b, err := os.ReadFile(filepath.Join(dir, ResultFile)) //nolint:gosec // the release folder the caller names
 	if err != nil {
 		return Result{}, fmt.Errorf("no release in %s (make release makes one): %w", dir, err)
 	}
