@@ -70,7 +70,7 @@ test-release: $(COSIGN) $(CYCLONEDX_GOMOD) $(KYVERNO) ## The release's packages,
 test-policies: $(COSIGN)
 test-workshop: $(COSIGN) $(CYCLONEDX_GOMOD)
 
-lint-release: ## gofmt and go vet on the release command and its packages
+lint-release: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the release command and its packages
 	@out=$$(cd $(E2E_DIR) && gofmt -l cmd/release internal/release internal/provenance internal/sbom internal/cosign internal/oci); \
 	if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
-	cd $(E2E_DIR) && $(GO) vet $(RELEASE_PKGS)
+	cd $(E2E_DIR) && $(GO) vet $(RELEASE_PKGS) && $(TOOLS_BIN)/golangci-lint run $(RELEASE_PKGS)
