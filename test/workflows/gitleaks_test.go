@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// gitleaksBinary is the pinned build (tools/gitleaks); `make lint-workflows` passes its path in
+// gitleaksBinary is the pinned build (tools/gitleaks); `make test-workflows` passes its path in
 // GITLEAKS. Without it the tests fail: a secret scan that silently does not run proves nothing.
 func gitleaksBinary(t *testing.T) string {
 	t.Helper()
@@ -24,7 +24,7 @@ func gitleaksBinary(t *testing.T) string {
 		path = filepath.Join(repoRoot(t), ".tools", "bin", "gitleaks")
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("gitleaks is not built (%v): run `make gitleaks` or `make lint-workflows`", err)
+		t.Fatalf("gitleaks is not built (%v): run `make gitleaks` or `make test-workflows`", err)
 	}
 	return path
 }

@@ -1,0 +1,712 @@
+package workflows
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/mutate"
+	"github.com/platform-template/template-api/test/workflows/pins"
+	"go.yaml.in/yaml/v4"
+)
+
+// Patterns that are not literal: identities, issuers, credentials under any name, pins that
+// lie about their version, look-alike owners, compromised and retired releases.
+
+// identities are ways to trust more than this repository's build on main.
+var identities = map[string]func(s string) string{
+	"identity as a regular expression .*": func(s string) string {
+		return strings.ReplaceAll(s, `--certificate-identity "$identity"`, `--certificate-identity-regexp '.*'`)
+	},
+	"identity as an unanchored regular expression": func(s string) string {
+		return strings.ReplaceAll(s, `--certificate-identity "$identity"`, `--certificate-identity-regexp 'build-scan-sign.yaml'`)
+	},
+	"identity of any owner, anchored": func(s string) string {
+		return strings.ReplaceAll(s, `--certificate-identity "$identity"`, `--certificate-identity-regexp '^https://github\.com/[^/]+/[^/]+/\.github/workflows/build-scan-sign\.yaml@refs/heads/main$'`)
+	},
+	"identity of another repository": func(s string) string {
+		return strings.ReplaceAll(s, "https://github.com/${GITHUB_REPOSITORY}/", "https://github.com/attacker/fork/")
+	},
+	"identity of another branch": func(s string) string { return strings.ReplaceAll(s, "@refs/heads/main", "@refs/heads/dev") },
+	"identity of the run's own ref": func(s string) string {
+		return strings.ReplaceAll(s, "@refs/heads/main", "@${GITHUB_REF}")
+	},
+	"identity of a workflow that does not sign": func(s string) string {
+		return strings.ReplaceAll(s, "build-scan-sign.yaml@", "ci.yaml@")
+	},
+	"identity dropped": func(s string) string { return strings.ReplaceAll(s, `--certificate-identity "$identity"`, "") },
+	"issuer of another provider": func(s string) string {
+		return strings.ReplaceAll(s, "https://token.actions.githubusercontent.com", "https://accounts.google.com")
+	},
+	"issuer over http": func(s string) string {
+		return strings.ReplaceAll(s, "https://token.actions.githubusercontent.com", "http://token.actions.githubusercontent.com")
+	},
+	"issuer as a regular expression": func(s string) string {
+		return strings.ReplaceAll(s, "--certificate-oidc-issuer https://token.actions.githubusercontent.com", "--certificate-oidc-issuer-regexp '.*'")
+	},
+	"issuer of a look-alike host": func(s string) string {
+		return strings.ReplaceAll(s, "https://token.actions.githubusercontent.com", "https://token.actions.githubusercontent.com.attacker.example")
+	},
+	"identity in a variable the script reassigns": func(s string) string {
+		return strings.Replace(s, "cosign verify", "identity=\"https://github.com/attacker/fork/.github/workflows/build-scan-sign.yaml@refs/heads/main\"\ncosign verify", 1)
+	},
+}
+
+func patternOps() []operator {
+	var ops []operator
+	for _, name := range sortedKeys(identities) {
+		edit := identities[name]
+		ops = append(ops, operator{"patterns", "verification: " + name, "verify-before-deploy", func(g *gen) []variant {
+			return g.steps(verifyStep, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", edit(old))
+				return mutate.Str(p.step, "run") != old
+			})
+		}})
+	}
+	roleStep := func(p place) bool {
+		return p.step != nil && mutate.Uses(p.step) == "aws-actions/configure-aws-credentials"
+	}
+	ops = append(ops,
+		operator{"patterns", "AWS keys from secrets under another name", "no-static-cloud-credentials", func(g *gen) []variant {
+			return g.steps(roleStep, func(p place) bool {
+				w := with(p.step)
+				mutate.Delete(w, "role-to-assume")
+				mutate.SetStr(w, "aws-access-key-id", "${{ secrets.CI_KEY }}")
+				mutate.SetStr(w, "aws-secret-access-key", "${{ secrets.CI_SECRET }}")
+				return true
+			})
+		}},
+		operator{"patterns", "a long-lived key in a job variable", "no-static-cloud-credentials", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aws-actions/configure-aws-credentials") }, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.job.Node, "env"), "AWS_ACCESS_KEY_ID", "${{ vars.CI_ACCESS_KEY_ID }}")
+				return true
+			})
+		}},
+		operator{"patterns", "a personal access token for gh", "no-static-cloud-credentials", func(g *gen) []variant {
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "gh") }, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.step, "env"), "GH_TOKEN", "${{ secrets.RELEASE_BOT_PAT }}")
+				return true
+			})
+		}},
+		operator{"patterns", "a kubeconfig from secrets", "no-static-cloud-credentials", func(g *gen) []variant {
+			return g.steps(deployStep, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.step, "env"), "KUBE_CONFIG_DATA", "${{ secrets.KUBECONFIG_PROD }}")
+				return true
+			})
+		}},
+		operator{"patterns", "a registry password for docker login", "no-static-cloud-credentials", func(g *gen) []variant {
+			return g.jobs(pushJob, func(p place) bool {
+				return insertBefore(p.job.Node, func(s *yaml.Node) bool { return pushStep(place{step: s}) },
+					mutate.Node("uses: docker/login-action@0123456789abcdef0123456789abcdef01234567 # v4.0.0\nwith:\n  registry: ghcr.io\n  username: bot\n  password: ${{ secrets.REGISTRY_PASSWORD }}"))
+			})
+		}},
+	)
+	// Pins that lie: another release's SHA under this comment; an unknown SHA.
+	tab, _ := pins.Load()
+	ops = append(ops,
+		operator{"patterns", "a pinned SHA from another release than its comment", "action-release", func(g *gen) []variant {
+			return firstUseOfEachAction(g, func(p place, repo, sha, comment string) bool {
+				for _, r := range tab.Releases() {
+					if r.Action == repo && r.Commit != sha {
+						mutate.SetStr(p.step, "uses", strings.Split(mutate.Str(p.step, "uses"), "@")[0]+"@"+r.Commit)
+						p.step.Content[slices.IndexFunc(p.step.Content, func(n *yaml.Node) bool { return n.Value == "uses" })+1].LineComment = "# " + comment
+						return true
+					}
+				}
+				return false
+			})
+		}},
+		operator{"patterns", "a SHA no release has", "action-release", func(g *gen) []variant {
+			return first(4, firstUseOfEachAction(g, func(p place, repo, sha, comment string) bool {
+				u := mutate.Get(p.step, "uses")
+				name := strings.Split(u.Value, "@")[0]
+				*u = *mutate.Scalar(name + "@" + strings.Repeat("0", 39) + "1")
+				u.LineComment = "# " + comment
+				return true
+			}))
+		}},
+		operator{"patterns", "a look-alike owner", "action-owners", func(g *gen) []variant {
+			seen := map[string]bool{}
+			return firstUseOfEachAction(g, func(p place, repo, sha, comment string) bool {
+				owner := strings.Split(repo, "/")[0]
+				if seen[owner] {
+					return false
+				}
+				seen[owner] = true
+				u := mutate.Get(p.step, "uses")
+				u.Value = typo(owner) + strings.TrimPrefix(u.Value, owner)
+				return true
+			})
+		}},
+		operator{"patterns", "trivy-action at a release whose tag was compromised", "compromised-releases", func(g *gen) []variant {
+			return g.steps(trivyStep, func(p place) bool {
+				u := mutate.Get(p.step, "uses")
+				u.Value, u.LineComment = "aquasecurity/trivy-action@c1824fd6edce30d7ab345a9989de00bbd46ef284", "# v0.34.0"
+				return true
+			})
+		}},
+		operator{"patterns", "trivy-action by the compromised tag 0.34.2", "compromised-releases", func(g *gen) []variant {
+			return first(1, g.steps(trivyStep, func(p place) bool {
+				u := mutate.Get(p.step, "uses")
+				u.Value, u.LineComment = "aquasecurity/trivy-action@0.34.2", ""
+				return true
+			}))
+		}},
+	)
+	for _, v := range []string{"v0.69.4", "v0.69.5", "v0.69.6"} {
+		ops = append(ops, operator{"patterns", "the malicious Trivy " + v, "compromised-releases", func(g *gen) []variant {
+			return first(1, g.steps(buildScan, setWith("version", v)))
+		}})
+	}
+	retired := map[string]string{} // action -> a listed release on a retired runtime
+	for _, r := range tab.Releases() {
+		if _, old := pins.RetiredRuntimes[r.Runs]; old {
+			if cur, ok := retired[r.Action]; !ok || cur < r.Version {
+				retired[r.Action] = r.Version
+			}
+		}
+	}
+	ops = append(ops, operator{"patterns", "an action release on Node 20", "retired-runtime", func(g *gen) []variant {
+		return firstUseOfEachAction(g, func(p place, repo, sha, comment string) bool {
+			v, ok := retired[repo]
+			if !ok {
+				return false
+			}
+			r, _ := tab.Version(repo, v)
+			u := mutate.Get(p.step, "uses")
+			u.Value, u.LineComment = strings.Split(u.Value, "@")[0]+"@"+r.Commit, "# "+r.Version
+			return true
+		})
+	}})
+	return ops
+}
+
+func pushJob(p place) bool { return pushesJob(p.job.Node) }
+
+// typo misspells an owner the way a squatter would.
+func typo(owner string) string {
+	switch {
+	case len(owner) > 4:
+		return owner[:2] + owner[3:] // drop a letter: dockr, aquasecurty
+	default:
+		return owner + "s"
+	}
+}
+
+// firstUseOfEachAction calls edit on the first step using each pinned action.
+func firstUseOfEachAction(g *gen, edit func(p place, repo, sha, comment string) bool) []variant {
+	seen := map[string]bool{}
+	return g.steps(func(p place) bool {
+		u := mutate.Str(p.step, "uses")
+		if u == "" || strings.HasPrefix(u, "./") || seen[mutate.Uses(p.step)] {
+			return false
+		}
+		seen[mutate.Uses(p.step)] = true
+		return true
+	}, func(p place) bool {
+		u := mutate.Get(p.step, "uses")
+		name, sha, _ := strings.Cut(u.Value, "@")
+		parts := strings.SplitN(strings.ToLower(name), "/", 3)
+		return edit(p, parts[0]+"/"+parts[1], sha, strings.TrimSpace(strings.TrimPrefix(u.LineComment, "#")))
+	})
+}
+
+// Weakened gates: scanners narrowed, another image scanned, ignore files, dropped attestation
+// checks, insecure flags, more than the deployer's objects applied, lint switched off.
+
+var scanWeakenings = map[string][2]string{
+	"scanners narrowed to misconfig":  {"scanners", "misconfig"},
+	"scanners narrowed to secrets":    {"scanners", "secret"},
+	"package types narrowed to os":    {"vuln-type", "os"},
+	"severity CRITICAL only":          {"severity", "CRITICAL"},
+	"severity HIGH only":              {"severity", "HIGH"},
+	"exit-code 0":                     {"exit-code", "0"},
+	"exit-code from a variable":       {"exit-code", "${{ vars.SCAN_EXIT_CODE }}"},
+	"an ignore file":                  {"trivyignores", ".trivyignore"},
+	"skipped directories":             {"skip-dirs", "/app,/usr"},
+	"skipped files":                   {"skip-files", "/app/api"},
+	"an ignore policy":                {"ignore-policy", "policy.rego"},
+	"a config file":                   {"trivy-config", "trivy.yaml"},
+	"Trivy not installed by the step": {"skip-setup-trivy", "true"},
+	"a database from elsewhere":       {"db-repository", "ghcr.io/attacker/trivy-db"},
+}
+
+func weakenedOps() []operator {
+	var ops []operator
+	for _, name := range sortedKeys(scanWeakenings) {
+		kv := scanWeakenings[name]
+		ops = append(ops, operator{"weakened", "scan: " + name, "scan-settings", func(g *gen) []variant {
+			return g.steps(trivyStep, func(p place) bool {
+				config := mutate.Str(with(p.step), "scan-type") == "config"
+				switch {
+				case kv[0] == "scanners" && kv[1] == "misconfig" && config:
+					mutate.SetStr(with(p.step), "scanners", "secret")
+					return true
+				case kv[0] == "vuln-type" && config:
+					return false // a configuration scan has no packages
+				}
+				mutate.SetStr(with(p.step), kv[0], kv[1])
+				return true
+			})
+		}})
+	}
+	ops = append(ops,
+		operator{"weakened", "scan exit-code removed", "scan-settings", func(g *gen) []variant {
+			return g.steps(trivyStep, func(p place) bool { return mutate.Delete(with(p.step), "exit-code") })
+		}},
+		operator{"weakened", "Trivy told to ignore a file by a job variable", "scan-settings", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aquasecurity/trivy-action") }, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.job.Node, "env"), "TRIVY_IGNOREFILE", "ci/ignore")
+				return true
+			})
+		}},
+		operator{"weakened", "Trivy's severity lowered by a step variable", "scan-settings", func(g *gen) []variant {
+			return g.steps(trivyStep, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.step, "env"), "TRIVY_SEVERITY", "LOW")
+				return true
+			})
+		}},
+		operator{"weakened", "a .trivyignore at the root of the checkout", "scan-settings", func(g *gen) []variant {
+			files := g.base.Clone()
+			files[".trivyignore"] = []byte("CVE-2026-0001\n")
+			return []variant{{target: ".trivyignore", files: files}}
+		}},
+		operator{"weakened", "a trivy.yaml at the root of the checkout", "scan-settings", func(g *gen) []variant {
+			files := g.base.Clone()
+			files["trivy.yaml"] = []byte("severity: [LOW]\n")
+			return []variant{{target: "trivy.yaml", files: files}}
+		}},
+	)
+	for name, ref := range map[string]string{"another image": "alpine:3.20", "the registry's latest": "${{ env.IMAGE }}:latest"} {
+		ops = append(ops, operator{"weakened", "the scan points at " + name, "scan-before-push", func(g *gen) []variant {
+			return g.steps(buildScan, setWith("image-ref", ref))
+		}})
+	}
+	ops = append(ops,
+		operator{"weakened", "the scan scans the file system instead of the image", "scan-before-push", func(g *gen) []variant {
+			return g.steps(buildScan, func(p place) bool {
+				mutate.SetStr(with(p.step), "scan-type", "fs")
+				mutate.SetStr(with(p.step), "scan-ref", ".")
+				return true
+			})
+		}},
+		operator{"weakened", "the scan reads an archive", "scan-before-push", func(g *gen) []variant {
+			return g.steps(buildScan, setWith("input", "image.tar"))
+		}},
+	)
+	for in, v := range map[string]string{"file": "Dockerfile.release", "context": "./other", "build-args": "VARIANT=debug", "target": "debug", "platforms": "linux/arm64"} {
+		ops = append(ops, operator{"weakened", "the push builds with another " + in + " than the scanned build", "scan-before-push", func(g *gen) []variant {
+			return g.steps(pushStep, setWith(in, v))
+		}})
+	}
+	// Verification weakened.
+	ops = append(ops,
+		operator{"weakened", "the build's own check of its signature trusts another issuer", "verify-settings", func(g *gen) []variant {
+			return g.steps(buildVerifyStep, func(p place) bool {
+				mutate.SetStr(p.step, "run", identities["issuer of another provider"](mutate.Str(p.step, "run")))
+				return true
+			})
+		}},
+		operator{"weakened", "the build's own check of its signature skips the transparency log", "verify-settings", func(g *gen) []variant {
+			return g.steps(buildVerifyStep, func(p place) bool {
+				return editRun(p.step, []string{"cosign", "verify"}, func(s string, c mutate.Command) string {
+					return c.ReplaceCommand(s, func(x string) string {
+						return strings.Replace(x, "cosign verify", "cosign verify --insecure-ignore-tlog", 1)
+					})
+				})
+			})
+		}},
+		operator{"weakened", "the build's own check of its signature matches any identity", "verify-settings", func(g *gen) []variant {
+			return g.steps(buildVerifyStep, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, `--certificate-identity "$identity"`, `--certificate-identity-regexp '.*'`))
+				return old != mutate.Str(p.step, "run")
+			})
+		}},
+		operator{"weakened", "attestation verification dropped", "verify-before-deploy", func(g *gen) []variant {
+			return g.steps(verifyStep, func(p place) bool {
+				script := mutate.Str(p.step, "run")
+				c, ok := mutate.FindCommand(script, "cosign", "verify-attestation")
+				if !ok {
+					return false
+				}
+				mutate.SetStr(p.step, "run", c.ReplaceStatement(script, func(string) string { return "true" }))
+				return true
+			})
+		}},
+		operator{"weakened", "attestation of a type the build never attests", "verify-before-deploy", func(g *gen) []variant {
+			return g.steps(verifyStep, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type spdxjson", "verify-attestation --type custom", 1))
+				return mutate.Str(p.step, "run") != old
+			})
+		}},
+	)
+	for _, flag := range []string{"--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-insecure-registry", "--private-infrastructure", "--check-claims=false", "--key cosign.pub"} {
+		ops = append(ops, operator{"weakened", "verification with " + flag, "verify-before-deploy", func(g *gen) []variant {
+			return g.steps(verifyStep, func(p place) bool {
+				return editRun(p.step, []string{"cosign", "verify"}, func(s string, c mutate.Command) string {
+					return c.ReplaceCommand(s, func(x string) string { return strings.Replace(x, "cosign verify", "cosign verify "+flag, 1) })
+				})
+			})
+		}})
+	}
+	// Apply scope.
+	applies := map[string]func(s string) string{
+		"selector removed":             func(s string) string { return strings.ReplaceAll(s, " --selector "+selector, "") },
+		"selector of every app object": func(s string) string { return strings.ReplaceAll(s, selector, "app.kubernetes.io/name=template-api") },
+		"selector that matches all": func(s string) string {
+			return strings.ReplaceAll(s, selector, "platform-template.io/applied-by!=nobody")
+		},
+		"the base instead of the overlay": func(s string) string {
+			return strings.ReplaceAll(s, `-k "$OVERLAY"`, "-k k8s/base")
+		},
+		"raw files instead of the overlay": func(s string) string {
+			return strings.ReplaceAll(s, `-k "$OVERLAY"`, "-f k8s/ --recursive")
+		},
+		"--force": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --force") },
+	}
+	for _, name := range sortedKeys(applies) {
+		edit := applies[name]
+		ops = append(ops, operator{"weakened", "apply: " + name, "deploy-scope", func(g *gen) []variant {
+			return g.steps(deployStep, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", edit(old))
+				return mutate.Str(p.step, "run") != old
+			})
+		}})
+	}
+	ops = append(ops,
+		operator{"weakened", "the other environment's overlay", "deploy-scope", func(g *gen) []variant {
+			return g.jobs(func(p place) bool {
+				return deploysJob(p.job.Node) && mutate.Str(mutate.Get(p.job.Node, "env"), "OVERLAY") != ""
+			}, func(p place) bool {
+				env := mutate.Get(p.job.Node, "env")
+				o := mutate.Str(env, "OVERLAY")
+				other := strings.Replace(o, "staging", "production", 1)
+				if other == o {
+					other = strings.Replace(o, "production", "staging", 1)
+				}
+				mutate.SetStr(env, "OVERLAY", other)
+				return true
+			})
+		}},
+		operator{"weakened", "a cluster change after the verification that is not the overlay apply", "deploy-scope", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return deploysJob(p.job.Node) }, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: kubectl -n template-api delete networkpolicy --all`))
+				return true
+			})
+		}},
+		operator{"weakened", "no wait for the rollout", "deploy-environment", func(g *gen) []variant {
+			return g.steps(func(p place) bool {
+				return p.step != nil && slices.ContainsFunc(runCmds(p.step), func(c mutate.Command) bool { return c.Has("kubectl", "rollout", "status") })
+			}, func(p place) bool {
+				mutate.RemoveStep(p.job.Node, p.step)
+				return true
+			})
+		}},
+		operator{"weakened", "a deploy outside its environment", "deploy-environment", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return deploysJob(p.job.Node) || appliesTerraform(p.job.Node) }, func(p place) bool {
+				return mutate.Delete(p.job.Node, "environment")
+			})
+		}},
+		operator{"weakened", "the environment chosen by the run", "deploy-environment", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return deploysJob(p.job.Node) || appliesTerraform(p.job.Node) }, setKey("environment", yamlString("${{ vars.TARGET_ENVIRONMENT }}")))
+		}},
+	)
+	// Lint switched off by CI itself.
+	prTrigger := func(f string, d *mutate.Doc) bool {
+		return (f == ".github/workflows/ci.yaml" || f == ".github/workflows/e2e.yaml") && mutate.Get(d.Root, "on") != nil
+	}
+	for name, snippet := range map[string]string{
+		"paths-ignore the workflows": "{paths-ignore: ['.github/**']}",
+		"paths: only the service":    "{paths: ['src/**']}",
+		"types: labeled only":        "{types: [labeled]}",
+		"branches: release only":     "{branches: ['release/**']}",
+	} {
+		ops = append(ops, operator{"weakened", "CI on pull requests: " + name, "required-checks", func(g *gen) []variant {
+			return g.workflows(prTrigger, func(f string, d *mutate.Doc) bool {
+				mutate.Set(mutate.Get(d.Root, "on"), "pull_request", mutate.Node(snippet))
+				return true
+			})
+		}})
+	}
+	ops = append(ops,
+		operator{"weakened", "CI no longer runs on pull requests", "required-checks", func(g *gen) []variant {
+			return g.workflows(prTrigger, func(f string, d *mutate.Doc) bool { return mutate.Delete(mutate.Get(d.Root, "on"), "pull_request") })
+		}},
+		operator{"weakened", "the test matrix is a fixed list that leaves test-workflows out", "required-checks", func(g *gen) []variant {
+			return g.jobs(func(p place) bool {
+				return requiredJob(p) && mutate.Get(mutate.Get(mutate.Get(p.job.Node, "strategy"), "matrix"), "target") != nil
+			}, func(p place) bool {
+				mutate.Set(mutate.Get(mutate.Get(p.job.Node, "strategy"), "matrix"), "target", mutate.Node("[test-manifests, test-policies]"))
+				return true
+			})
+		}},
+		// Signing weakened.
+		operator{"weakened", "signature kept out of the transparency log", "keyless-signing", func(g *gen) []variant {
+			return signEdit(g, "cosign sign --yes", "cosign sign --yes --tlog-upload=false")
+		}},
+		operator{"weakened", "signing with a key from a secret", "keyless-signing", func(g *gen) []variant {
+			return signEdit(g, "cosign sign --yes", "cosign sign --yes --key env://COSIGN_PRIVATE_KEY")
+		}},
+		operator{"weakened", "signing with a token from elsewhere", "keyless-signing", func(g *gen) []variant {
+			return signEdit(g, "cosign sign --yes", `cosign sign --yes --identity-token "$(cat /tmp/token)"`)
+		}},
+		operator{"weakened", "signing by tag", "digest-references", func(g *gen) []variant {
+			return signEdit(g, `cosign sign --yes "${IMAGE}@${DIGEST}"`, `cosign sign --yes "${IMAGE}:sha-${GITHUB_SHA}"`)
+		}},
+		operator{"weakened", "signing a digest the push did not report", "digest-references", func(g *gen) []variant {
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "sign") }, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.step, "env"), "DIGEST", "${{ steps.scan.outputs.digest }}")
+				return true
+			})
+		}},
+		operator{"weakened", "attesting before signing", "digest-references", func(g *gen) []variant {
+			return g.jobs(func(p place) bool {
+				return jobRuns(p.job.Node, "cosign", "attest") && jobRuns(p.job.Node, "cosign", "sign")
+			}, func(p place) bool {
+				steps := mutate.Steps(p.job.Node)
+				si := slices.IndexFunc(steps, func(s *yaml.Node) bool { return stepRuns(s, "cosign", "sign") })
+				ai := slices.IndexFunc(steps, func(s *yaml.Node) bool { return stepRuns(s, "cosign", "attest") })
+				if si < 0 || ai < si {
+					return false
+				}
+				a := steps[ai]
+				mutate.RemoveStep(p.job.Node, a)
+				mutate.InsertStep(p.job.Node, si, a)
+				return true
+			})
+		}},
+		operator{"weakened", "the image pushed without provenance", "build-evidence", func(g *gen) []variant {
+			return g.steps(pushStep, setWith("provenance", "false"))
+		}},
+		operator{"weakened", "the image pushed without an SBOM", "build-evidence", func(g *gen) []variant {
+			return g.steps(pushStep, setWith("sbom", "false"))
+		}},
+		operator{"weakened", "the overlay set to the image by tag", "digest-references", func(g *gen) []variant {
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, "@${DIGEST}", ":main"))
+				return mutate.Str(p.step, "run") != old
+			})
+		}},
+	)
+	return ops
+}
+
+// buildVerifyStep matches a cosign verify in a job that does not deploy (the build's own check).
+func buildVerifyStep(p place) bool {
+	return p.step != nil && stepRuns(p.step, "cosign", "verify") && !deploysJob(p.job.Node)
+}
+
+func setWithRaw(key, value string) func(p place) bool {
+	return func(p place) bool { mutate.Set(with(p.step), key, mutate.Node(value)); return true }
+}
+
+func signEdit(g *gen, old, new string) []variant {
+	return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "sign") }, func(p place) bool {
+		s := mutate.Str(p.step, "run")
+		if !strings.Contains(s, old) {
+			return false
+		}
+		mutate.SetStr(p.step, "run", strings.Replace(s, old, new, 1))
+		return true
+	})
+}
+
+// Supply: tools and images at moving versions.
+
+func supplyOps() []operator {
+	var ops []operator
+	for action, input := range map[string]string{"azure/setup-kubectl": "version", "hashicorp/setup-terraform": "terraform_version", "actions/setup-go": "go-version", "aquasecurity/trivy-action": "version"} {
+		for _, v := range []string{"latest", "stable", "1.x"} {
+			ops = append(ops, operator{"supply", action + " " + input + ": " + v, "pinned-tools", func(g *gen) []variant {
+				return first(1, g.steps(func(p place) bool { return p.step != nil && mutate.Uses(p.step) == action }, setWith(input, v)))
+			}})
+		}
+	}
+	ops = append(ops,
+		operator{"supply", "an action by tag", "pinned-actions", func(g *gen) []variant {
+			return firstUseOfEachAction(g, func(p place, repo, sha, comment string) bool {
+				u := mutate.Get(p.step, "uses")
+				u.Value, u.LineComment = strings.Split(u.Value, "@")[0]+"@"+strings.SplitN(comment, ".", 2)[0], ""
+				return true
+			})
+		}},
+		operator{"supply", "an action pinned without its version comment", "pinned-actions", func(g *gen) []variant {
+			return first(5, firstUseOfEachAction(g, func(p place, repo, sha, comment string) bool {
+				mutate.Get(p.step, "uses").LineComment = ""
+				return true
+			}))
+		}},
+		operator{"supply", "a service container by tag", "pinned-images", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return mutate.Get(p.job.Node, "services") != nil }, func(p place) bool {
+				svcs := mutate.Get(p.job.Node, "services")
+				for i := 1; i < len(svcs.Content); i += 2 {
+					img := mutate.Get(svcs.Content[i], "image")
+					img.Value = strings.Split(img.Value, "@")[0]
+				}
+				return true
+			})
+		}},
+		operator{"supply", "BuildKit from its default tag", "pinned-images", func(g *gen) []variant {
+			return g.steps(func(p place) bool { return p.step != nil && mutate.Uses(p.step) == "docker/setup-buildx-action" }, func(p place) bool {
+				return mutate.Delete(p.step, "with")
+			})
+		}},
+		operator{"supply", "the SBOM generator by tag", "pinned-images", func(g *gen) []variant {
+			return g.steps(pushStep, setWith("sbom", "generator=docker/buildkit-syft-scanner:latest"))
+		}},
+		operator{"supply", "a job container by tag", "pinned-images", func(g *gen) []variant {
+			return first(3, g.jobs(func(p place) bool { return len(mutate.Steps(p.job.Node)) > 0 }, setKey("container", "golang:1.26")))
+		}},
+	)
+	return ops
+}
+
+// Token: permissions, credentials in checkouts, triggers, expressions, environment files and
+// code nobody can read in privileged jobs.
+
+func privilegedJob(p place) bool {
+	perms := mutate.Get(p.job.Node, "permissions")
+	return mutate.Str(perms, "id-token") == "write" || mutate.Get(p.job.Node, "environment") != nil
+}
+
+func tokenOps() []operator {
+	return []operator{
+		{"token", "top-level permissions grant contents: write", "permissions", func(g *gen) []variant {
+			return g.workflows(func(string, *mutate.Doc) bool { return true }, func(f string, d *mutate.Doc) bool {
+				mutate.Set(d.Root, "permissions", mutate.Node("{contents: write}"))
+				return true
+			})
+		}},
+		{"token", "top-level permissions write-all", "permissions", func(g *gen) []variant {
+			return first(2, g.workflows(func(string, *mutate.Doc) bool { return true }, func(f string, d *mutate.Doc) bool {
+				mutate.SetStr(d.Root, "permissions", "write-all")
+				return true
+			}))
+		}},
+		{"token", "a privileged job without its own permissions", "permissions", func(g *gen) []variant {
+			return g.jobs(privilegedJob, func(p place) bool { return mutate.Delete(p.job.Node, "permissions") })
+		}},
+		{"token", "a job granted a scope none of its steps needs", "permissions", func(g *gen) []variant {
+			return g.jobs(privilegedJob, func(p place) bool {
+				mutate.SetStr(mutate.Get(p.job.Node, "permissions"), "packages", "write")
+				return true
+			})
+		}},
+		{"token", "checkout keeps the token", "checkout-credentials", func(g *gen) []variant {
+			seen := map[string]bool{}
+			return g.steps(func(p place) bool {
+				if p.step == nil || mutate.Uses(p.step) != "actions/checkout" || seen[p.file] {
+					return false
+				}
+				seen[p.file] = true
+				return true
+			}, func(p place) bool {
+				w := with(p.step)
+				if len(w.Content) == 2 {
+					return mutate.Delete(p.step, "with") // the token stays, and nothing else was set
+				}
+				return mutate.Delete(w, "persist-credentials")
+			})
+		}},
+		{"token", "checkout told to keep the token", "checkout-credentials", func(g *gen) []variant {
+			return first(3, g.steps(func(p place) bool { return p.step != nil && mutate.Uses(p.step) == "actions/checkout" }, setWithRaw("persist-credentials", "true")))
+		}},
+		{"token", "pull_request_target", "no-pull-request-target", func(g *gen) []variant {
+			return g.workflows(func(f string, d *mutate.Doc) bool { return mutate.Get(mutate.Get(d.Root, "on"), "pull_request") != nil }, func(f string, d *mutate.Doc) bool {
+				on := mutate.Get(d.Root, "on")
+				for i := 0; i < len(on.Content); i += 2 {
+					if on.Content[i].Value == "pull_request" {
+						on.Content[i].Value = "pull_request_target"
+					}
+				}
+				return true
+			})
+		}},
+		{"token", "a job output pasted into a deploy script", "no-expressions-in-run", func(g *gen) []variant {
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, "${DIGEST}", "${{ needs.resolve.outputs.digest }}"))
+				return old != mutate.Str(p.step, "run")
+			})
+		}},
+		{"token", "a pull request's title pasted into a script", "no-expressions-in-run", func(g *gen) []variant {
+			return first(2, g.steps(requiredMake, func(p place) bool {
+				mutate.SetStr(p.step, "run", "echo \"${{ github.event.pull_request.title }}\"\n"+mutate.Str(p.step, "run"))
+				return true
+			}))
+		}},
+		{"token", "an input pasted into github-script", "no-expressions-in-run", func(g *gen) []variant {
+			return first(1, g.jobs(func(p place) bool {
+				return mutate.Get(mutate.Get(mutate.Get(g.parse(p.file, g.base).Root, "on"), "workflow_dispatch"), "inputs") != nil
+			}, func(p place) bool {
+				mutate.InsertStep(p.job.Node, 0, mutate.Node("uses: actions/github-script@0123456789abcdef0123456789abcdef01234567 # v7.0.1\nwith:\n  script: console.log(\"${{ inputs.digest }}\")"))
+				return true
+			}))
+		}},
+		{"token", "a privileged job writes to GITHUB_ENV", "env-file-injection", func(g *gen) []variant {
+			return g.jobs(privilegedJob, func(p place) bool {
+				at := len(mutate.Steps(p.job.Node))
+				mutate.InsertStep(p.job.Node, at, mutate.Node(`run: echo "EXTRA_FLAGS=$(cat flags.txt)" >> "$GITHUB_ENV"`))
+				return true
+			})
+		}},
+		{"token", "a privileged job evaluates a string known at run time", "shell-readable", func(g *gen) []variant {
+			return first(3, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: eval "$(cat .ci/extra-steps.sh)"`))
+				return true
+			}))
+		}},
+		{"token", "a privileged job runs a command named by a variable", "shell-readable", func(g *gen) []variant {
+			return first(3, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("env:\n  TOOL: ${{ vars.TOOL }}\nrun: $TOOL --version"))
+				return true
+			}))
+		}},
+		{"token", "a privileged job runs inline python", "shell-readable", func(g *gen) []variant {
+			return first(2, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: python3 -c 'import os; os.system("true")'`))
+				return true
+			}))
+		}},
+	}
+}
+
+func hygieneOps() []operator {
+	return []operator{
+		{"hygiene", "a job without a timeout", "timeouts", func(g *gen) []variant {
+			seen := map[string]bool{}
+			return g.jobs(func(p place) bool {
+				if seen[p.file] || mutate.Get(p.job.Node, "timeout-minutes") == nil {
+					return false
+				}
+				seen[p.file] = true
+				return true
+			}, func(p place) bool { return mutate.Delete(p.job.Node, "timeout-minutes") })
+		}},
+		{"hygiene", "a timeout chosen at run time", "timeouts", func(g *gen) []variant {
+			return first(2, g.jobs(func(p place) bool { return mutate.Get(p.job.Node, "timeout-minutes") != nil }, setKey("timeout-minutes", yamlString("${{ vars.TIMEOUT }}"))))
+		}},
+		{"hygiene", "no concurrency group", "concurrency", func(g *gen) []variant {
+			return g.workflows(func(f string, d *mutate.Doc) bool { return mutate.Get(d.Root, "concurrency") != nil }, func(f string, d *mutate.Doc) bool {
+				return mutate.Delete(d.Root, "concurrency")
+			})
+		}},
+		{"hygiene", "a deploy, push or apply cancelled half-way by the next run", "concurrency", func(g *gen) []variant {
+			return g.workflows(func(f string, d *mutate.Doc) bool {
+				for _, j := range d.Jobs() {
+					if deploysJob(j.Node) || appliesTerraform(j.Node) || pushesJob(j.Node) {
+						return true
+					}
+				}
+				return false
+			}, func(f string, d *mutate.Doc) bool {
+				mutate.SetStr(mutate.Map(d.Root, "concurrency"), "cancel-in-progress", "true")
+				return true
+			})
+		}},
+	}
+}

@@ -1,0 +1,536 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/cond"
+	"github.com/platform-template/template-api/test/workflows/pipeline"
+	"github.com/platform-template/template-api/test/workflows/shell"
+)
+
+// The deploy family: nothing reaches a cluster unless its signature and attestation were
+// verified against this repository's build on main, and only the deployer's objects of the
+// environment's overlay are applied, from trusted runs, staging before production.
+
+func deployRules() []Rule {
+	return []Rule{
+		{"verify-before-deploy", "a job that changes a cluster first runs `cosign verify` and `cosign verify-attestation` (of a type the build attests) of the very image it deploys, with the exact identity of this repository's signing workflow on refs/heads/main and GitHub's issuer, no insecure flag, and the checks gate the deploy (they run wherever it runs, their failure stops it)", checkVerifyBeforeDeploy},
+		{"deploy-scope", "the only change a deploy job makes to a cluster is `kubectl apply` of its own environment's overlay, restricted to the deployer's objects by their label selector", checkDeployScope},
+		{"deploy-environment", "a job that deploys or applies Terraform runs in a GitHub environment named literally, and a kubectl apply is followed by a wait for the rollout", checkDeployEnvironment},
+		{"trusted-runs", "a job that pushes, signs, deploys, applies Terraform or uses an environment runs only for trusted runs: pushes to main or release tags, manual or scheduled runs on main, and successful builds of main pushes (never for pull requests, other branches or failed builds)", checkTrustedRuns},
+		{"deploy-order", "a production job that deploys or applies waits for the staging job that does the same, and does not run when that one fails or is skipped", checkDeployOrder},
+	}
+}
+
+var verifyInsecure = []string{"--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-insecure-registry", "--allow-http-registry",
+	"--private-infrastructure", "--key", "--sk", "--slot", "--certificate", "--certificate-chain", "--ca-roots",
+	"--ca-intermediates", "--trusted-root", "--rekor-url", "--insecure-skip-tlog-verify", "--local-image"}
+
+// signingWorkflows are the workflow files of this repository that sign images keyless.
+func (c *Context) signingWorkflows() []string {
+	var out []string
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if slices.ContainsFunc(c.commands(w, j), func(cm command) bool {
+				return cosign(cm.cmd) == "sign" && !cm.cmd.Has("--key", "--sk")
+			}) {
+				out = append(out, path.Base(w.Path))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// predicateTypes maps cosign's short predicate type names to the URIs they stand for, so that
+// `--type slsaprovenance1` and `--type https://slsa.dev/provenance/v1` compare equal.
+var predicateTypes = map[string]string{
+	"custom":           "https://cosign.sigstore.dev/attestation/v1",
+	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance1":  "https://slsa.dev/provenance/v1",
+	"spdx":             "https://spdx.dev/Document",
+	"spdxjson":         "https://spdx.dev/Document",
+	"cyclonedx":        "https://cyclonedx.org/bom",
+	"link":             "https://in-toto.io/Link/v1",
+	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
+	"openvex":          "https://openvex.dev/ns",
+}
+
+func predicateType(t string) string {
+	if u, ok := predicateTypes[strings.ToLower(t)]; ok {
+		return u
+	}
+	return t
+}
+
+// attestedTypes are the predicate types the signing workflows attest.
+func (c *Context) attestedTypes() []string {
+	var out []string
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, cm := range c.commands(w, j) {
+				if cosign(cm.cmd) != "attest" {
+					continue
+				}
+				t := "custom"
+				if v := cm.cmd.Flag("--type"); len(v) > 0 {
+					t = v[0].Text
+				}
+				out = append(out, predicateType(t))
+			}
+		}
+	}
+	return out
+}
+
+// identities are the certificate identities a verification may require: this repository's
+// signing workflow on main (and, inside the signing workflow, at the ref it runs for).
+func (c *Context) identities(w *pipeline.Workflow, requireMain bool) []string {
+	var out []string
+	for _, f := range c.signingWorkflows() {
+		for _, host := range []string{"https://github.com", "${GITHUB_SERVER_URL}"} {
+			id := host + "/${GITHUB_REPOSITORY}/.github/workflows/" + f + "@"
+			out = append(out, id+"refs/heads/main")
+			if !requireMain && path.Base(w.Path) == f {
+				out = append(out, id+"${GITHUB_REF}")
+			}
+		}
+	}
+	return out
+}
+
+// verifyProblems lists why a cosign verify or verify-attestation would accept a signature
+// it should not.
+func (c *Context) verifyProblems(w *pipeline.Workflow, cmd *shell.Command, requireMain bool) []string {
+	var p []string
+	ids := c.identities(w, requireMain)
+	switch id := cmd.Flag("--certificate-identity"); {
+	case len(id) == 1 && slices.Contains(ids, id[0].Text):
+	case len(id) > 1:
+		p = append(p, "gives --certificate-identity twice")
+	case len(id) == 1:
+		want := "none: no workflow of this repository signs keyless"
+		if len(ids) > 0 {
+			want = ids[0]
+		}
+		p = append(p, fmt.Sprintf("trusts identity %q, not this repository's signing workflow (%s)", id[0].Text, want))
+	case len(cmd.Flag("--certificate-identity-regexp")) > 0:
+		p = append(p, fmt.Sprintf("matches the identity with a regular expression (%q) instead of the exact identity", cmd.Flag("--certificate-identity-regexp")[0].Text))
+	default:
+		p = append(p, "has no --certificate-identity, so any signer's certificate passes")
+	}
+	switch is := cmd.Flag("--certificate-oidc-issuer"); {
+	case len(is) == 1 && is[0].Text == c.Cfg.Issuer:
+	case len(is) >= 1:
+		p = append(p, fmt.Sprintf("trusts OIDC issuer %q, not %s", is[0].Text, c.Cfg.Issuer))
+	case len(cmd.Flag("--certificate-oidc-issuer-regexp")) > 0:
+		p = append(p, fmt.Sprintf("matches the issuer with a regular expression (%q) instead of %s", cmd.Flag("--certificate-oidc-issuer-regexp")[0].Text, c.Cfg.Issuer))
+	default:
+		p = append(p, "has no --certificate-oidc-issuer")
+	}
+	for _, f := range verifyInsecure {
+		if cmd.Has(f) {
+			p = append(p, fmt.Sprintf("passes %s", f))
+		}
+	}
+	for _, v := range cmd.Flag("--check-claims") {
+		if v.Text == "false" {
+			p = append(p, "passes --check-claims=false, so the signature need not be for this digest")
+		}
+	}
+	return p
+}
+
+// verifiedRef is the image a verify names (its last operand).
+func verifiedRef(cmd *shell.Command) string {
+	ops := cmd.Operands(verifyValued)
+	if len(ops) < 2 {
+		return ""
+	}
+	return ops[len(ops)-1].Text
+}
+
+var verifyValued = valued("--certificate-identity", "--certificate-identity-regexp", "--certificate-oidc-issuer",
+	"--certificate-oidc-issuer-regexp", "--certificate-github-workflow-repository", "--certificate-github-workflow-ref",
+	"--certificate-github-workflow-sha", "--certificate-github-workflow-name", "--certificate-github-workflow-trigger",
+	"--type", "--policy", "--key", "--certificate", "--certificate-chain", "--output", "-o", "--timeout", "-t",
+	"--rekor-url", "--attachment", "--annotations", "-a", "--signature-digest-algorithm", "--ca-roots", "--ca-intermediates",
+	"--trusted-root", "--sk", "--slot", "--predicate-type", "--max-workers")
+
+// deployedRefs are the images a job puts into what it applies (kustomize edit set image,
+// kubectl set image).
+func (c *Context) deployedRefs(w *pipeline.Workflow, j *pipeline.Job) []string {
+	var out []string
+	for _, cm := range c.commands(w, j) {
+		for _, a := range setImages(cm.cmd) {
+			_, ref, ok := strings.Cut(a, "=")
+			if ok {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+// setImages returns the name=ref arguments of `kustomize edit set image` and `kubectl set image`.
+func setImages(cmd *shell.Command) []string {
+	var args []shell.Word
+	switch base(cmd.Name) {
+	case "kustomize":
+		ops := cmd.Operands(nil)
+		if len(ops) >= 3 && ops[0].Text == "edit" && ops[1].Text == "set" && ops[2].Text == "image" {
+			args = ops[3:]
+		}
+	case "kubectl":
+		ops := cmd.Operands(kubectlValued)
+		if len(ops) >= 2 && ops[0].Text == "set" && ops[1].Text == "image" {
+			args = ops[2:]
+		}
+	}
+	var out []string
+	for _, a := range args {
+		if strings.Contains(a.Text, "=") {
+			out = append(out, a.Text)
+		}
+	}
+	return out
+}
+
+func checkVerifyBeforeDeploy(c *Context) []Finding {
+	const name = "verify-before-deploy"
+	var out []Finding
+	types := c.attestedTypes()
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			var deployCmds []command
+			for _, s := range c.flow(j) {
+				if deployAction(s) {
+					deployCmds = append(deployCmds, command{step: s})
+				}
+			}
+			for _, cm := range c.commands(w, j) {
+				if deploys(cm.cmd) {
+					deployCmds = append(deployCmds, cm)
+				}
+			}
+			if len(deployCmds) == 0 {
+				continue
+			}
+			refs := c.deployedRefs(w, j)
+			var sigs, atts []command
+			var rejected []string
+			for _, cm := range c.commands(w, j) {
+				sub := cosign(cm.cmd)
+				if sub != "verify" && sub != "verify-attestation" {
+					continue
+				}
+				probs := c.verifyProblems(w, cm.cmd, true)
+				ref := verifiedRef(cm.cmd)
+				for _, r := range refs {
+					if r != ref {
+						probs = append(probs, fmt.Sprintf("verifies %q, but the job deploys %q", ref, r))
+					}
+				}
+				if sub == "verify-attestation" {
+					t := "custom"
+					if v := cm.cmd.Flag("--type"); len(v) > 0 {
+						t = v[0].Text
+					}
+					if !slices.Contains(types, predicateType(t)) {
+						probs = append(probs, fmt.Sprintf("verifies an attestation of type %q, which no build of this repository attests (%s)", t, strings.Join(types, ", ")))
+					}
+				}
+				if len(probs) > 0 {
+					rejected = append(rejected, fmt.Sprintf("`cosign %s` in step %q %s", sub, cm.step.Label(), strings.Join(probs, ", ")))
+					continue
+				}
+				if sub == "verify" {
+					sigs = append(sigs, cm)
+				} else {
+					atts = append(atts, cm)
+				}
+			}
+			for _, d := range deployCmds {
+				line, text := d.step.UsesLine, d.step.Uses
+				if d.cmd != nil {
+					line, text = d.step.ScriptLine+d.cmd.Line-1, d.cmd.Text
+				}
+				for _, kind := range []struct {
+					what string
+					cmds []command
+				}{{"`cosign verify` of the image's signature", sigs}, {"`cosign verify-attestation` of the image's attestation", atts}} {
+					if ok, why := c.gatedBy(w, j, kind.cmds, d); !ok {
+						detail := why
+						if len(rejected) > 0 {
+							detail = strings.TrimPrefix(strings.Join([]string{why, "not counted: " + strings.Join(rejected, "; ")}, "; "), "; ")
+						}
+						out = append(out, finding(name, c.stepPath(w, d.step), line, j.ID, "step %q deploys (`%s`) without a %s that gates it: %s", d.step.Label(), text, kind.what, detail))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// gatedBy says whether one of the check commands stops an action command: in the same
+// script, or in an earlier step whose failure stops the action's step.
+func (c *Context) gatedBy(w *pipeline.Workflow, j *pipeline.Job, checks []command, action command) (bool, string) {
+	if len(checks) == 0 {
+		return false, "there is none"
+	}
+	var reasons []string
+	byStep := map[*pipeline.Step][]*shell.Command{}
+	var steps []*pipeline.Step
+	for _, g := range checks {
+		if _, ok := byStep[g.step]; !ok {
+			steps = append(steps, g.step)
+		}
+		byStep[g.step] = append(byStep[g.step], g.cmd)
+	}
+	for _, s := range steps {
+		gs := byStep[s]
+		if s == action.step && action.cmd != nil {
+			v := action.script.Guards(gs, []*shell.Command{action.cmd})
+			if v.OK {
+				return true, ""
+			}
+			reasons = append(reasons, fmt.Sprintf("in step %q: %s", s.Label(), v.Reason))
+			continue
+		}
+		sc, err := c.script(w, j, s)
+		if err != nil {
+			continue
+		}
+		if v := sc.FailsWithout(gs); !v.OK {
+			reasons = append(reasons, fmt.Sprintf("the check in step %q %s", s.Label(), v.Reason))
+			continue
+		}
+		if ok, why := c.stepGates(w, j, s, action.step); !ok {
+			reasons = append(reasons, why)
+			continue
+		}
+		return true, ""
+	}
+	return false, strings.Join(reasons, "; ")
+}
+
+func checkDeployScope(c *Context) []Finding {
+	const name = "deploy-scope"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, s := range c.flow(j) {
+				if deployAction(s) {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q changes the cluster through the action %s: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector), where the rules can see what it applies", s.Label(), s.Action()))
+				}
+			}
+			for _, cm := range c.commands(w, j) {
+				if !deploys(cm.cmd) {
+					continue
+				}
+				line := cm.step.ScriptLine + cm.cmd.Line - 1
+				if !kubectlApply(cm.cmd) {
+					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q changes the cluster with `%s`: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector)", cm.step.Label(), cm.cmd.Text))
+					continue
+				}
+				for _, p := range c.applyProblems(j, cm.cmd) {
+					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, p))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// applyProblems lists why a kubectl apply applies more than the deployer's objects of the
+// job's environment overlay.
+func (c *Context) applyProblems(j *pipeline.Job, cmd *shell.Command) []string {
+	var p []string
+	sel := append(cmd.Flag("--selector"), cmd.Flag("-l")...)
+	switch {
+	case len(sel) == 0:
+		p = append(p, fmt.Sprintf("applies every object of what it is given, not only the deployer's (--selector %s)", c.Cfg.DeployerSelector))
+	case len(sel) > 1 || sel[0].Text != c.Cfg.DeployerSelector:
+		var got []string
+		for _, s := range sel {
+			got = append(got, s.Text)
+		}
+		p = append(p, fmt.Sprintf("selects %q, not the deployer's objects (%s)", strings.Join(got, " "), c.Cfg.DeployerSelector))
+	}
+	want := ""
+	if j.Environment != "" && !strings.Contains(j.Environment, "${{") {
+		want = path.Join(c.Cfg.Overlays, j.Environment)
+	}
+	var sources []string
+	for _, k := range cmd.Flag("-k", "--kustomize") {
+		sources = append(sources, k.Text)
+	}
+	for _, f := range cmd.Flag("-f", "--filename") {
+		if f.Text == "-" && cmd.PipedFrom != nil {
+			if dir := kustomizeBuildDir(cmd.PipedFrom); dir != "" {
+				sources = append(sources, dir)
+				continue
+			}
+		}
+		p = append(p, fmt.Sprintf("applies the files %q rather than the environment's overlay", f.Text))
+	}
+	for _, s := range sources {
+		s = strings.TrimSuffix(path.Clean(s), "/")
+		switch {
+		case want == "":
+			p = append(p, fmt.Sprintf("applies %q from a job with no literal environment", s))
+		case s != want:
+			p = append(p, fmt.Sprintf("applies %q, not the overlay of its environment %q (%s)", s, j.Environment, want))
+		}
+	}
+	if len(sources) == 0 && len(cmd.Flag("-f", "--filename")) == 0 {
+		p = append(p, "applies no overlay (-k)")
+	}
+	if cmd.Has("--force") {
+		p = append(p, "passes --force, which deletes and recreates what it cannot patch")
+	}
+	return p
+}
+
+// kustomizeBuildDir returns DIR for `kustomize build DIR` or `kubectl kustomize DIR`.
+func kustomizeBuildDir(cmd *shell.Command) string {
+	ops := cmd.Operands(kubectlValued)
+	switch {
+	case base(cmd.Name) == "kustomize" && len(ops) == 2 && ops[0].Text == "build":
+		return ops[1].Text
+	case base(cmd.Name) == "kubectl" && len(ops) == 2 && ops[0].Text == "kustomize":
+		return ops[1].Text
+	}
+	return ""
+}
+
+var literalEnv = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+func checkDeployEnvironment(c *Context) []Finding {
+	const name = "deploy-environment"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			var first *command
+			var applies []command
+			for _, cm := range c.commands(w, j) {
+				if deploys(cm.cmd) || terraformChanges(cm.cmd) {
+					if first == nil {
+						cm := cm
+						first = &cm
+					}
+				}
+				if kubectlApply(cm.cmd) {
+					applies = append(applies, cm)
+				}
+			}
+			if first == nil {
+				continue
+			}
+			switch {
+			case j.Environment == "":
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "changes infrastructure (step %q: `%s`) outside a GitHub environment: no required reviewers, no environment-scoped role", first.step.Label(), first.cmd.Text))
+			case !literalEnv.MatchString(j.Environment):
+				out = append(out, finding(name, w.Path, j.EnvLine, j.ID, "runs in environment %q, chosen at run time: the run, not the workflow, decides which protection applies", j.Environment))
+			}
+			for _, a := range applies {
+				waited := false
+				for _, cm := range c.commands(w, j) {
+					if base(cm.cmd.Name) != "kubectl" || cm.step.Index < a.step.Index {
+						continue
+					}
+					if sub, i := cm.cmd.Subcommand(kubectlValued); sub == "rollout" && i+1 < len(cm.cmd.Args) && cm.cmd.Args[i+1].Text == "status" {
+						waited = true
+					}
+					if sub, _ := cm.cmd.Subcommand(kubectlValued); sub == "wait" {
+						waited = true
+					}
+				}
+				if !waited {
+					out = append(out, finding(name, c.stepPath(w, a.step), a.step.ScriptLine+a.cmd.Line-1, j.ID, "applies to the cluster but never waits for `kubectl rollout status`: a broken rollout would pass"))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkTrustedRuns(c *Context) []Finding {
+	const name = "trusted-runs"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			what := c.powerful(w, j)
+			if what == "" && j.Environment != "" {
+				what = fmt.Sprintf("uses environment %q", j.Environment)
+			}
+			if what == "" {
+				continue
+			}
+			for _, sc := range c.scenarios(w) {
+				if sc.Trusted {
+					continue
+				}
+				if t := c.jobTruth(w, sc, "")[j.ID]; t != cond.False {
+					why := "if: " + j.If
+					if j.If == "" {
+						why = "no if: of its own"
+						if len(j.Needs) > 0 {
+							why += ", and the jobs it needs run there too"
+						}
+					}
+					out = append(out, finding(name, w.Path, j.Line, j.ID, "%s and can run on a %s (%s)", what, sc.Name, why))
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkDeployOrder(c *Context) []Finding {
+	const name = "deploy-order"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		kind := func(j *pipeline.Job) string {
+			k := ""
+			for _, cm := range c.commands(w, j) {
+				switch {
+				case deploys(cm.cmd):
+					k = "deploys"
+				case terraformChanges(cm.cmd) && k == "":
+					k = "applies"
+				}
+			}
+			return k
+		}
+		for _, prod := range w.Jobs {
+			if prod.Environment != "production" || kind(prod) == "" {
+				continue
+			}
+			var staging *pipeline.Job
+			for _, j := range w.Jobs {
+				if j.Environment == "staging" && kind(j) == kind(prod) {
+					staging = j
+				}
+			}
+			switch {
+			case staging == nil:
+				out = append(out, finding(name, w.Path, prod.Line, prod.ID, "%s to production with no staging job in this workflow that does the same first", kind(prod)))
+			case !needsTransitively(w, prod, staging.ID):
+				out = append(out, finding(name, w.Path, prod.Line, prod.ID, "%s to production without waiting for job %s (staging): add it to needs", kind(prod), staging.ID))
+			default:
+				if ok, why := c.jobGates(w, staging, prod); !ok {
+					out = append(out, finding(name, w.Path, prod.Line, prod.ID, "%s to production even when staging does not succeed: %s", kind(prod), why))
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/shell"
+)
+
+// The signing family: images are signed and attested keyless, by the digest that was pushed,
+// every verification is exact, and a pushed image carries its SBOM and provenance.
+
+func signingRules() []Rule {
+	return []Rule{
+		{"keyless-signing", "cosign signs and attests keyless with the job's OIDC identity (no key, no password, no token from elsewhere, transparency log on) from a job granted id-token: write", checkKeylessSigning},
+		{"digest-references", "cosign sign/attest/verify and the image set into what is deployed (kustomize edit set image, kubectl set image) name the image by digest; a build signs and attests exactly the digest its push reported, attestations after the signature", checkDigestReferences},
+		{"verify-settings", "every cosign verification anywhere requires the exact identity of this repository's signing workflow and GitHub's OIDC issuer, and passes no flag that skips a check", checkVerifySettings},
+		{"build-evidence", "a build that pushes an image records an SBOM and provenance with it and attests the SBOM with cosign", checkBuildEvidence},
+	}
+}
+
+func checkKeylessSigning(c *Context) []Finding {
+	const name = "keyless-signing"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			env := map[string]string{}
+			for k, v := range w.Env.Vars {
+				env[k] = v
+			}
+			for k, v := range j.Env.Vars {
+				env[k] = v
+			}
+			for _, cm := range c.commands(w, j) {
+				if !signs(cm.cmd) {
+					continue
+				}
+				sub := cosign(cm.cmd)
+				line := cm.step.ScriptLine + cm.cmd.Line - 1
+				at := func(format string, args ...any) {
+					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`cosign %s` %s", sub, fmt.Sprintf(format, args...)))
+				}
+				for _, f := range []string{"--key", "--sk", "--slot", "--identity-token", "--oidc-client-secret-file"} {
+					if cm.cmd.Has(f) {
+						at("uses %s: sign keyless with the workflow's OIDC identity, nothing to leak or rotate", f)
+					}
+				}
+				for _, f := range []string{"--tlog-upload", "--upload"} {
+					for _, v := range cm.cmd.Flag(f) {
+						if v.Text == "false" {
+							at("passes %s=false: the signature would not be in the transparency log that verification checks", f)
+						}
+					}
+				}
+				for _, f := range []string{"--fulcio-url", "--rekor-url", "--oidc-issuer", "--oidc-provider"} {
+					if cm.cmd.Has(f) {
+						at("passes %s: sign with the public Sigstore instance and GitHub's OIDC token", f)
+					}
+				}
+				if slices.ContainsFunc(cm.cmd.Args, func(a shell.Word) bool { return strings.Contains(a.Text, "COSIGN_PASSWORD") }) {
+					at("passes COSIGN_PASSWORD on the command line")
+				}
+				for k := range c.env(w, j, cm.step) {
+					if k == "COSIGN_PASSWORD" || k == "COSIGN_KEY" || k == "COSIGN_PRIVATE_KEY" || k == "SIGSTORE_ID_TOKEN" {
+						at("runs with %s set: keyless signing needs no key material", k)
+					}
+				}
+				if !hasWrite(w, j, "id-token") || j.Permissions == nil {
+					at("runs keyless but the job does not grant id-token: write")
+				}
+			}
+		}
+	}
+	return dedupeFindings(out)
+}
+
+var (
+	literalDigest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	stepDigest    = regexp.MustCompile(`^\$\{\{ steps\.([A-Za-z0-9_-]+)\.outputs\.digest \}\}$`)
+	ghExprOnly    = regexp.MustCompile(`^\$\{\{ .* \}\}$`)
+)
+
+func checkDigestReferences(c *Context) []Finding {
+	const name = "digest-references"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			pushIDs := map[string]bool{}
+			for _, s := range c.flow(j) {
+				if pushStep(s) && s.ID != "" {
+					pushIDs[strings.ToLower(s.ID)] = true
+				}
+			}
+			signedDigests := map[string]int{} // digest -> index of the step that signed it
+			for _, cm := range c.commands(w, j) {
+				line := cm.step.ScriptLine + cm.cmd.Line - 1
+				sub := cosign(cm.cmd)
+				switch sub {
+				case "sign", "attest", "verify", "verify-attestation":
+					ref := verifiedRef(cm.cmd)
+					_, _, digest := imageRef(ref)
+					if !digestLike(digest) {
+						out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`cosign %s` names %q, not a digest: a tag can point elsewhere tomorrow; use image@sha256:... (the pushed digest)", sub, ref))
+						continue
+					}
+					if sub == "sign" || sub == "attest" {
+						m := stepDigest.FindStringSubmatch(digest)
+						if !literalDigest.MatchString(digest) && (m == nil || !pushIDs[strings.ToLower(m[1])]) {
+							out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`cosign %s` signs %q, which is not the digest a push step of this job reported (steps.<push>.outputs.digest)", sub, digest))
+							continue
+						}
+						if sub == "sign" {
+							if _, ok := signedDigests[ref]; !ok {
+								signedDigests[ref] = cm.step.Index
+							}
+						} else if i, ok := signedDigests[ref]; !ok || i > cm.step.Index {
+							out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`cosign attest` attests %q before (or without) a `cosign sign` of the same reference in this job", ref))
+						}
+					}
+				}
+				for _, a := range setImages(cm.cmd) {
+					_, ref, _ := strings.Cut(a, "=")
+					if _, _, d := imageRef(ref); !digestLike(d) {
+						out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`%s` sets %s by tag, not by digest", cm.cmd.Text, a))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// digestLike accepts a sha256 digest, or an expression or variable the rules follow to one.
+func digestLike(d string) bool {
+	switch {
+	case d == "":
+		return false
+	case literalDigest.MatchString(d):
+		return true
+	case ghExprOnly.MatchString(d):
+		return strings.Contains(strings.ToLower(d), "digest")
+	case strings.HasPrefix(d, "$"):
+		return strings.Contains(strings.ToUpper(d), "DIGEST")
+	}
+	return false
+}
+
+func checkVerifySettings(c *Context) []Finding {
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, cm := range c.commands(w, j) {
+				sub := cosign(cm.cmd)
+				if sub != "verify" && sub != "verify-attestation" {
+					continue
+				}
+				for _, p := range c.verifyProblems(w, cm.cmd, false) {
+					out = append(out, finding("verify-settings", c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "`cosign %s` in step %q %s", sub, cm.step.Label(), p))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkBuildEvidence(c *Context) []Finding {
+	const name = "build-evidence"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, p := range c.pushes(w, j) {
+				if p.cmd != nil {
+					continue // a push of a scanned, loaded image: its build step records nothing more
+				}
+				s := p.step
+				if sb := strings.TrimSpace(s.With["sbom"]); sb == "" || sb == "false" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q pushes an image without an SBOM (sbom: true or generator=...)", s.Label()))
+				}
+				if pv := strings.TrimSpace(s.With["provenance"]); pv == "false" || pv == "" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q pushes an image without provenance (provenance: mode=max)", s.Label()))
+				}
+			}
+			if len(c.pushes(w, j)) == 0 {
+				continue
+			}
+			attests := false
+			for _, cm := range c.commands(w, j) {
+				if cosign(cm.cmd) == "attest" && len(cm.cmd.Flag("--predicate")) > 0 {
+					attests = true
+				}
+			}
+			if !attests && slices.ContainsFunc(c.commands(w, j), func(cm command) bool { return cosign(cm.cmd) == "sign" }) {
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "signs the image but attests no SBOM (cosign attest --predicate <sbom>)"))
+			}
+			if !slices.ContainsFunc(c.commands(w, j), func(cm command) bool { return cosign(cm.cmd) == "sign" }) {
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "pushes an image it never signs (cosign sign)"))
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,586 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/pins"
+	"github.com/platform-template/template-api/test/workflows/pipeline"
+	"github.com/platform-template/template-api/test/workflows/shell"
+)
+
+// The supply family: what third-party code a workflow runs, and that it is the code it claims.
+
+func supplyRules() []Rule {
+	return []Rule{
+		{"pinned-actions", "every action and reusable workflow (in workflows and in the repository's composite actions) is pinned to a full 40-hex commit SHA with its version in a `# vX.Y.Z` comment; docker:// images by digest", checkPinnedActions},
+		{"action-owners", "actions and reusable workflows come only from the owners the repository trusts (a look-alike owner is named as such)", checkActionOwners},
+		{"action-release", "every pinned SHA is the commit of the release its comment names, in the table of releases found in public material (pins/actions.tsv); an unknown pair is refused until it is listed", checkActionRelease},
+		{"compromised-releases", "no action release and no Trivy version known to have been compromised (trivy-action up to 0.34.2, setup-trivy before 0.2.6, Trivy 0.69.4-0.69.6, tj-actions/changed-files up to 45.0.7)", checkCompromised},
+		{"retired-runtime", "no action whose pinned release runs on a runtime GitHub has retired (node12, node16, node20)", checkRetiredRuntime},
+		{"pinned-images", "container and service images, the BuildKit image, the SBOM generator, docker actions and images run in scripts (docker run/pull/create) are pinned by digest", checkPinnedImages},
+		{"pinned-tools", "tools are installed at a fixed version: no `@latest` or branch for go install/run, no unversioned npx/npm/pip installs, no script piped from a download into a shell, no download from a branch or `latest` URL, setup actions given an exact version", checkPinnedTools},
+	}
+}
+
+// use is one uses: of the repository.
+type use struct {
+	path, job string
+	line      int
+	uses      string
+	comment   string
+	workflow  bool // a reusable workflow
+	step      *pipeline.Step
+}
+
+func (c *Context) uses() []use {
+	var out []use
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if j.Call != nil {
+				out = append(out, use{w.Path, j.ID, j.Call.Line, j.Call.Uses, j.Call.Comment, true, nil})
+			}
+			for _, s := range j.Steps {
+				if s.Uses != "" {
+					out = append(out, use{w.Path, j.ID, s.UsesLine, s.Uses, s.UsesComment, false, s})
+				}
+			}
+		}
+	}
+	for _, a := range c.sortedActions() {
+		for _, s := range a.Steps {
+			if s.Uses != "" {
+				out = append(out, use{a.Path, "", s.UsesLine, s.Uses, s.UsesComment, false, s})
+			}
+		}
+	}
+	return out
+}
+
+func (c *Context) sortedActions() []*pipeline.Action {
+	var out []*pipeline.Action
+	for _, a := range c.Repo.Actions {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b *pipeline.Action) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+var (
+	fullSHA        = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	versionComment = regexp.MustCompile(`^v?(\d+\.\d+\.\d+)\b`)
+)
+
+// pinnedRef splits owner/repo[/path]@sha; ok is false for local and docker uses.
+func pinnedRef(uses string) (repo, ref string, ok bool) {
+	if pipeline.Local(uses) || strings.HasPrefix(uses, "docker://") {
+		return "", "", false
+	}
+	_, ref, _ = strings.Cut(uses, "@")
+	return pipeline.Repository(uses), ref, true
+}
+
+func commentVersion(comment string) string {
+	if m := versionComment.FindStringSubmatch(comment); m != nil {
+		return "v" + m[1]
+	}
+	return ""
+}
+
+func checkPinnedActions(c *Context) []Finding {
+	const name = "pinned-actions"
+	var out []Finding
+	for _, u := range c.uses() {
+		what := "action"
+		if u.workflow {
+			what = "reusable workflow"
+		}
+		switch {
+		case pipeline.Local(u.uses):
+			continue
+		case strings.HasPrefix(u.uses, "docker://"):
+			if !imageDigest.MatchString(u.uses) {
+				out = append(out, finding(name, u.path, u.line, u.job, "%s is not pinned by digest (@sha256:...)", u.uses))
+			}
+			continue
+		}
+		_, ref, _ := pinnedRef(u.uses)
+		if !fullSHA.MatchString(ref) {
+			out = append(out, finding(name, u.path, u.line, u.job, "%s %s is not pinned to a full 40-hex commit SHA (a tag or branch can be moved under you, as the trivy-action tags were in March 2026)", what, u.uses))
+			continue
+		}
+		if commentVersion(u.comment) == "" {
+			out = append(out, finding(name, u.path, u.line, u.job, "%s %s has no version comment (# vX.Y.Z) saying which release the SHA is", what, u.uses))
+		}
+	}
+	return out
+}
+
+func checkActionOwners(c *Context) []Finding {
+	const name = "action-owners"
+	var out []Finding
+	for _, u := range c.uses() {
+		repo, _, ok := pinnedRef(u.uses)
+		if !ok {
+			continue
+		}
+		owner, _, _ := strings.Cut(repo, "/")
+		if slices.Contains(c.Cfg.Owners, owner) {
+			continue
+		}
+		msg := fmt.Sprintf("%s is from %q, not an owner this repository trusts (%s)", u.uses, owner, strings.Join(c.Cfg.Owners, ", "))
+		if like := lookalike(owner, c.Cfg.Owners); like != "" {
+			msg = fmt.Sprintf("%s is from %q, which looks like %q but is another account (typosquatting): use %s's action, or add the owner to pins.Owners after review", u.uses, owner, like, like)
+		}
+		out = append(out, finding(name, u.path, u.line, u.job, "%s", msg))
+	}
+	return out
+}
+
+// lookalike returns the trusted owner an owner imitates: a few edits away, or the same with
+// separators or affixes added.
+func lookalike(owner string, trusted []string) string {
+	norm := func(s string) string {
+		return strings.NewReplacer("-", "", "_", "", ".", "", "0", "o", "1", "l", "l", "i", "rn", "m").Replace(s)
+	}
+	for _, t := range trusted {
+		if distance(owner, t) <= 2 || norm(owner) == norm(t) || strings.Contains(owner, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func checkActionRelease(c *Context) []Finding {
+	const name = "action-release"
+	var out []Finding
+	for _, u := range c.uses() {
+		repo, sha, ok := pinnedRef(u.uses)
+		if !ok || !fullSHA.MatchString(sha) {
+			continue
+		}
+		claimed := commentVersion(u.comment)
+		r, known := c.Cfg.Pins.Commit(repo, sha)
+		switch {
+		case !known:
+			hint := ""
+			if v, ok := c.Cfg.Pins.Version(repo, claimed); ok {
+				hint = fmt.Sprintf("; %s %s is %s", repo, claimed, v.Commit)
+			}
+			out = append(out, finding(name, u.path, u.line, u.job, "%s@%s is not a release the rules know (pins/actions.tsv)%s: if it is one, add it with where its SHA was found", repo, sha, hint))
+		case claimed != "" && r.Version != claimed:
+			out = append(out, finding(name, u.path, u.line, u.job, "%s@%s is release %s, but its comment says %s: the comment must name the release the SHA is", repo, sha[:12], r.Version, claimed))
+		}
+	}
+	return out
+}
+
+func checkCompromised(c *Context) []Finding {
+	const name = "compromised-releases"
+	var out []Finding
+	for _, u := range c.uses() {
+		repo, sha, ok := pinnedRef(u.uses)
+		if !ok {
+			continue
+		}
+		version := commentVersion(u.comment)
+		if r, known := c.Cfg.Pins.Commit(repo, sha); known {
+			version = r.Version
+		} else if !fullSHA.MatchString(sha) {
+			version = sha // a tag: its name is the version it claims
+		}
+		if adv, bad := pins.CompromisedRelease(repo, version, sha); bad {
+			out = append(out, finding(name, u.path, u.line, u.job, "%s is a compromised release: %s", u.uses, adv))
+		}
+		if u.step != nil {
+			switch pipeline.ActionName(u.uses) {
+			case "aquasecurity/trivy-action", "aquasecurity/setup-trivy":
+				if adv, bad := pins.CompromisedTrivy[pins.Normalize(u.step.With["version"])]; bad {
+					out = append(out, finding(name, u.path, u.line, u.job, "step %q installs Trivy %s: %s", u.step.Label(), u.step.With["version"], adv))
+				}
+			}
+		}
+	}
+	for _, ref := range c.images() {
+		repo, tag, _ := imageRef(ref.image)
+		if strings.HasSuffix(repo, "aquasec/trivy") || strings.HasSuffix(repo, "aquasecurity/trivy") {
+			if adv, bad := pins.CompromisedTrivy[pins.Normalize(tag)]; bad {
+				out = append(out, finding(name, ref.path, ref.line, ref.job, "image %s is a compromised Trivy build: %s", ref.image, adv))
+			}
+		}
+	}
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, cm := range c.commands(w, j) {
+				if base(cm.cmd.Name) != "install.sh" && !strings.Contains(cm.cmd.Text, "trivy") {
+					continue
+				}
+				for _, a := range cm.cmd.Args {
+					if adv, bad := pins.CompromisedTrivy[pins.Normalize(a.Text)]; bad {
+						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "`%s` installs Trivy %s: %s", cm.cmd.Text, a.Text, adv))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkRetiredRuntime(c *Context) []Finding {
+	const name = "retired-runtime"
+	var out []Finding
+	for _, u := range c.uses() {
+		repo, sha, ok := pinnedRef(u.uses)
+		if !ok {
+			continue
+		}
+		r, known := c.Cfg.Pins.Commit(repo, sha)
+		if !known {
+			continue
+		}
+		if why, retired := pins.RetiredRuntimes[r.Runs]; retired {
+			out = append(out, finding(name, u.path, u.line, u.job, "%s %s runs on %s: %s; move to a release on node24", repo, r.Version, r.Runs, why))
+		}
+	}
+	for _, a := range c.sortedActions() {
+		if why, retired := pins.RetiredRuntimes[a.Using]; retired {
+			out = append(out, finding(name, a.Path, 1, "", "the action runs on %s: %s", a.Using, why))
+		}
+	}
+	return out
+}
+
+// imageUse is an image a workflow or action runs.
+type imageUse struct {
+	path, job, what, image string
+	line                   int
+}
+
+// images lists the images the repository runs outside of scripts.
+func (c *Context) images() []imageUse {
+	var out []imageUse
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for what, img := range j.Images {
+				out = append(out, imageUse{w.Path, j.ID, what + " image", img, j.Line})
+			}
+			for _, s := range c.flow(j) {
+				switch s.Action() {
+				case "docker/setup-buildx-action":
+					if s.With["driver"] != "docker" {
+						img := optValue(s.With["driver-opts"], "image")
+						if img == "" {
+							img = "moby/buildkit (the action's default tag)"
+						}
+						out = append(out, imageUse{c.stepPath(w, s), j.ID, "the BuildKit image of setup-buildx", img, s.UsesLine})
+					}
+				case "docker/build-push-action":
+					if sb := s.With["sbom"]; sb != "" && sb != "false" {
+						gen := optValue(sb, "generator")
+						if gen == "" {
+							gen = "docker/buildkit-syft-scanner (BuildKit's default tag)"
+						}
+						out = append(out, imageUse{c.stepPath(w, s), j.ID, "the SBOM generator", gen, s.UsesLine})
+					}
+				}
+			}
+		}
+	}
+	for _, a := range c.sortedActions() {
+		if a.Using == "docker" && strings.HasPrefix(a.Image, "docker://") {
+			out = append(out, imageUse{a.Path, "", "the docker action's image", strings.TrimPrefix(a.Image, "docker://"), 1})
+		}
+	}
+	slices.SortFunc(out, func(a, b imageUse) int { return strings.Compare(a.path+a.job+a.what, b.path+b.job+b.what) })
+	return out
+}
+
+// optValue reads key=value out of a comma- or newline-separated option list.
+func optValue(opts, key string) string {
+	for _, f := range strings.FieldsFunc(opts, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(f), key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// localImages are the tags a job builds itself (and may then run or scan).
+func (c *Context) localImages(w *pipeline.Workflow, j *pipeline.Job) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range c.flow(j) {
+		if s.Action() == "docker/build-push-action" {
+			for _, t := range splitList(c.withValue(w, j, s, s.With["tags"])) {
+				out[t] = true
+			}
+		}
+	}
+	for _, cm := range c.commands(w, j) {
+		if base(cm.cmd.Name) != "docker" {
+			continue
+		}
+		sub, _ := cm.cmd.Subcommand(dockerValued)
+		if sub == "build" || sub == "buildx" || sub == "tag" {
+			for _, t := range cm.cmd.Flag("-t", "--tag") {
+				out[t.Text] = true
+			}
+			if sub == "tag" {
+				if ops := cm.cmd.Operands(dockerValued); len(ops) == 3 {
+					out[ops[2].Text] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func checkPinnedImages(c *Context) []Finding {
+	const name = "pinned-images"
+	var out []Finding
+	for _, im := range c.images() {
+		if !imageDigest.MatchString(im.image) {
+			out = append(out, finding(name, im.path, im.line, im.job, "%s %q is not pinned by digest (@sha256:...)", im.what, im.image))
+		}
+	}
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			local := c.localImages(w, j)
+			for _, cm := range c.commands(w, j) {
+				img, verb := runsImage(cm.cmd)
+				if img == "" || imageDigest.MatchString(img) || local[img] {
+					continue
+				}
+				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q runs `%s %s` of image %q, which is not pinned by digest (@sha256:...)", cm.step.Label(), base(cm.cmd.Name), verb, img))
+			}
+		}
+	}
+	return out
+}
+
+// runsImage returns the image a docker/podman command runs or pulls, and the verb.
+func runsImage(c *shell.Command) (string, string) {
+	switch base(c.Name) {
+	case "docker", "podman", "nerdctl":
+	default:
+		return "", ""
+	}
+	sub, i := c.Subcommand(dockerValued)
+	if i < 0 {
+		return "", ""
+	}
+	args := c.Args[i+1:]
+	if sub == "container" || sub == "image" {
+		next, j := (&shell.Command{Args: args}).Subcommand(nil)
+		if j < 0 {
+			return "", ""
+		}
+		sub, args = next, args[j+1:]
+	}
+	switch sub {
+	case "run", "create", "pull":
+		ops := (&shell.Command{Args: args}).Operands(dockerRunValued)
+		if len(ops) > 0 {
+			return ops[0].Text, sub
+		}
+	}
+	return "", ""
+}
+
+// Versions of tools.
+
+var (
+	goVersion    = regexp.MustCompile(`@v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+incompatible)?$`)
+	mutableURL   = regexp.MustCompile(`(?i)(/refs/heads/|/(main|master|HEAD|develop|trunk)/|/releases/latest|/latest/|[?&]ref=(main|master|HEAD)\b)`)
+	exactVersion = regexp.MustCompile(`^v?\d+\.\d+\.\d+$`)
+)
+
+// versionInputs are the inputs of setup actions that choose a tool's version, and whether an
+// empty value falls back to a moving default ("latest").
+var versionInputs = map[string]struct {
+	input    string
+	required bool
+}{
+	"actions/setup-go":            {"go-version", true},
+	"actions/setup-node":          {"node-version", true},
+	"actions/setup-python":        {"python-version", true},
+	"hashicorp/setup-terraform":   {"terraform_version", true},
+	"azure/setup-kubectl":         {"version", true},
+	"azure/setup-helm":            {"version", true},
+	"aquasecurity/trivy-action":   {"version", true},
+	"aquasecurity/setup-trivy":    {"version", true},
+	"sigstore/cosign-installer":   {"cosign-release", false},
+	"docker/setup-buildx-action":  {"version", false},
+	"opentofu/setup-opentofu":     {"tofu_version", true},
+	"ko-build/setup-ko":           {"version", true},
+	"open-policy-agent/setup-opa": {"version", true},
+}
+
+func checkPinnedTools(c *Context) []Finding {
+	const name = "pinned-tools"
+	var out []Finding
+	for _, u := range c.uses() {
+		if u.step == nil {
+			continue
+		}
+		vi, ok := versionInputs[pipeline.ActionName(u.uses)]
+		if !ok {
+			continue
+		}
+		v := strings.TrimSpace(u.step.With[vi.input])
+		switch {
+		case v == "" && vi.required:
+			out = append(out, finding(name, u.path, u.line, u.job, "step %q does not set %s, so the action installs whatever version is current", u.step.Label(), vi.input))
+		case v != "" && !exactVersion.MatchString(v):
+			out = append(out, finding(name, u.path, u.line, u.job, "step %q installs %s %q, not an exact version (X.Y.Z): a moving version changes the tool under the pipeline", u.step.Label(), vi.input, v))
+		}
+	}
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, cm := range c.commands(w, j) {
+				if why := unpinnedTool(cm.cmd); why != "" {
+					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, why))
+				}
+			}
+		}
+	}
+	for _, a := range c.sortedActions() {
+		// Composite actions no workflow uses are read too: they are one edit away from use.
+		if c.actionUsed(a) {
+			continue
+		}
+		for _, s := range a.Steps {
+			if s.Run == "" {
+				continue
+			}
+			sc, err := shell.Parse(s.Run, shell.Options{Shell: s.Shell, Env: s.Env.Vars, ReadFile: c.Repo.ReadFile})
+			if err != nil {
+				continue
+			}
+			for _, cmd := range sc.Commands {
+				if why := unpinnedTool(cmd); why != "" {
+					out = append(out, finding(name, a.Path, s.ScriptLine+cmd.Line-1, "", "step %q: `%s` %s", s.Label(), cmd.Text, why))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (c *Context) actionUsed(a *pipeline.Action) bool {
+	for _, u := range c.uses() {
+		if act, ok := c.Repo.Action(u.uses); ok && act == a {
+			return true
+		}
+	}
+	return false
+}
+
+// unpinnedTool says why a command installs or runs a tool at a version that can move.
+func unpinnedTool(c *shell.Command) string {
+	switch base(c.Name) {
+	case "go":
+		sub, i := c.Subcommand(nil)
+		if sub != "install" && sub != "run" && sub != "get" {
+			return ""
+		}
+		for _, a := range (&shell.Command{Args: c.Args[i+1:]}).Operands(nil) {
+			t := a.Text
+			if strings.HasPrefix(t, ".") || strings.HasPrefix(t, "/") || !strings.Contains(t, ".") {
+				continue // a package of this module
+			}
+			if !strings.Contains(t, "@") {
+				if sub == "run" || sub == "get" {
+					continue // runs the version this module's go.mod pins
+				}
+				return "installs " + t + " at no version: go resolves it to the latest release"
+			}
+			if !goVersion.MatchString(t) {
+				return "installs " + t + ": not a fixed version (@vX.Y.Z), so it moves"
+			}
+		}
+	case "npx", "pnpx", "bunx":
+		if ops := c.Operands(nil); len(ops) > 0 {
+			a := ops[0] // the package it runs
+			if !strings.Contains(strings.TrimPrefix(a.Text, "@"), "@") || strings.HasSuffix(a.Text, "@latest") {
+				return "runs " + a.Text + " at whatever version the registry serves today"
+			}
+		}
+	case "npm", "pnpm", "yarn":
+		sub, i := c.Subcommand(nil)
+		if sub != "install" && sub != "i" && sub != "add" {
+			return ""
+		}
+		if !c.Has("-g", "--global") {
+			return ""
+		}
+		for _, a := range (&shell.Command{Args: c.Args[i+1:]}).Operands(nil) {
+			if !strings.Contains(strings.TrimPrefix(a.Text, "@"), "@") || strings.HasSuffix(a.Text, "@latest") {
+				return "installs " + a.Text + " at whatever version the registry serves today"
+			}
+		}
+	case "pip", "pip3", "pipx", "uv":
+		sub, i := c.Subcommand(nil)
+		if sub != "install" {
+			return ""
+		}
+		if c.Has("-r", "--requirement", "--require-hashes") {
+			return ""
+		}
+		for _, a := range (&shell.Command{Args: c.Args[i+1:]}).Operands(nil) {
+			if !strings.Contains(a.Text, "==") && !strings.HasPrefix(a.Text, ".") {
+				return "installs " + a.Text + " at whatever version the index serves today (pin it with ==X.Y.Z)"
+			}
+		}
+	case "curl", "wget":
+		for _, a := range c.Args {
+			if strings.Contains(a.Text, "://") && mutableURL.MatchString(a.Text) {
+				return "downloads " + a.Text + ", a moving address (a branch or latest): pin a release and check its checksum"
+			}
+		}
+	}
+	if shells[base(c.Name)] {
+		if from := c.PipedFrom; from != nil && (base(from.Name) == "curl" || base(from.Name) == "wget") {
+			return "runs a script straight from a download (" + from.Text + "), unchecked"
+		}
+		for _, a := range c.Args {
+			if strings.Contains(a.Text, "$(curl") || strings.Contains(a.Text, "$(wget") || strings.Contains(a.Text, "<(curl") || strings.Contains(a.Text, "<(wget") {
+				return "runs a script straight from a download, unchecked"
+			}
+		}
+	}
+	return ""
+}
+
+var shells = map[string]bool{"bash": true, "sh": true, "dash": true, "zsh": true, "ksh": true, "source": true, ".": true}

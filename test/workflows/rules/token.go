@@ -1,0 +1,459 @@
+package rules
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/cond"
+	"github.com/platform-template/template-api/test/workflows/pipeline"
+	"github.com/platform-template/template-api/test/workflows/shell"
+)
+
+// The token family: what a job's GitHub token and cloud identity can do, and who can make a
+// job run with them.
+
+func tokenRules() []Rule {
+	return []Rule{
+		{"permissions", "the workflow grants nothing by default (permissions: {} or read-only); every job, reusable-workflow callers included, declares its own, and a write scope only where a step needs it (id-token for OIDC and keyless signing, security-events for SARIF, attestations for GitHub attestations)", checkPermissions},
+		{"checkout-credentials", "actions/checkout never leaves the token in .git/config (persist-credentials: false)", checkCheckoutCredentials},
+		{"no-pull-request-target", "no workflow runs on pull_request_target (a fork's code with this repository's token and secrets)", checkNoPullRequestTarget},
+		{"no-expressions-in-run", "no ${{ }} expression is pasted into a script (run:, composite run:, github-script); values reach scripts through env:", checkNoExpressionsInRun},
+		{"no-static-cloud-credentials", "no stored credential is read anywhere (any secrets.* but GITHUB_TOKEN, secrets: inherit, access keys, passwords or key files given to login actions, credential variables): cloud access comes from OIDC roles", checkNoLongLivedCredentials},
+		{"reusable-workflows", "a job calling a reusable workflow passes no secrets wholesale (secrets: inherit)", checkReusableWorkflows},
+		{"runners", "a job that can run for a pull request runs on a GitHub-hosted runner (no self-hosted labels, runner groups or labels chosen at run time)", checkRunners},
+		{"pull-request-isolation", "a job that can run for a pull request has no environment, no write scope but security-events, assumes no role a privileged job uses, and pushes, signs, deploys and applies nothing", checkPullRequestIsolation},
+		{"env-file-injection", "a privileged job (OIDC, environment, write scopes) never writes to $GITHUB_ENV or $GITHUB_PATH, through which a value would change every later step", checkEnvFileInjection},
+		{"shell-readable", "a privileged job runs only code the rules can read: no command or script known only at run time (eval, bash -c of a variable, a pipe into a shell), no inline code of other languages", checkShellReadable},
+	}
+}
+
+// scopeNeeded says whether a job's steps need a write scope.
+func (c *Context) scopeNeeded(w *pipeline.Workflow, j *pipeline.Job, scope string) bool {
+	if j.Call != nil {
+		return scope == "id-token" || scope == "security-events" || scope == "attestations"
+	}
+	uses := func(actions ...string) bool {
+		return slices.ContainsFunc(c.flow(j), func(s *pipeline.Step) bool {
+			a := s.Action()
+			return slices.ContainsFunc(actions, func(x string) bool { return a == x || strings.HasPrefix(a, x+"/") })
+		})
+	}
+	switch scope {
+	case "id-token":
+		if uses("aws-actions/configure-aws-credentials", "azure/login", "google-github-actions/auth", "actions/attest-build-provenance", "actions/attest", "actions/attest-sbom") {
+			return true
+		}
+		return slices.ContainsFunc(c.commands(w, j), func(cm command) bool { return signs(cm.cmd) })
+	case "security-events":
+		return uses("github/codeql-action")
+	case "attestations":
+		return uses("actions/attest-build-provenance", "actions/attest", "actions/attest-sbom")
+	}
+	return false
+}
+
+func checkPermissions(c *Context) []Finding {
+	const name = "permissions"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		switch p := w.Permissions; {
+		case p == nil:
+			out = append(out, finding(name, w.Path, 1, "", "no top-level permissions: declare `permissions: {}` so that no job inherits the default token scopes"))
+		case p.All != "" && p.All != "read-all":
+			out = append(out, finding(name, w.Path, p.Line, "", "top-level permissions are %s: declare `permissions: {}` and grant each job what it needs", p.All))
+		default:
+			for _, s := range p.Writes() {
+				out = append(out, finding(name, w.Path, p.Line, "", "top-level permissions grant write to %s: grant it only to the job that needs it", s))
+			}
+		}
+		for _, j := range w.Jobs {
+			p := j.Permissions
+			if p == nil {
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "declares no permissions, so it gets the workflow's (or the repository's default) token scopes"))
+				continue
+			}
+			if p.All == "write-all" {
+				out = append(out, finding(name, w.Path, p.Line, j.ID, "grants write-all"))
+				continue
+			}
+			for _, s := range p.Writes() {
+				if !c.scopeNeeded(w, j, s) {
+					out = append(out, finding(name, w.Path, p.Line, j.ID, "grants %s: write, which no step of this job needs", s))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkCheckoutCredentials(c *Context) []Finding {
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, s := range c.flow(j) {
+				if s.Action() == "actions/checkout" && strings.TrimSpace(s.With["persist-credentials"]) != "false" {
+					out = append(out, finding("checkout-credentials", c.stepPath(w, s), s.UsesLine, j.ID, "step %q checks out without persist-credentials: false, leaving the token in .git/config for every later step", s.Label()))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkNoPullRequestTarget(c *Context) []Finding {
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, t := range w.Triggers {
+			if t.Event == "pull_request_target" {
+				out = append(out, finding("no-pull-request-target", w.Path, t.Line, "", "runs on pull_request_target: a fork's pull request would run with this repository's token and secrets"))
+			}
+		}
+	}
+	return out
+}
+
+var (
+	expression        = regexp.MustCompile(`\$\{\{.*?\}\}`)
+	untrustedContexts = regexp.MustCompile(`\b(github\.event|github\.head_ref|inputs\.|steps\.|needs\.|matrix\.|vars\.|env\.)`)
+)
+
+func checkNoExpressionsInRun(c *Context) []Finding {
+	const name = "no-expressions-in-run"
+	var out []Finding
+	check := func(path, job string, line int, label, script string) {
+		for _, e := range expression.FindAllString(script, -1) {
+			kind := "an expression"
+			if untrustedContexts.MatchString(e) {
+				kind = "data an outsider or an earlier step controls"
+			}
+			out = append(out, finding(name, path, line, job, "step %q pastes %s into its script: %s; pass it through env: and quote \"$VAR\"", label, kind, e))
+		}
+	}
+	seen := map[*pipeline.Step]bool{}
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, s := range j.Steps {
+				seen[s] = true
+				check(w.Path, j.ID, s.RunLine, s.Label(), s.Run)
+				if s.Action() == "actions/github-script" {
+					check(w.Path, j.ID, s.UsesLine, s.Label(), s.With["script"])
+				}
+			}
+		}
+	}
+	for _, a := range c.sortedActions() {
+		for _, s := range a.Steps {
+			check(a.Path, "", s.RunLine, s.Label(), s.Run)
+			if s.Action() == "actions/github-script" {
+				check(a.Path, "", s.UsesLine, s.Label(), s.With["script"])
+			}
+		}
+	}
+	return out
+}
+
+var (
+	credentialName = regexp.MustCompile(`(?i)(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS|API_KEY|KUBECONFIG)`)
+	githubToken    = regexp.MustCompile(`^\$\{\{\s*(github\.token|secrets\.GITHUB_TOKEN)\s*\}\}$`)
+)
+
+// credentialInputs are inputs of login actions that take a stored credential.
+var credentialInputs = map[string][]string{
+	"aws-actions/configure-aws-credentials": {"aws-access-key-id", "aws-secret-access-key", "aws-session-token", "web-identity-token-file"},
+	"docker/login-action":                   {"password"},
+	"azure/login":                           {"creds", "client-secret"},
+	"google-github-actions/auth":            {"credentials_json"},
+	"azure/k8s-set-context":                 {"kubeconfig"},
+	"sigstore/cosign-installer":             {},
+}
+
+func checkNoLongLivedCredentials(c *Context) []Finding {
+	const name = "no-static-cloud-credentials"
+	var out []Finding
+	for _, p := range slices.Sorted(maps.Keys(c.Repo.Secrets)) {
+		for _, ref := range c.Repo.Secrets[p] {
+			out = append(out, finding(name, p, ref.Line, "", "reads the stored secret %s: a long-lived credential; assume a role through GitHub OIDC (or use the job's own token)", ref.Name))
+		}
+	}
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if j.Call != nil && j.Call.InheritSecrets {
+				out = append(out, finding(name, w.Path, j.Call.Line, j.ID, "passes every secret of the repository to %s (secrets: inherit)", j.Call.Uses))
+			}
+			envs := []pipeline.Env{w.Env, j.Env}
+			for _, s := range c.flow(j) {
+				envs = append(envs, s.Env)
+				if s.Action() == "aws-actions/configure-aws-credentials" && strings.TrimSpace(s.With["role-to-assume"]) == "" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "configure-aws-credentials without role-to-assume: credentials must come from an OIDC role"))
+				}
+				for _, in := range credentialInputs[s.Action()] {
+					v := strings.TrimSpace(s.With[in])
+					if v == "" || githubToken.MatchString(v) {
+						continue
+					}
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q gives %s a stored credential (%s): use an OIDC role", s.Label(), s.Action(), in))
+				}
+			}
+			for _, e := range envs {
+				for _, k := range slices.Sorted(mapsKeys(e.Vars)) {
+					v := strings.TrimSpace(e.Vars[k])
+					if !credentialName.MatchString(k) || v == "" || githubToken.MatchString(v) {
+						continue
+					}
+					out = append(out, finding(name, w.Path, e.Line, j.ID, "sets the credential variable %s: no stored or pasted credentials; assume a role through GitHub OIDC", k))
+				}
+			}
+		}
+	}
+	return dedupeFindings(out)
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func dedupeFindings(fs []Finding) []Finding {
+	seen := map[string]bool{}
+	var out []Finding
+	for _, f := range fs {
+		if k := f.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func checkReusableWorkflows(c *Context) []Finding {
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if j.Call != nil && j.Call.InheritSecrets {
+				out = append(out, finding("reusable-workflows", w.Path, j.Call.Line, j.ID, "calls %s with secrets: inherit, handing it every secret of the repository: pass the few it needs by name, or none", j.Call.Uses))
+			}
+		}
+	}
+	return out
+}
+
+// prJobs lists the jobs of a workflow that can run for a pull request, with the scenario.
+func (c *Context) prJobs(w *pipeline.Workflow) map[*pipeline.Job]cond.Scenario {
+	out := map[*pipeline.Job]cond.Scenario{}
+	for _, sc := range c.scenarios(w) {
+		if !sc.PullRequest() {
+			continue
+		}
+		truth := c.jobTruth(w, sc, "")
+		for _, j := range w.Jobs {
+			if _, done := out[j]; !done && truth[j.ID] != cond.False {
+				out[j] = sc
+			}
+		}
+	}
+	return out
+}
+
+var hostedLabel = regexp.MustCompile(`^(ubuntu|windows|macos)-[0-9a-z.-]+$`)
+
+func checkRunners(c *Context) []Finding {
+	const name = "runners"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for j, sc := range c.prJobs(w) {
+			if j.Call != nil {
+				continue
+			}
+			labels := j.RunsOn
+			if j.RunsOnExpr != "" {
+				m := matrixRef.FindStringSubmatch(j.RunsOnExpr)
+				if m == nil || j.MatrixExpr || len(j.Matrix[m[1]]) == 0 {
+					out = append(out, finding(name, w.Path, j.Line, j.ID, "can run for a %s, on a runner chosen at run time (runs-on: %s)", sc.Name, j.RunsOnExpr))
+					continue
+				}
+				labels = j.Matrix[m[1]]
+			}
+			if j.RunnerGroup != "" {
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "can run for a %s, on runner group %q (self-hosted)", sc.Name, j.RunnerGroup))
+			}
+			for _, l := range labels {
+				if !hostedLabel.MatchString(l) {
+					out = append(out, finding(name, w.Path, j.Line, j.ID, "can run for a %s, on runner label %q, not a GitHub-hosted one: a pull request's code would run on a machine that outlives it", sc.Name, l))
+				}
+			}
+		}
+	}
+	return out
+}
+
+var matrixRef = regexp.MustCompile(`^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$`)
+
+// roles lists the roles a job assumes (role-to-assume values, matrix values expanded).
+func (c *Context) roles(j *pipeline.Job) []string {
+	var out []string
+	for _, s := range c.flow(j) {
+		if s.Action() != "aws-actions/configure-aws-credentials" {
+			continue
+		}
+		out = append(out, roleKeys(j, s.With["role-to-assume"])...)
+	}
+	return out
+}
+
+var (
+	varsDot    = regexp.MustCompile(`^\$\{\{\s*vars\.([A-Za-z0-9_]+)\s*\}\}$`)
+	varsIndex  = regexp.MustCompile(`^\$\{\{\s*vars\[\s*'([A-Za-z0-9_]+)'\s*\]\s*\}\}$`)
+	varsMatrix = regexp.MustCompile(`^\$\{\{\s*vars\[\s*matrix\.([A-Za-z0-9_-]+)\s*\]\s*\}\}$`)
+)
+
+// roleKeys names what a role-to-assume value stands for: vars.NAME for repository variables
+// (matrix indexing expanded), the value itself otherwise.
+func roleKeys(j *pipeline.Job, v string) []string {
+	v = strings.TrimSpace(v)
+	if m := varsDot.FindStringSubmatch(v); m != nil {
+		return []string{"vars." + m[1]}
+	}
+	if m := varsIndex.FindStringSubmatch(v); m != nil {
+		return []string{"vars." + m[1]}
+	}
+	if m := varsMatrix.FindStringSubmatch(v); m != nil {
+		var out []string
+		for _, val := range j.Matrix[m[1]] {
+			out = append(out, "vars."+val)
+		}
+		return out
+	}
+	if m := matrixRef.FindStringSubmatch(v); m != nil {
+		return j.Matrix[m[1]]
+	}
+	return []string{shell.Canonical(v)}
+}
+
+// powerful reports what a job does that only trusted runs may do, or "".
+func (c *Context) powerful(w *pipeline.Workflow, j *pipeline.Job) string {
+	for _, s := range c.flow(j) {
+		if pushStep(s) {
+			return fmt.Sprintf("pushes an image (step %q)", s.Label())
+		}
+		if deployAction(s) {
+			return fmt.Sprintf("changes a cluster (step %q uses %s)", s.Label(), s.Action())
+		}
+	}
+	for _, cm := range c.commands(w, j) {
+		switch {
+		case deploys(cm.cmd):
+			return fmt.Sprintf("changes a cluster (`%s`)", cm.cmd.Text)
+		case pushes(cm.cmd):
+			return fmt.Sprintf("pushes an image (`%s`)", cm.cmd.Text)
+		case signs(cm.cmd):
+			return fmt.Sprintf("signs (`%s`)", cm.cmd.Text)
+		case terraformChanges(cm.cmd):
+			return fmt.Sprintf("changes infrastructure (`%s`)", cm.cmd.Text)
+		}
+	}
+	return ""
+}
+
+func checkPullRequestIsolation(c *Context) []Finding {
+	const name = "pull-request-isolation"
+	var out []Finding
+	privilegedRoles := map[string]string{}
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if j.Environment == "" && c.powerful(w, j) == "" {
+				continue
+			}
+			for _, r := range c.roles(j) {
+				privilegedRoles[r] = w.Path + " job " + j.ID
+			}
+		}
+	}
+	for _, w := range c.Repo.Workflows {
+		prs := c.prJobs(w)
+		for _, j := range w.Jobs {
+			sc, ok := prs[j]
+			if !ok {
+				continue
+			}
+			if j.Environment != "" {
+				out = append(out, finding(name, w.Path, j.EnvLine, j.ID, "can run for a %s, in environment %q: its protection and its roles would serve a pull request", sc.Name, j.Environment))
+			}
+			if what := c.powerful(w, j); what != "" {
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "can run for a %s, and %s", sc.Name, what))
+			}
+			for _, r := range c.roles(j) {
+				if by, ok := privilegedRoles[r]; ok {
+					out = append(out, finding(name, w.Path, j.Line, j.ID, "can run for a %s, and assumes %s, the role %s uses: a pull request's code would hold it", sc.Name, r, by))
+				}
+			}
+			p := j.Permissions
+			if p == nil {
+				p = w.Permissions
+			}
+			if p != nil {
+				for _, s := range p.Writes() {
+					if s != "security-events" && s != "id-token" {
+						out = append(out, finding(name, w.Path, p.Line, j.ID, "can run for a %s, with %s: write", sc.Name, s))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkEnvFileInjection(c *Context) []Finding {
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if !privileged(w, j) {
+				continue
+			}
+			for _, cm := range c.commands(w, j) {
+				targets := cm.cmd.Stdout
+				if base(cm.cmd.Name) == "tee" {
+					targets = append(targets, cm.cmd.Operands(nil)...)
+				}
+				for _, t := range targets {
+					if strings.Contains(t.Text, "GITHUB_ENV") || strings.Contains(t.Text, "GITHUB_PATH") {
+						out = append(out, finding("env-file-injection", c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q writes to %s in a privileged job: every later step would run with what it writes", cm.step.Label(), t.Text))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checkShellReadable(c *Context) []Finding {
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if !privileged(w, j) {
+				continue
+			}
+			for _, s := range c.flow(j) {
+				if s.Run == "" {
+					continue
+				}
+				sc, err := c.script(w, j, s)
+				if err != nil {
+					out = append(out, finding("shell-readable", c.stepPath(w, s), s.RunLine, j.ID, "step %q: %v", s.Label(), err))
+					continue
+				}
+				for _, o := range sc.Opaque {
+					out = append(out, finding("shell-readable", c.stepPath(w, s), s.ScriptLine+o.Line-1, j.ID, "step %q runs code the rules cannot read in a privileged job: `%s`: %s", s.Label(), o.Text, o.Why))
+				}
+			}
+		}
+	}
+	return out
+}
