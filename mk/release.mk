@@ -22,7 +22,8 @@ SUPPLY_TOOLS_MOD := $(ROOT)/tools/kyverno/go.mod $(ROOT)/tools/kyverno/go.sum
 COSIGN_VERSION   = $(shell awk '$$1 == "github.com/sigstore/cosign/v3" {print $$2; exit}' $(ROOT)/tools/kyverno/go.mod)
 RELEASE_DIR     ?= $(RUN_DIR)/release
 RELEASE_CMD     := $(RUN_DIR)/bin/release
-RELEASE_PKGS    := ./cmd/release/... ./internal/release/... ./internal/provenance/... ./internal/sbom/... ./internal/cosign/... ./internal/oci/...
+EVIDENCE_CMD    := $(RUN_DIR)/bin/evidence
+RELEASE_PKGS    := ./cmd/release/... ./cmd/evidence/... ./internal/release/... ./internal/provenance/... ./internal/sbom/... ./internal/cosign/... ./internal/oci/...
 
 # The tests that sign and attest (test-policies, test-release, test-e2e, test-workshop) find the
 # tools through these variables, exported to every recipe.
@@ -33,9 +34,16 @@ CI_DEPS      += supply-tools
 TEST_TARGETS += test-release
 LINT_TARGETS += lint-release
 
-.PHONY: supply-tools release test-release lint-release
+.PHONY: supply-tools cosign cyclonedx-gomod evidence release test-release lint-release
 
 supply-tools: $(COSIGN) $(CYCLONEDX_GOMOD) ## Build cosign and cyclonedx-gomod from tools/kyverno
+cosign: $(COSIGN)
+cyclonedx-gomod: $(CYCLONEDX_GOMOD)
+
+# The SBOM and provenance writers alone (standard library only), for build-scan-sign.
+evidence: ## Build .run/bin/evidence, the workflow's SBOM and provenance writer
+	@mkdir -p $(dir $(EVIDENCE_CMD))
+	cd $(E2E_DIR) && $(GO) build -o $(EVIDENCE_CMD) ./cmd/evidence
 
 # In `make ci-deps` these come after the Kyverno binaries, whose build compiles most of cosign's
 # packages already.
@@ -71,6 +79,6 @@ test-policies: $(COSIGN)
 test-workshop: $(COSIGN) $(CYCLONEDX_GOMOD)
 
 lint-release: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the release command and its packages
-	@out=$$(cd $(E2E_DIR) && gofmt -l cmd/release internal/release internal/provenance internal/sbom internal/cosign internal/oci); \
+	@out=$$(cd $(E2E_DIR) && gofmt -l cmd/release cmd/evidence internal/release internal/provenance internal/sbom internal/cosign internal/oci); \
 	if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
 	cd $(E2E_DIR) && $(GO) vet $(RELEASE_PKGS) && $(TOOLS_BIN)/golangci-lint run $(RELEASE_PKGS)
