@@ -75,19 +75,25 @@ func TestImageEvidence(t *testing.T) {
 	}
 	// Every case's image, and a released app image for the cases that put theirs elsewhere.
 	var specs []imageSpec
+	imageOf, appOf := map[string]int{}, map[string]int{}
 	for _, c := range cases {
-		specs = append(specs, imageSpec{c.name, c.ev}, imageSpec{c.name + "-app", released})
+		imageOf[c.name] = len(specs)
+		specs = append(specs, imageSpec{c.name, c.ev})
+		if c.slot != "" {
+			appOf[c.name] = len(specs)
+			specs = append(specs, imageSpec{c.name + "-app", released})
+		}
 	}
 	refs := e.images(specs)
 	var sig []sigCase
-	for i, c := range cases {
-		img := refs[2*i]
+	for _, c := range cases {
+		img := refs[imageOf[c.name]]
 		app, init, second := img, migrate, sidecar
 		switch c.slot {
 		case "init":
-			app, init = refs[2*i+1], img
+			app, init = refs[appOf[c.name]], img
 		case "second":
-			app, second = refs[2*i+1], img
+			app, second = refs[appOf[c.name]], img
 		}
 		want := ""
 		if c.want != "" {
