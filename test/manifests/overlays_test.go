@@ -48,7 +48,8 @@ func cloud(iamAuth bool) []invariant.Check {
 type ref struct{ Kind, Name string }
 
 var appObjects = []ref{
-	{"Namespace", "template-api"}, {"ServiceAccount", "template-api"}, {"Deployment", "template-api"},
+	{"Namespace", "template-api"}, {"ResourceQuota", "template-api"}, {"LimitRange", "template-api"},
+	{"ServiceAccount", "template-api"}, {"Deployment", "template-api"},
 	{"Service", "template-api"}, {"NetworkPolicy", "default-deny-all"},
 	{"NetworkPolicy", "template-api-allow-ingress-controller"}, {"NetworkPolicy", "template-api-allow-egress-dns"},
 	{"NetworkPolicy", "template-api-allow-egress-db"}, {"PodDisruptionBudget", "template-api"},

@@ -70,7 +70,11 @@ func checkMessages(t *testing.T, kv kyverno.CLI, p coverage.Policy) {
 		opts.ValuesFile = filepath.Join(p.Dir, spec.Variables)
 	}
 	if len(spec.ClusterResources) > 0 {
-		opts.ContextFile = contextFile(t, p.Dir, spec.ClusterResources)
+		var crds []string
+		opts.ContextFile, crds = contextFile(t, p.Dir, spec.ClusterResources)
+		if len(crds) > 0 {
+			opts.CRDs = []string{joinedCRDs(t, crds)}
+		}
 	}
 	report, out, err := kv.Apply(context.Background(), opts)
 	if err != nil {
@@ -106,18 +110,24 @@ func checkMessages(t *testing.T, kv kyverno.CLI, p coverage.Policy) {
 }
 
 // contextFile turns the test's ClusterResource files into a cli.kyverno.io Context for
-// `kyverno apply --context-file`, so resource.get finds the same objects as in `kyverno test`.
-func contextFile(t *testing.T, dir string, files []string) string {
+// `kyverno apply --context-file`, so resource.get finds the same objects as in `kyverno test`,
+// and returns the CRD files they name.
+func contextFile(t *testing.T, dir string, files []string) (string, []string) {
 	t.Helper()
 	var items []any
+	var crds []string
 	for _, f := range files {
 		var cr struct {
 			Spec struct {
-				Resources []any `json:"resources"`
+				Resources []any    `json:"resources"`
+				CRDs      []string `json:"crds"`
 			} `json:"spec"`
 		}
 		readYAML(t, filepath.Join(dir, f), &cr)
 		items = append(items, cr.Spec.Resources...)
+		for _, c := range cr.Spec.CRDs {
+			crds = append(crds, filepath.Join(dir, c))
+		}
 	}
 	b, err := yaml.Marshal(map[string]any{
 		"apiVersion": "cli.kyverno.io/v1alpha1",
@@ -130,6 +140,25 @@ func contextFile(t *testing.T, dir string, files []string) string {
 	}
 	path := filepath.Join(t.TempDir(), "context.yaml")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, crds
+}
+
+// joinedCRDs writes the CRD files into one: `kyverno apply --crd-paths` keeps the kinds of the
+// last file only (`kyverno test` reads one CRD per file, hence the separate files).
+func joinedCRDs(t *testing.T, files []string) string {
+	t.Helper()
+	var docs []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(b))
+	}
+	path := filepath.Join(t.TempDir(), "crds.yaml")
+	if err := os.WriteFile(path, []byte(strings.Join(docs, "\n---\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

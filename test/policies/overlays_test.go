@@ -93,9 +93,12 @@ func TestOverlayCheckFires(t *testing.T) {
 	}
 }
 
-// judge applies every validating policy of the policy set (a folder under policies/kyverno) to
-// the objects, with the set's exceptions, the rendered Namespaces as namespace values and the
-// rendered Roles and ClusterRoles as the cluster the RBAC policy looks roles up in.
+// judge applies every Kyverno validating policy of the policy set (a folder under
+// policies/kyverno) to the objects, with the set's exceptions, the rendered Namespaces as
+// namespace values, and the rendered objects the policies look up (roles and bindings, quota and
+// limits, Deployments and HPAs) as the cluster. (The set's ValidatingAdmissionPolicies are left
+// to their own CLI tests and to the end-to-end tests, where the API server applies them to the
+// deployed overlay: the CLI's apply cannot map the overlays' custom resources for them.)
 func judge(t *testing.T, kv kyverno.CLI, set string, objects []render.Object) kyverno.Report {
 	t.Helper()
 	policySet, err := render.Build(filepath.Join(policiesDir(t), set))
@@ -103,7 +106,7 @@ func judge(t *testing.T, kv kyverno.CLI, set string, objects []render.Object) ky
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var policies, exceptions, namespaces, roles []render.Object
+	var policies, exceptions, namespaces, lookups []render.Object
 	for _, p := range policySet {
 		switch {
 		case p.Kind() == "PolicyException":
@@ -118,8 +121,9 @@ func judge(t *testing.T, kv kyverno.CLI, set string, objects []render.Object) ky
 		switch o.Kind() {
 		case "Namespace":
 			namespaces = append(namespaces, o)
-		case "Role", "ClusterRole":
-			roles = append(roles, o)
+		case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ResourceQuota", "LimitRange",
+			"Deployment", "HorizontalPodAutoscaler":
+			lookups = append(lookups, o)
 		}
 	}
 	opts := kyverno.ApplyOptions{
@@ -140,7 +144,7 @@ func judge(t *testing.T, kv kyverno.CLI, set string, objects []render.Object) ky
 	opts.ContextFile = filepath.Join(dir, "context.yaml")
 	writeDoc(t, opts.ContextFile, map[string]any{
 		"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Context", "metadata": map[string]any{"name": "context"},
-		"spec": map[string]any{"resources": roles},
+		"spec": map[string]any{"resources": lookups},
 	})
 	report, out, err := kv.Apply(context.Background(), opts)
 	if err != nil {

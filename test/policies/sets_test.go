@@ -16,19 +16,20 @@ func TestPolicySets(t *testing.T) {
 	for _, tc := range []struct {
 		set           string
 		action        string
+		vapActions    string
 		localRegistry bool
 		exceptions    int
 	}{
-		{set: "base", action: "Deny", localRegistry: false, exceptions: 0},
-		{set: "overlays/audit", action: "Audit", localRegistry: false, exceptions: 0},
-		{set: "overlays/local", action: "Deny", localRegistry: true, exceptions: 1},
+		{set: "base", action: "Deny", vapActions: "[Deny]", localRegistry: false, exceptions: 0},
+		{set: "overlays/audit", action: "Audit", vapActions: "[Audit Warn]", localRegistry: false, exceptions: 0},
+		{set: "overlays/local", action: "Deny", vapActions: "[Deny]", localRegistry: true, exceptions: 1},
 	} {
 		t.Run(tc.set, func(t *testing.T) {
 			objects, err := render.Build(filepath.Join(policiesDir(t), tc.set))
 			if err != nil {
 				t.Fatal(err)
 			}
-			judging, exceptions := 0, 0
+			judging, exceptions, vaps, bindings := 0, 0, 0, 0
 			for _, o := range objects {
 				spec, _ := o["spec"].(map[string]any)
 				switch o.Kind() {
@@ -36,6 +37,13 @@ func TestPolicySets(t *testing.T) {
 					judging++
 					if got := fmt.Sprint(spec["validationActions"]); got != "["+tc.action+"]" {
 						t.Errorf("%s %s: validationActions %s, want [%s]", o.Kind(), o.Name(), got, tc.action)
+					}
+				case "ValidatingAdmissionPolicy":
+					vaps++
+				case "ValidatingAdmissionPolicyBinding":
+					bindings++
+					if got := fmt.Sprint(spec["validationActions"]); got != tc.vapActions {
+						t.Errorf("ValidatingAdmissionPolicyBinding %s: validationActions %s, want %s", o.Name(), got, tc.vapActions)
 					}
 				case "PolicyException":
 					exceptions++
@@ -50,8 +58,11 @@ func TestPolicySets(t *testing.T) {
 					}
 				}
 			}
-			if judging != 10 {
-				t.Errorf("%d validating and image-validating policies, want 10", judging)
+			if judging != 15 {
+				t.Errorf("%d validating and image-validating policies, want 15", judging)
+			}
+			if vaps != 4 || bindings != 4 {
+				t.Errorf("%d ValidatingAdmissionPolicies and %d bindings, want 4 of each", vaps, bindings)
 			}
 			if exceptions != tc.exceptions {
 				t.Errorf("%d PolicyExceptions, want %d", exceptions, tc.exceptions)

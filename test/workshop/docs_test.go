@@ -106,6 +106,9 @@ func (r *repo) checkTestName(name string) string {
 		ok = r.exists("terraform/envs/" + sub)
 	case "TestLabBreaksAreRefused":
 		ok = r.exists("docs/workshop/labs/" + sub)
+	case "TestRedTeam": // <class>/<attempt>
+		_, attempt, _ := strings.Cut(sub, "/")
+		ok = attempt != "" && strings.Contains(r.file("test/e2e/internal/scenario/redteam_cases.go"), `"`+attempt+`"`)
 	default:
 		return fmt.Sprintf("%s: this check does not know where the subtests of %s are defined (teach checkTestName)", name, top)
 	}

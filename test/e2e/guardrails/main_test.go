@@ -26,6 +26,8 @@ type suite struct {
 	latencies *harness.Latencies
 	// matrixRun and matrixRefused count the guardrail matrix's cases (subtests run in order).
 	matrixRun, matrixRefused int
+	// redteamRun, redteamRefused, redteamControls and redteamAdmitted count the red-team table.
+	redteamRun, redteamRefused, redteamControls, redteamAdmitted int
 	// skipped lists the tests skipped and why, so that the report shows them without -v.
 	skipped []string
 }
@@ -81,6 +83,8 @@ func report(ctx context.Context, logf func(string, ...any), setup, total time.Du
 	}
 	fmt.Fprintf(os.Stderr, "guardrail matrix: %d bad requests run, %d refused by the expected component for the expected reason\n",
 		s.matrixRun, s.matrixRefused)
+	fmt.Fprintf(os.Stderr, "red-team table: %d bad requests run, %d refused as expected; %d good controls run, %d admitted\n",
+		s.redteamRun, s.redteamRefused, s.redteamControls, s.redteamAdmitted)
 	fmt.Fprintf(os.Stderr, "round trip of a create, client side:\n")
 	fmt.Fprintf(os.Stderr, "  %-34s %s\n", "decided by Kyverno (matrix)", s.latencies.Stats("kyverno"))
 	fmt.Fprintf(os.Stderr, "  %-34s %s\n", "no webhook involved (ConfigMap)", s.latencies.Stats("baseline"))

@@ -12,7 +12,8 @@ import (
 )
 
 // ContainerResources: every container, init container and ephemeral container of every pod
-// template requests and limits both CPU and memory.
+// template requests and limits CPU, memory and ephemeral storage, and every emptyDir volume has a
+// sizeLimit (disk, like CPU and memory, is shared with the node's other pods).
 func ContainerResources(objs []manifest.Object) []Finding {
 	f := &findings{check: "ContainerResources"}
 	for _, pt := range podTemplates(objs, f) {
@@ -22,12 +23,17 @@ func ContainerResources(objs []manifest.Object) []Finding {
 				if kind == "limits" {
 					list = c.C.Resources.Limits
 				}
-				for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
 					q, ok := list[res]
 					if !ok || q.IsZero() {
 						f.add(pt.Owner, "%s %q has no %s.%s", c.Kind, c.C.Name, kind, res)
 					}
 				}
+			}
+		}
+		for _, v := range pt.Spec.Volumes {
+			if v.EmptyDir != nil && (v.EmptyDir.SizeLimit == nil || v.EmptyDir.SizeLimit.IsZero()) {
+				f.add(pt.Owner, "emptyDir volume %q has no sizeLimit", v.Name)
 			}
 		}
 	}

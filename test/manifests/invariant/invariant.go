@@ -36,7 +36,8 @@ type Check struct {
 
 // Structural returns the checks that take no parameters and hold for every rendered set of
 // objects: well-formed, resources, security contexts, probes, Pod Security, namespaces labelled
-// for it, a default deny per namespace, narrow NetworkPolicies.
+// for it, a default deny per namespace, narrow NetworkPolicies, ceilings per namespace, and what
+// pods may reach declared on their namespace.
 func Structural() []Check {
 	return []Check{
 		{Name: "WellFormed", Run: WellFormed},
@@ -47,6 +48,8 @@ func Structural() []Check {
 		{Name: "NamespacePodSecurity", Run: NamespacePodSecurity},
 		{Name: "DefaultDenyPerNamespace", Run: DefaultDenyPerNamespace},
 		{Name: "NetworkPoliciesNarrow", Run: NetworkPoliciesNarrow},
+		{Name: "NamespaceCeilings", Run: NamespaceCeilings},
+		{Name: "DeclaredSecretsAndIdentities", Run: DeclaredSecretsAndIdentities},
 	}
 }
 

@@ -19,6 +19,8 @@ var typed = map[string]func() any{
 	"v1/Secret":                                       func() any { return &corev1.Secret{} },
 	"v1/Service":                                      func() any { return &corev1.Service{} },
 	"v1/PersistentVolumeClaim":                        func() any { return &corev1.PersistentVolumeClaim{} },
+	"v1/ResourceQuota":                                func() any { return &corev1.ResourceQuota{} },
+	"v1/LimitRange":                                   func() any { return &corev1.LimitRange{} },
 	"apps/v1/Deployment":                              func() any { return &appsv1.Deployment{} },
 	"apps/v1/StatefulSet":                             func() any { return &appsv1.StatefulSet{} },
 	"networking.k8s.io/v1/NetworkPolicy":              func() any { return &networkingv1.NetworkPolicy{} },

@@ -104,8 +104,10 @@ type App struct {
 	DrainAndShutdown int64
 }
 
-// AppDeployment returns the check on the service's Deployment: at least MinReplicas, a
-// termination grace period longer than the drain and shutdown, runs as UID/GID app.UID,
+// AppDeployment returns the check on the service's Deployment: no replicas of its own (the
+// HorizontalPodAutoscaler owns the count, or every apply of a release would reset it) and an HPA
+// keeping at least MinReplicas, a termination grace period longer than the drain and shutdown,
+// runs as UID/GID app.UID,
 // spreads over nodes and zones, has startup, liveness (/healthz) and readiness (/readyz)
 // probes on the serving container, and writes nowhere: no emptyDir or hostPath volume and
 // every mount read-only.
@@ -120,8 +122,11 @@ func AppDeployment(app App) Check {
 			}
 			found = true
 			id := pt.Owner
-			if pt.Replicas == nil || *pt.Replicas < app.MinReplicas {
-				f.add(id, "replicas %v, want at least %d", deref(pt.Replicas), app.MinReplicas)
+			if pt.Replicas != nil {
+				f.add(id, "sets replicas %d: the HorizontalPodAutoscaler owns the count, and every apply would reset it", *pt.Replicas)
+			}
+			if min := hpaMinReplicas(objs, pt.Ns, pt.Name, f); min == nil || *min < app.MinReplicas {
+				f.add(id, "the HorizontalPodAutoscaler keeps minReplicas %v, want at least %d", deref(min), app.MinReplicas)
 			}
 			if g := pt.Spec.TerminationGracePeriodSeconds; g == nil || *g <= app.DrainAndShutdown {
 				f.add(id, "terminationGracePeriodSeconds %v is not longer than drain delay plus shutdown timeout (%ds)", deref(g), app.DrainAndShutdown)
@@ -194,10 +199,26 @@ func deref[T any](p *T) string {
 	return fmt.Sprint(*p)
 }
 
+// hpaMinReplicas is the minReplicas of the HorizontalPodAutoscaler scaling Deployment name in
+// namespace ns (nil without one).
+func hpaMinReplicas(objs []manifest.Object, ns, name string, f *findings) *int32 {
+	for _, h := range decodeAll[autoscalingv2.HorizontalPodAutoscaler](objs, "autoscaling", "HorizontalPodAutoscaler", f) {
+		if h.Namespace == ns && h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == name {
+			if h.Spec.MinReplicas == nil {
+				one := int32(1)
+				return &one
+			}
+			return h.Spec.MinReplicas
+		}
+	}
+	return nil
+}
+
 // Availability returns the check that every Deployment and StatefulSet running more than one
-// replica has a PodDisruptionBudget selecting its pods that keeps at least minAvailable of
-// them but still lets a drain proceed (minAvailable below the replica count), and that every
-// Deployment is scaled by a HorizontalPodAutoscaler with at least two minimum replicas.
+// replica (its own count, or its HPA's minReplicas when the HPA owns the count) has a
+// PodDisruptionBudget selecting its pods that keeps at least minAvailable of them but still
+// lets a drain proceed (minAvailable below the replica count), and that every Deployment is
+// scaled by a HorizontalPodAutoscaler with at least two minimum replicas.
 func Availability(minAvailable int) Check {
 	name := "Availability"
 	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
@@ -216,8 +237,8 @@ func Availability(minAvailable int) Check {
 					if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2 {
 						f.add(id, "minReplicas %s, want at least 2", deref(h.Spec.MinReplicas))
 					}
-					if pt.Replicas != nil && h.Spec.MinReplicas != nil && *pt.Replicas != *h.Spec.MinReplicas {
-						f.add(id, "minReplicas %d differs from the Deployment's replicas %d", *h.Spec.MinReplicas, *pt.Replicas)
+					if pt.Replicas == nil {
+						pt.Replicas = h.Spec.MinReplicas
 					}
 				}
 				if !scaled {

@@ -32,6 +32,9 @@ type KindOptions struct {
 	Dir           string
 	Bin           Binaries
 	KyvernoSource string
+	// ClusterConfig is the repository's k8s/cluster folder, mounted into the node for the API
+	// server's admission configuration.
+	ClusterConfig string
 	Detach        bool
 	Log           Logf
 	Timings       *Timings
@@ -90,7 +93,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	if !slices.Contains(names, opts.Name) {
 		opts.Log("creating kind cluster %s (first time: pulls the node image, about 1-2 min)", opts.Name)
 		if err := provider.Create(opts.Name,
-			kindcluster.CreateWithRawConfig([]byte(kindConfig)),
+			kindcluster.CreateWithRawConfig([]byte(kindConfig(opts.ClusterConfig))),
 			kindcluster.CreateWithWaitForReady(3*time.Minute),
 			kindcluster.CreateWithKubeconfigPath(k.kubeconfig),
 			kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false)); err != nil {
@@ -123,7 +126,7 @@ func StartKind(ctx context.Context, opts KindOptions) (_ *Kind, err error) {
 	}
 	err = runKyverno(ctx, kyvernoRun{
 		Kubeconfig: k.kubeconfig, AdvertiseHost: gw, ListenHost: gw,
-		Bin: opts.Bin, Source: opts.KyvernoSource, Timings: opts.Timings,
+		Bin: opts.Bin, Source: opts.KyvernoSource, ClusterConfig: opts.ClusterConfig, Timings: opts.Timings,
 		Start: func(spec proc.Spec) (*proc.Process, error) {
 			spec.Dir, spec.Detach = filepath.Join(opts.Dir, "logs"), opts.Detach
 			p, err := proc.Start(spec)
@@ -166,14 +169,41 @@ func DeleteKind(ctx context.Context, name, dir string, log Logf) error {
 	return nil
 }
 
-// containerd looks for per-registry configuration in /etc/containerd/certs.d.
-const kindConfig = `kind: Cluster
+// kindNodeClusterConfig is where the repository's k8s/cluster folder appears in the node and in
+// the API server's static pod.
+const kindNodeClusterConfig = "/etc/kubernetes/platform"
+
+// kindConfig is the kind cluster's configuration: containerd looks for per-registry
+// configuration in /etc/containerd/certs.d, and the API server reads the platform's admission
+// configuration (k8s/cluster, Pod Security "restricted" by default) from the mounted folder. kind
+// v0.30 writes kubeadm's v1beta3 ClusterConfiguration, where extraArgs is a map.
+func kindConfig(clusterConfigDir string) string {
+	return fmt.Sprintf(`kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 containerdConfigPatches:
   - |-
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "/etc/containerd/certs.d"
-`
+nodes:
+  - role: control-plane
+    extraMounts:
+      - hostPath: %[1]q
+        containerPath: %[2]s
+        readOnly: true
+    kubeadmConfigPatches:
+      - |
+        kind: ClusterConfiguration
+        apiServer:
+          extraArgs:
+            admission-control-config-file: %[2]s/%[3]s
+          extraVolumes:
+            - name: platform-config
+              hostPath: %[2]s
+              mountPath: %[2]s
+              readOnly: true
+              pathType: Directory
+`, clusterConfigDir, kindNodeClusterConfig, PodSecurityAdmissionFile)
+}
 
 func ensureRegistry(ctx context.Context, log Logf) error {
 	switch running, err := dockerOut(ctx, "inspect", "-f", "{{.State.Running}}", KindRegistryName); {

@@ -20,6 +20,15 @@ import (
 // KyvernoNamespace is where Kyverno keeps its configuration, secrets and policy exceptions.
 const KyvernoNamespace = "kyverno"
 
+// Files of the repository's k8s/cluster folder: cluster-level configuration shared by the local
+// control plane and the kind cluster.
+const (
+	// PodSecurityAdmissionFile is the API server's AdmissionConfiguration (Pod Security defaults).
+	PodSecurityAdmissionFile = "pod-security-admission.yaml"
+	// KyvernoConfigFile is Kyverno's ConfigMap (resource filters, webhook namespace selector).
+	KyvernoConfigFile = "kyverno-config.yaml"
+)
+
 // kyvernoEnv is what a Kyverno pod would get from its Deployment.
 func kyvernoEnv(pod string) []string {
 	return []string{
@@ -38,10 +47,10 @@ func kyvernoEnv(pod string) []string {
 var KyvernoCRDDirs = []string{"kyverno", "policies.kyverno.io", "reports", "policyreport"}
 
 // InstallKyvernoPrerequisites applies what Kyverno's Deployment would find installed: its
-// namespace, CRDs (server-side: some are too large for client-side apply), its ConfigMaps taken
-// from the module's own install manifest, and its background controller's ServiceAccount and
-// binding.
-func InstallKyvernoPrerequisites(ctx context.Context, c *kube.Client, source string) error {
+// namespace, CRDs (server-side: some are too large for client-side apply), its ConfigMaps (the
+// platform's `kyverno` ConfigMap from configFile, the others from the module's own install
+// manifest), and its background controller's ServiceAccount and binding.
+func InstallKyvernoPrerequisites(ctx context.Context, c *kube.Client, source, configFile string) error {
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": KyvernoNamespace}}}
 	if _, err := c.Apply(ctx, ns); err != nil {
@@ -72,18 +81,16 @@ func InstallKyvernoPrerequisites(ctx context.Context, c *kube.Client, source str
 	if err != nil {
 		return err
 	}
-	var cms []*unstructured.Unstructured
+	// The platform's own `kyverno` ConfigMap (k8s/cluster) replaces the install manifest's.
+	cms, err := kube.DecodeFile(configFile)
+	if err != nil {
+		return err
+	}
+	if len(cms) != 1 || cms[0].GetKind() != "ConfigMap" || cms[0].GetName() != "kyverno" {
+		return fmt.Errorf("%s must hold exactly the ConfigMap kyverno", configFile)
+	}
 	for _, o := range install {
-		if o.GetKind() == "ConfigMap" && o.GetNamespace() == KyvernoNamespace {
-			if o.GetName() == "kyverno" {
-				// kind's storage provisioner runs root helper pods with hostPath volumes in
-				// local-path-storage: a system namespace like kube-system, which Kyverno's
-				// default filters already leave alone.
-				filters, _, _ := unstructured.NestedString(o.Object, "data", "resourceFilters")
-				if err := unstructured.SetNestedField(o.Object, filters+" [*/*,local-path-storage,*]", "data", "resourceFilters"); err != nil {
-					return err
-				}
-			}
+		if o.GetKind() == "ConfigMap" && o.GetNamespace() == KyvernoNamespace && o.GetName() != "kyverno" {
 			cms = append(cms, o)
 		}
 	}
@@ -149,7 +156,7 @@ func waitEstablished(ctx context.Context, c *kube.Client, crds []*unstructured.U
 func (l *Local) startKyverno(ctx context.Context) error {
 	return runKyverno(ctx, kyvernoRun{
 		Kubeconfig: l.state.Kubeconfig, AdvertiseHost: "127.0.0.1", ListenHost: "127.0.0.1",
-		Bin: l.opts.Bin, Source: l.opts.KyvernoSource, Start: l.start, Timings: l.opts.Timings,
+		Bin: l.opts.Bin, Source: l.opts.KyvernoSource, ClusterConfig: l.opts.ClusterConfig, Start: l.start, Timings: l.opts.Timings,
 	})
 }
 
@@ -161,6 +168,7 @@ type kyvernoRun struct {
 	ListenHost    string // the address the webhook server listens on
 	Bin           Binaries
 	Source        string
+	ClusterConfig string // k8s/cluster (Kyverno's ConfigMap)
 	Start         func(proc.Spec) (*proc.Process, error)
 	Timings       *Timings
 }
@@ -173,7 +181,7 @@ func runKyverno(ctx context.Context, o kyvernoRun) error {
 		return err
 	}
 	done := o.Timings.Track("kyverno CRDs and config applied")
-	if err := InstallKyvernoPrerequisites(ctx, c, o.Source); err != nil {
+	if err := InstallKyvernoPrerequisites(ctx, c, o.Source, filepath.Join(o.ClusterConfig, KyvernoConfigFile)); err != nil {
 		return err
 	}
 	done()

@@ -33,6 +33,9 @@ type LocalOptions struct {
 	Dir           string   // state: certificates, etcd data, logs, PID files
 	Bin           Binaries // the programs
 	KyvernoSource string   // the Kyverno module's source folder (config/crds, install manifest)
+	// ClusterConfig is the repository's k8s/cluster folder: the API server's admission
+	// configuration (Pod Security defaults) and Kyverno's ConfigMap.
+	ClusterConfig string
 	// RegistryCmd, when set, runs the registry as a process (the demo): the command gets the
 	// two listen addresses appended. Without it the registry runs inside this process (tests).
 	RegistryCmd []string
@@ -80,9 +83,10 @@ func StartLocal(ctx context.Context, opts LocalOptions) (_ *Local, err error) {
 	if opts.Timings == nil {
 		opts.Timings = &Timings{}
 	}
-	for _, b := range []string{opts.Bin.Etcd, opts.Bin.APIServer, opts.Bin.KyvernoAdmission, opts.Bin.KyvernoBackground} {
+	for _, b := range []string{opts.Bin.Etcd, opts.Bin.APIServer, opts.Bin.KyvernoAdmission, opts.Bin.KyvernoBackground,
+		filepath.Join(opts.ClusterConfig, PodSecurityAdmissionFile), filepath.Join(opts.ClusterConfig, KyvernoConfigFile)} {
 		if _, err := os.Stat(b); err != nil {
-			return nil, fmt.Errorf("local control plane needs %s (built by `make e2e-tools`): %w", b, err)
+			return nil, fmt.Errorf("local control plane needs %s (tools: `make e2e-tools`; configuration: k8s/cluster): %w", b, err)
 		}
 	}
 	StopLocal(opts.Dir, opts.Log) // leftovers of an interrupted run, by their PID files
@@ -218,6 +222,8 @@ func (l *Local) startControlPlane(ctx context.Context) error {
 		// Pod Security (not the API server's own validation) must be what refuses privileged pods.
 		"--allow-privileged=true",
 		"--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota",
+		// Pod Security "restricted" by default in every namespace, with the named exemptions.
+		"--admission-control-config-file=" + filepath.Join(l.opts.ClusterConfig, PodSecurityAdmissionFile),
 		// No kubelet and no controller-manager: nothing reconciles the kubernetes Service's endpoints.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false", "--enable-priority-and-fairness=false", "--v=0",

@@ -23,7 +23,8 @@ func (c Config) Binaries() cluster.Binaries {
 func (c Config) LocalOptions(t *cluster.Timings) cluster.LocalOptions {
 	return cluster.LocalOptions{
 		Dir: filepath.Join(c.RunDir, "cluster"), Bin: c.Binaries(), KyvernoSource: c.KyvernoSource,
-		RegistryCmd: c.RegistryCmd, Detach: c.Detach, Log: c.Log, Timings: t,
+		ClusterConfig: c.ClusterConfig(),
+		RegistryCmd:   c.RegistryCmd, Detach: c.Detach, Log: c.Log, Timings: t,
 	}
 }
 
@@ -36,9 +37,13 @@ func (c Config) KindOptions(t *cluster.Timings) cluster.KindOptions {
 	}
 	return cluster.KindOptions{
 		Name: name, Dir: filepath.Join(c.RunDir, "kind"), Bin: c.Binaries(),
-		KyvernoSource: c.KyvernoSource, Detach: c.Detach, Log: c.Log, Timings: t,
+		KyvernoSource: c.KyvernoSource, ClusterConfig: c.ClusterConfig(), Detach: c.Detach, Log: c.Log, Timings: t,
 	}
 }
+
+// ClusterConfig is the repository's k8s/cluster folder (admission configuration, Kyverno's
+// ConfigMap), shared by the local control plane and the kind cluster.
+func (c Config) ClusterConfig() string { return filepath.Join(c.Root, "k8s", "cluster") }
 
 func startCluster(ctx context.Context, cfg Config, t *cluster.Timings) (cluster.Cluster, error) {
 	switch cfg.Mode {

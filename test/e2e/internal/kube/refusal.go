@@ -16,10 +16,15 @@ type Component string
 // The components a refusal can come from. ServiceAccountLookup and Other are not guardrails: a
 // test that sees them has a broken harness (no ServiceAccount) or an unexpected failure.
 const (
-	None                 Component = ""
-	PodSecurity          Component = "PodSecurity"
-	Kyverno              Component = "Kyverno"
-	RBAC                 Component = "RBAC"
+	None        Component = ""
+	PodSecurity Component = "PodSecurity"
+	Kyverno     Component = "Kyverno"
+	RBAC        Component = "RBAC"
+	// AdmissionPolicy is a Kubernetes ValidatingAdmissionPolicy, evaluated inside the API server.
+	AdmissionPolicy Component = "ValidatingAdmissionPolicy"
+	// LimitRange and ResourceQuota are the API server's own admission plugins of those names.
+	LimitRange           Component = "LimitRange"
+	ResourceQuota        Component = "ResourceQuota"
 	ServiceAccountLookup Component = "ServiceAccountLookup"
 	Other                Component = "Other"
 )
@@ -30,7 +35,8 @@ type Refusal struct {
 	// Webhook is the admission webhook that denied (Kyverno only), e.g. validate.kyverno.svc-fail.
 	Webhook string
 	// Policies maps each Kyverno policy named in the denial to its rule names (ClusterPolicy) or
-	// to nothing (ValidatingPolicy and ImageValidatingPolicy messages carry no rule name).
+	// to nothing (ValidatingPolicy and ImageValidatingPolicy messages carry no rule name), or
+	// the ValidatingAdmissionPolicy that denied to nothing.
 	Policies map[string][]string
 	// Reason is the human part: the PodSecurity violations, the policy messages, or RBAC's
 	// "cannot <verb> resource ..." sentence.
@@ -43,6 +49,10 @@ var (
 	webhookDenied = regexp.MustCompile(`admission webhook "([^"]+)" denied the request:\s*`)
 	podSecurity   = regexp.MustCompile(`violates PodSecurity "([^"]+)": (.*)`)
 	rbacForbidden = regexp.MustCompile(`(User "[^"]+" cannot [a-z]+ resource .*)`)
+	// ValidatingAdmissionPolicy 'name' with binding 'name' denied request: <message>
+	admissionPolicy = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']+)' with binding '[^']*' denied request: (.*)`)
+	limitRange      = regexp.MustCompile(`((?:maximum|minimum) [a-z.-]+ usage per (?:Pod|Container|PersistentVolumeClaim) is .*)`)
+	resourceQuota   = regexp.MustCompile(`(exceeded quota: .*)`)
 	// ValidatingPolicy / ImageValidatingPolicy: "Policy <name> failed: <message>" (or "error").
 	celPolicy = regexp.MustCompile(`Policy (\S+) (?:failed|error): `)
 	// ClusterPolicy: "\n\nresource K/ns/n was blocked due to the following policies \n\n<policy>:\n  <rule>: <message>\n".
@@ -75,12 +85,21 @@ func Classify(err error) Refusal {
 		} else {
 			r.Reason = strings.TrimSpace(body)
 		}
+	case admissionPolicy.MatchString(msg):
+		m := admissionPolicy.FindStringSubmatch(msg)
+		r.Component, r.Policies, r.Reason = AdmissionPolicy, map[string][]string{m[1]: nil}, m[2]
 	case podSecurity.MatchString(msg):
 		r.Component = PodSecurity
 		r.Reason = podSecurity.FindStringSubmatch(msg)[2]
 	case apierrors.IsForbidden(err) && rbacForbidden.MatchString(msg):
 		r.Component = RBAC
 		r.Reason = rbacForbidden.FindStringSubmatch(msg)[1]
+	case apierrors.IsForbidden(err) && limitRange.MatchString(msg):
+		r.Component = LimitRange
+		r.Reason = limitRange.FindStringSubmatch(msg)[1]
+	case apierrors.IsForbidden(err) && resourceQuota.MatchString(msg):
+		r.Component = ResourceQuota
+		r.Reason = resourceQuota.FindStringSubmatch(msg)[1]
 	}
 	return r
 }
@@ -119,7 +138,7 @@ func kyvernoPolicies(body string) (map[string][]string, string) {
 	return policies, strings.Join(reasons, "; ")
 }
 
-// PolicyNames lists the policies of a Kyverno refusal, sorted.
+// PolicyNames lists the policies of a Kyverno or ValidatingAdmissionPolicy refusal, sorted.
 func (r Refusal) PolicyNames() []string {
 	names := make([]string, 0, len(r.Policies))
 	for n := range r.Policies {
@@ -142,6 +161,8 @@ func (r Refusal) By() string {
 			}
 		}
 		return "Kyverno " + strings.Join(parts, " + ")
+	case AdmissionPolicy:
+		return "ValidatingAdmissionPolicy " + strings.Join(r.PolicyNames(), " + ")
 	case PodSecurity:
 		return "Pod Security Admission (restricted)"
 	case RBAC:

@@ -55,6 +55,26 @@ func TestClassify(t *testing.T) {
 			reason:    `User "system:serviceaccount:template-api:ci-deployer" cannot get resource "secrets" in API group "" in the namespace "template-api"`,
 		},
 		{
+			name: "validating admission policy",
+			err: apierrors.NewForbidden(schema.GroupResource{Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"}, "b",
+				errors.New(`ValidatingAdmissionPolicy 'restrict-rbac-subjects' with binding 'restrict-rbac-subjects' denied request: rbac-subjects: ClusterRole view may not be granted to Group system:authenticated`)),
+			component: AdmissionPolicy,
+			policies:  map[string][]string{"restrict-rbac-subjects": nil},
+			reason:    "rbac-subjects: ClusterRole view may not be granted to Group system:authenticated",
+		},
+		{
+			name:      "limit range",
+			err:       apierrors.NewForbidden(pods, "p", errors.New(`maximum cpu usage per Pod is 2, but limit is 256`)),
+			component: LimitRange,
+			reason:    "maximum cpu usage per Pod is 2, but limit is 256",
+		},
+		{
+			name:      "resource quota",
+			err:       apierrors.NewForbidden(pods, "p", errors.New(`exceeded quota: template-api, requested: pods=1, used: pods=20, limited: pods=20`)),
+			component: ResourceQuota,
+			reason:    "exceeded quota: template-api, requested: pods=1, used: pods=20, limited: pods=20",
+		},
+		{
 			name:      "missing service account is not a guardrail",
 			err:       apierrors.NewForbidden(pods, "p", errors.New(`error looking up service account template-api/default: serviceaccount "default" not found`)),
 			component: ServiceAccountLookup,

@@ -120,6 +120,9 @@ func Check(base string) ([]string, []Policy, error) {
 		}
 		policies = append(policies, p)
 		problems = append(problems, checkPolicy(p)...)
+		if p.Kind == "ValidatingAdmissionPolicy" {
+			problems = append(problems, checkBinding(base, rel, p.Name, listed)...)
+		}
 	}
 	return problems, policies, nil
 }
@@ -159,24 +162,53 @@ func checkPolicy(p Policy) []string {
 		if generated == 0 {
 			problems = append(problems, fmt.Sprintf("%s: %s %s has no case with an expected generatedResource", where, p.Kind, p.Name))
 		}
-	case "ValidatingPolicy", "ImageValidatingPolicy":
+	case "ValidatingPolicy", "ImageValidatingPolicy", "ValidatingAdmissionPolicy":
 		if total < MinBad {
 			problems = append(problems, fmt.Sprintf("%s: %s %s has %d failing case(s), want at least %d", where, p.Kind, p.Name, total, MinBad))
 		}
 		// The good case of the image signature policy needs a signed image in a registry: it
 		// is proven by the signature test, not by the offline kyverno-test.yaml.
-		if p.Kind == "ValidatingPolicy" && good < MinGood {
+		if p.Kind != "ImageValidatingPolicy" && good < MinGood {
 			problems = append(problems, fmt.Sprintf("%s: %s %s has no passing case", where, p.Kind, p.Name))
 		}
 		// A policy on pods must show the bad case as a Pod and as the controllers that make
-		// pods, since those are matched by their own rules.
-		for resource, kind := range map[string]string{"pods": "Pod", "deployments": "Deployment", "cronjobs": "CronJob"} {
+		// pods, since those are matched by their own rules (a bare ReplicaSet or a
+		// ReplicationController is a workload like any other).
+		for resource, kind := range map[string]string{"pods": "Pod", "deployments": "Deployment", "cronjobs": "CronJob",
+			"replicasets": "ReplicaSet", "replicationcontrollers": "ReplicationController"} {
 			if slices.Contains(p.Resources, resource) && bad[kind] == 0 {
 				problems = append(problems, fmt.Sprintf("%s: %s %s matches %s but has no failing %s case", where, p.Kind, p.Name, resource, kind))
 			}
 		}
 	default:
-		problems = append(problems, fmt.Sprintf("%s: unexpected policy kind %q (want a policies.kyverno.io kind)", where, p.Kind))
+		problems = append(problems, fmt.Sprintf("%s: unexpected policy kind %q (want a policies.kyverno.io kind or a ValidatingAdmissionPolicy)", where, p.Kind))
+	}
+	return problems
+}
+
+// checkBinding: a ValidatingAdmissionPolicy does nothing without a binding, so one must lie
+// beside it (binding.yaml), name it, and be listed in the kustomization.
+func checkBinding(base, policyRel, name string, listed map[string]bool) []string {
+	rel := filepath.Join(filepath.Dir(policyRel), "binding.yaml")
+	var b struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			PolicyName        string   `json:"policyName"`
+			ValidationActions []string `json:"validationActions"`
+		} `json:"spec"`
+	}
+	if err := readYAML(filepath.Join(base, rel), &b); err != nil {
+		return []string{fmt.Sprintf("%s: ValidatingAdmissionPolicy %s has no binding beside it, so it is never in force: %v", rel, name, err)}
+	}
+	var problems []string
+	if b.Kind != "ValidatingAdmissionPolicyBinding" || b.Spec.PolicyName != name {
+		problems = append(problems, fmt.Sprintf("%s: not a ValidatingAdmissionPolicyBinding of %s", rel, name))
+	}
+	if len(b.Spec.ValidationActions) == 0 {
+		problems = append(problems, fmt.Sprintf("%s: no validationActions", rel))
+	}
+	if !listed[rel] {
+		problems = append(problems, fmt.Sprintf("%s: not listed in %s/kustomization.yaml, so never installed", rel, filepath.Base(base)))
 	}
 	return problems
 }

@@ -49,6 +49,7 @@ func TestCheckerFires(t *testing.T) {
 		"unlisted/policy.yaml: not listed in bad/kustomization.yaml, so never installed",
 		"pods-only: ValidatingPolicy pods-only matches cronjobs but has no failing CronJob case",
 		"hidden/extra.yaml: holds a Kyverno policy outside a <policy>/policy.yaml file",
+		"unbound-vap/binding.yaml: ValidatingAdmissionPolicy unbound-vap has no binding beside it",
 	} {
 		found := false
 		for _, p := range problems {

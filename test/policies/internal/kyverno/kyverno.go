@@ -87,6 +87,9 @@ type ApplyOptions struct {
 	ValuesFile string
 	// ContextFile is a cli.kyverno.io Context with the cluster objects resource.get finds.
 	ContextFile string
+	// CRDs are CustomResourceDefinition files that let the CLI map custom kinds (for
+	// ValidatingAdmissionPolicies on them).
+	CRDs []string
 	// OutputDir, when set, receives the resources that generating policies create.
 	OutputDir string
 	// Verbosity, when above 0, makes the engine log (to the returned output) why it decided,
@@ -110,6 +113,9 @@ func (c CLI) Apply(ctx context.Context, o ApplyOptions) (Report, string, error) 
 	}
 	if o.ContextFile != "" {
 		args = append(args, "--context-file", o.ContextFile)
+	}
+	if len(o.CRDs) > 0 {
+		args = append(args, "--crd-paths", strings.Join(o.CRDs, ","))
 	}
 	args = append(args, "--policy-report", "--output-format", "json", "--remove-color")
 	if o.OutputDir != "" {

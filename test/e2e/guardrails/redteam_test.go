@@ -1,0 +1,152 @@
+package guardrails
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/platform-template/template-api/test/e2e/internal/kube"
+	"github.com/platform-template/template-api/test/e2e/internal/scenario"
+)
+
+// TestRedTeam runs the red-team table (scenario.RedTeam): every bad request, by the cluster
+// admin or by the CI deployer, is refused by the component and policy it names and for its
+// reason; every good control is admitted. See docs/threat-model.md, "Admission".
+func TestRedTeam(t *testing.T) {
+	deployed(t)
+	ctx := context.Background()
+	table := scenario.RedTeam()
+	base := s.env.Base()
+	if err := awaitAdmissionPolicies(ctx); err != nil {
+		// Not fatal: each attempt then says what answered instead.
+		t.Logf("WARNING: %v", err)
+	}
+	if err := primeQuota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	target := scenario.DebugTarget(base)
+	if _, err := s.env.Admin.Create(ctx, target); err != nil {
+		t.Fatalf("create the pod the debug attempts target: %s", kube.Classify(err))
+	}
+	t.Cleanup(func() { _ = s.env.Admin.Delete(context.Background(), target) })
+	done := s.env.Timings.Track(fmt.Sprintf("red-team table (%d requests)", len(table)))
+	for _, a := range table {
+		t.Run(a.Class+"/"+a.Name, func(t *testing.T) {
+			o := scenario.RunAttempt(ctx, s.env, base, a)
+			if a.Control() {
+				s.redteamControls++
+			} else {
+				s.redteamRun++
+			}
+			if err := o.Check(); err != nil {
+				t.Fatalf("%s (as %s): %v", a.What, actor(a), err)
+			}
+			if a.Control() {
+				s.redteamAdmitted++
+				t.Logf("ADMITTED (control) %s", a.What)
+				return
+			}
+			s.redteamRefused++
+			t.Logf("REFUSED %s (as %s) by %s", a.What, actor(a), o.Refusal)
+		})
+	}
+	done()
+}
+
+func actor(a scenario.Attempt) string {
+	if a.As == "" {
+		return "admin"
+	}
+	return a.As
+}
+
+// awaitAdmissionPolicies waits until the API server enforces the platform's
+// ValidatingAdmissionPolicies (they are loaded asynchronously after they are created), and Kyverno
+// one of the policies the table relies on, each shown by a dry-run its policy must refuse.
+func awaitAdmissionPolicies(ctx context.Context) error {
+	canaries := []struct {
+		component kube.Component
+		policy    string
+		obj       *unstructured.Unstructured
+	}{
+		{kube.AdmissionPolicy, "restrict-rbac-subjects", obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "rt-canary", map[string]any{
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+			"subjects": []any{map[string]any{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"}}})},
+		{kube.AdmissionPolicy, "restrict-platform-namespace-rbac", obj("rbac.authorization.k8s.io/v1", "RoleBinding", "kyverno", "rt-canary", map[string]any{
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+			"subjects": []any{map[string]any{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "rt-canary"}}})},
+		{kube.AdmissionPolicy, "restrict-namespace-security-labels", obj("v1", "Namespace", "", "rt-canary", nil, "pod-security.kubernetes.io/enforce", "privileged")},
+		{kube.AdmissionPolicy, "restrict-policy-exceptions", obj("policies.kyverno.io/v1", "PolicyException", scenario.Namespace, "rt-canary", map[string]any{
+			"spec": map[string]any{"policyRefs": []any{map[string]any{"name": "require-probes", "kind": "ValidatingPolicy"}}}})},
+		{kube.Kyverno, "restrict-service-types", obj("v1", "Service", scenario.Namespace, "rt-canary", map[string]any{
+			"spec": map[string]any{"type": "ExternalName", "externalName": "canary.example"}})},
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for _, c := range canaries {
+		if err := kube.Poll(wctx, c.policy+" in force", 250*time.Millisecond, func(ctx context.Context) error {
+			r := kube.Classify(s.env.Admin.CreateDryRun(ctx, c.obj))
+			if r.Component == c.component {
+				if _, ok := r.Policies[c.policy]; ok {
+					return nil
+				}
+			}
+			return fmt.Errorf("canary answered %s", r)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func obj(apiVersion, kind, ns, name string, fields map[string]any, labels ...string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	for k, v := range fields {
+		u.Object[k] = v
+	}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(ns)
+	u.SetName(name)
+	if len(labels) == 2 {
+		u.SetLabels(map[string]string{labels[0]: labels[1]})
+	}
+	return u
+}
+
+// primeQuota stands in for the ResourceQuota controller where none runs (the local control
+// plane): a quota whose usage was never computed makes the API server refuse every pod of the
+// namespace ("status unknown for quota"), which is no guardrail. It records zero usage, true of
+// a namespace where no pod ever ran; from there the API server counts each admitted pod itself.
+func primeQuota(ctx context.Context) error {
+	if s.env.Cluster.RunsPods() {
+		return nil // the controller-manager keeps the usage
+	}
+	r := s.env.Admin.Dynamic.Resource(kube.GVR("", "v1", "resourcequotas")).Namespace(scenario.Namespace)
+	list, err := r.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list the app namespace's quotas: %w", err)
+	}
+	for i := range list.Items {
+		q := &list.Items[i]
+		if used, _, _ := unstructured.NestedMap(q.Object, "status", "used"); len(used) > 0 {
+			continue
+		}
+		hard, _, _ := unstructured.NestedMap(q.Object, "spec", "hard")
+		zero := map[string]any{}
+		for k := range hard {
+			zero[k] = "0"
+		}
+		if err := unstructured.SetNestedMap(q.Object, map[string]any{"hard": hard, "used": zero}, "status"); err != nil {
+			return err
+		}
+		if _, err := r.UpdateStatus(ctx, q, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("record the usage of quota %s: %w", q.GetName(), err)
+		}
+	}
+	return nil
+}
