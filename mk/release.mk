@@ -5,7 +5,7 @@
 #                         from bin/api), SBOM (cyclonedx-gomod), scan (Trivy, where a vulnerability
 #                         database is present; said plainly when not), push, sign the digest,
 #                         attest the SBOM and a SLSA v1 provenance, verify all three with cosign,
-#                         ask Kyverno whether the demo's policies admit it; prints the digest and
+#                         ask Kyverno whether the demo's image policy admits it; prints the digest and
 #                         keeps the release in .run/release (RELEASE_DIR) for make demo.
 #                         RELEASE_REGISTRY=host:port pushes to that registry (default: one on
 #                         loopback for the release); RELEASE_REQUIRE_SCAN=1 fails when no scan runs

@@ -19,7 +19,7 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
+	"github.com/platform-template/template-api/test/e2e/internal/release"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 )
 
@@ -103,7 +103,7 @@ type Env struct {
 	// Policies are the Kyverno policies installed and Ready (Kind/name).
 	Policies []string
 
-	signer *oci.Signer // the run's key, trusted by the policies
+	attester *release.Attester // the run's key, trusted by the policies, and another one
 
 	mu      sync.Mutex
 	clients map[string]*kube.Client

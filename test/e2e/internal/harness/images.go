@@ -7,79 +7,116 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
+	"github.com/platform-template/template-api/test/e2e/internal/cosign"
 	"github.com/platform-template/template-api/test/e2e/internal/oci"
-	"github.com/platform-template/template-api/test/e2e/internal/pki"
+	"github.com/platform-template/template-api/test/e2e/internal/release"
+	"github.com/platform-template/template-api/test/e2e/internal/sbom"
 )
 
-// prepareImages pushes the service image and its variants to the cluster's registry and signs
-// them: the good one with the run's key (the key the policies trust), one with another key,
-// one not at all. The variants differ by a label, so each has its own digest. It returns the
-// run's public key (PEM), which the policies are then told to trust.
+// prepareImages pushes the service image and its variants to the cluster's registry and gives
+// each its evidence with cosign (package release's Attester): the good one all that a release
+// attaches (signature, SBOM, provenance) with the run's key, the key the policies trust; the
+// others a signature from another key, none at all, or evidence that is missing or says the
+// wrong thing. The variants differ by a label, so each has its own digest. It returns the run's
+// public key (PEM), which the policies are then told to trust.
 func (e *Env) prepareImages(ctx context.Context) (publicKeyPEM []byte, err error) {
 	base, err := e.serviceImage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := oci.NewSigner()
+	a, err := e.newAttester(ctx)
 	if err != nil {
 		return nil, err
 	}
-	other, err := oci.NewSigner()
+	pub, err := a.Key.PublicPEM()
 	if err != nil {
 		return nil, err
-	}
-	pub, err := pki.PublicKeyPEM(&signer.Key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(e.Config.RunDir+"/cosign.pub", pub, 0o644); err != nil {
-		return nil, fmt.Errorf("write public key: %w", err)
 	}
 	repo := e.Cluster.Registry() + "/template-api"
 	signed, err := oci.Push(ctx, repo+":e2e", base)
 	if err != nil {
 		return nil, err
 	}
-	if err := signer.Sign(ctx, signed); err != nil {
+	if err := a.Attach(ctx, signed.String(), release.Released); err != nil {
 		return nil, err
 	}
 	// The same signed image under :latest (the tag policy must refuse the tag, not the image).
 	if _, err := oci.Push(ctx, repo+":latest", base); err != nil {
 		return nil, err
 	}
-	unsigned, err := push(ctx, repo+":unsigned", base, "unsigned")
-	if err != nil {
-		return nil, err
+	variants := []struct {
+		tag      string
+		evidence release.Evidence
+		into     *string
+	}{
+		{"unsigned", release.Unsigned, &e.Images.Unsigned},
+		{"wrong-key", release.SignedByOtherKey, &e.Images.WrongKey},
+		{"no-sbom", release.NoSBOM, &e.Images.NoSBOM},
+		{"other-builder", release.OtherBuilder, &e.Images.OtherBuilder},
+		{"other-repository", release.OtherRepository, &e.Images.OtherRepository},
+		{"attested-by-other-key", release.AttestedByOtherKey, &e.Images.AttestedByOtherKey},
 	}
-	wrongDigest, err := push(ctx, repo+":wrong-key", base, "signed-with-another-key")
-	if err != nil {
-		return nil, err
+	for _, v := range variants {
+		d, err := push(ctx, repo+":"+v.tag, base, v.evidence.String())
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Attach(ctx, d.String(), v.evidence); err != nil {
+			return nil, fmt.Errorf("evidence %s: %w", v.evidence, err)
+		}
+		*v.into = d.String()
 	}
-	if err := other.Sign(ctx, wrongDigest); err != nil {
-		return nil, err
-	}
-	// The checks the policy will make, made here first: a failure now is the harness's, not
-	// a guardrail's.
-	if err := oci.Verify(ctx, signed, &signer.Key.PublicKey); err != nil {
+	// The checks the policy will make, made here first with cosign: a failure now is the
+	// harness's, not a guardrail's.
+	if err := a.Cosign.Verify(ctx, a.Key.PublicKey, signed.String()); err != nil {
 		return nil, fmt.Errorf("the run's own signature does not verify: %w", err)
 	}
-	if err := oci.Verify(ctx, wrongDigest, &signer.Key.PublicKey); err == nil {
+	if err := a.Cosign.Verify(ctx, a.Key.PublicKey, e.Images.WrongKey); err == nil {
 		return nil, fmt.Errorf("the image signed with another key verifies with the run's key")
 	}
-	e.signer = signer
+	e.attester = a
 	e.Images.Signed = signed.String()
 	e.Images.Latest = repo + ":latest"
-	e.Images.Unsigned = unsigned.String()
-	e.Images.WrongKey = wrongDigest.String()
 	e.Images.Untrusted = e.untrustedAlias() + "/template-api@" + signed.DigestStr()
-	e.Config.Log("images: signed %s", e.Images.Signed)
-	return pub, nil
+	e.Config.Log("images: signed and attested %s", e.Images.Signed)
+	return []byte(pub), nil
+}
+
+// newAttester makes the run's key pairs with cosign, and the SBOM every image is attested with:
+// the service binary's, by cyclonedx-gomod (both built from tools/kyverno into ToolsBin).
+func (e *Env) newAttester(ctx context.Context) (*release.Attester, error) {
+	cs, err := cosign.Find(filepath.Join(e.Config.ToolsBin, "cosign"))
+	if err != nil {
+		return nil, err
+	}
+	gen, err := sbom.Find(filepath.Join(e.Config.ToolsBin, "cyclonedx-gomod"))
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(e.Config.RunDir, "evidence")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("evidence folder: %w", err)
+	}
+	doc, err := gen.Binary(ctx, e.Config.ServiceBinary, "e2e")
+	if err != nil {
+		return nil, err
+	}
+	sbomFile := filepath.Join(dir, "sbom.cdx.json")
+	if err := os.WriteFile(sbomFile, doc, 0o600); err != nil {
+		return nil, fmt.Errorf("write the SBOM: %w", err)
+	}
+	commit, err := exec.CommandContext(ctx, "git", "-C", e.Config.Root, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return nil, fmt.Errorf("the provenance names the source commit, and %s is not a git checkout: %w", e.Config.Root, err)
+	}
+	return release.NewAttester(ctx, cs, dir, sbomFile, strings.TrimSpace(string(commit)))
 }
 
 // push pushes a labelled variant of img and returns its reference by digest.
@@ -154,7 +191,7 @@ func (e *Env) ProbeImage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := e.signer.Sign(ctx, d); err != nil {
+	if err := e.attester.Attach(ctx, d.String(), release.Released); err != nil {
 		return "", err
 	}
 	return d.String(), nil

@@ -20,17 +20,19 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
 
-// Admission asks the real Kyverno engine (the pinned CLI) what the cluster will decide: the
-// policy set the demo installs (policies/kyverno/overlays/local, trusting the release's key) on
-// the app's Deployment of the kind overlay, running the released digest. A release admission
-// would refuse is not a release.
+// Admission asks the real Kyverno engine (the pinned CLI) what the cluster will decide about the
+// image: the image policies of the set the demo installs (policies/kyverno/overlays/local,
+// trusting the release's key: signature, SBOM, provenance) on the app's Deployment of the kind
+// overlay, running the released digest. A release admission would refuse is not a release. (The
+// other policies judge the manifests, not the image; they look the cluster up, and are tested
+// against the rendered overlays by make test-policies.)
 type Admission struct {
 	Kyverno string // the kyverno CLI
 }
 
 // Decision is what the policies said about the app's Deployment.
 type Decision struct {
-	Policies int      // how many policies were applied
+	Policies []string // the policies applied
 	Refusals []string // "REFUSED by Kyverno <policy>: <message>", sorted
 }
 
@@ -48,8 +50,8 @@ func (a Admission) Check(ctx context.Context, root, work, image string, publicKe
 		switch group := o.GroupVersionKind().Group; {
 		case group == "policies.kyverno.io" && o.GetKind() == "PolicyException":
 			exceptions = append(exceptions, o)
-		case group == "policies.kyverno.io" && o.GetKind() != "GeneratingPolicy":
-			policies = append(policies, o) // validating and image policies decide admission
+		case group == "policies.kyverno.io" && (o.GetKind() == "ImageValidatingPolicy" || o.GetKind() == "NamespacedImageValidatingPolicy"):
+			policies = append(policies, o)
 		}
 	}
 	app, err := manifests.KindOverlayWithImage(root, work, image)
@@ -87,7 +89,13 @@ func (a Admission) Check(ctx context.Context, root, work, image string, publicKe
 	if err != nil {
 		return Decision{}, fmt.Errorf("%w\n%s%s", err, stdout.String(), stderr.String())
 	}
-	d := Decision{Policies: len(policies)}
+	if len(policies) == 0 {
+		return Decision{}, errors.New("the local policy set has no image policy: nothing would check the image")
+	}
+	var d Decision
+	for _, p := range policies {
+		d.Policies = append(d.Policies, p.GetName())
+	}
 	for _, r := range results {
 		if r.Result == "fail" || r.Result == "error" {
 			d.Refusals = append(d.Refusals, "REFUSED by Kyverno "+r.Policy+": "+r.Message)

@@ -50,7 +50,12 @@ func policyVariables(t *testing.T) (vars map[string]string, localBuilder string)
 	}
 	vars = map[string]string{}
 	for _, v := range pol.Spec.Variables {
-		vars[v.Name] = celString(t, v.Expression)
+		if v.Name == "trustedBuilder" || v.Name == "sourceRepository" {
+			vars[v.Name] = celString(t, v.Expression)
+		}
+	}
+	if len(vars) != 2 {
+		t.Fatalf("the policy's variables %v: want trustedBuilder and sourceRepository", vars)
 	}
 	var comp struct {
 		Patches []struct{ Patch string } `json:"patches"`

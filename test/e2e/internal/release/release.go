@@ -449,7 +449,7 @@ func (r *run) admission(ctx context.Context) error {
 		}
 		return fmt.Errorf("admission would refuse this image (%d refusal(s) above): it is signed, but not deployable here", len(d.Refusals))
 	}
-	r.cfg.Log("  kyverno apply: the app's Deployment with this digest is ADMITTED by the %d policies the demo installs", d.Policies)
+	r.cfg.Log("  kyverno apply: the app's Deployment with this digest is ADMITTED by %s (signature, SBOM, provenance)", strings.Join(d.Policies, ", "))
 	return os.RemoveAll(work)
 }
 
