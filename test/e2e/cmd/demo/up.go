@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,6 +23,11 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 		return err
 	}
 	cfg.RegistryCmd = []string{self, "registry"}
+	// `make release` kept a release: the demo deploys it (its digest, its key).
+	if rel := filepath.Join(cfg.Root, ".run", "release"); fileExists(filepath.Join(rel, "release.json")) {
+		cfg.Release = rel
+		fmt.Fprintf(out, "demo: deploying the release make release kept in %s\n", rel)
+	}
 	if cfg.Mode == cluster.ModeLocal {
 		fmt.Fprintln(out, "demo: local control plane: etcd, kube-apiserver, Kyverno and a registry as local processes (no pods run; every admission decision is real)")
 	}
@@ -35,7 +41,11 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	}
 
 	fmt.Fprintf(out, "\n== Scoreboard (%s cluster, %d Kyverno policies Ready) ==\n", env.Cluster.Mode(), len(env.Policies))
-	fmt.Fprintf(out, "ADMITTED  every object of k8s/overlays/kind (%d objects, server-side apply), image %s\n", len(applied), env.Images.Signed)
+	from := "signed and attested for this run"
+	if cfg.Release != "" {
+		from = "made by make release"
+	}
+	fmt.Fprintf(out, "ADMITTED  every object of k8s/overlays/kind (%d objects, server-side apply), image %s (%s)\n", len(applied), env.Images.Signed, from)
 	ci, err := env.As(scenario.CIDeployer)
 	if err != nil {
 		return err
@@ -79,4 +89,9 @@ func oneLine(s string) string {
 		s = s[:157] + "..."
 	}
 	return s
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -109,5 +109,3 @@ func runRelease(ctx context.Context, args []string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "digest: %s\n", res.Digest)
 	return nil
 }
-
-

@@ -34,7 +34,10 @@ type Config struct {
 	ModeReason    string
 	Detach        bool     // the demo: processes outlive the program
 	RegistryCmd   []string // the demo: run the registry as this process
-	Log           cluster.Logf
+	// Release, when set, is a folder `make release` kept (.run/release): its image, with its
+	// signature and attestations, is the app's image, and its key the one the policies trust.
+	Release string
+	Log     cluster.Logf
 }
 
 // FromEnv fills a Config from E2E_* variables with defaults relative to the repository.

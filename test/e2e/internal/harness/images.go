@@ -40,11 +40,8 @@ func (e *Env) prepareImages(ctx context.Context) (publicKeyPEM []byte, err error
 		return nil, err
 	}
 	repo := e.Cluster.Registry() + "/template-api"
-	signed, err := oci.Push(ctx, repo+":e2e", base)
+	signed, err := e.goodImage(ctx, a, repo, base)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.Attach(ctx, signed.String(), release.Released); err != nil {
 		return nil, err
 	}
 	// The same signed image under :latest (the tag policy must refuse the tag, not the image).
@@ -89,8 +86,31 @@ func (e *Env) prepareImages(ctx context.Context) (publicKeyPEM []byte, err error
 	return []byte(pub), nil
 }
 
-// newAttester makes the run's key pairs with cosign, and the SBOM every image is attested with:
-// the service binary's, by cyclonedx-gomod (both built from tools/kyverno into ToolsBin).
+// goodImage is the app's image: the one `make release` produced when Config.Release names it
+// (loaded with its signature and attestations into the cluster's registry, digest unchanged),
+// else the service image, pushed and given a release's evidence here.
+func (e *Env) goodImage(ctx context.Context, a *release.Attester, repo string, base v1.Image) (name.Digest, error) {
+	if e.Config.Release != "" {
+		rel, err := release.Load(e.Config.Release)
+		if err != nil {
+			return name.Digest{}, err
+		}
+		if err := a.Cosign.Load(ctx, rel.Layout, repo); err != nil {
+			return name.Digest{}, fmt.Errorf("load the release into the registry: %w", err)
+		}
+		e.Config.Log("images: the release of %s (make release, %s)", rel.Source.Commit, e.Config.Release)
+		return name.NewDigest(repo + "@" + rel.Digest)
+	}
+	signed, err := oci.Push(ctx, repo+":e2e", base)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	return signed, a.Attach(ctx, signed.String(), release.Released)
+}
+
+// newAttester makes the run's key pairs with cosign (or takes the release's key), and the SBOM
+// every image is attested with: the service binary's, by cyclonedx-gomod (both built from
+// tools/kyverno into ToolsBin).
 func (e *Env) newAttester(ctx context.Context) (*release.Attester, error) {
 	cs, err := cosign.Find(filepath.Join(e.Config.ToolsBin, "cosign"))
 	if err != nil {
@@ -115,6 +135,13 @@ func (e *Env) newAttester(ctx context.Context) (*release.Attester, error) {
 	commit, err := exec.CommandContext(ctx, "git", "-C", e.Config.Root, "rev-parse", "HEAD").Output()
 	if err != nil {
 		return nil, fmt.Errorf("the provenance names the source commit, and %s is not a git checkout: %w", e.Config.Root, err)
+	}
+	if e.Config.Release != "" {
+		key, err := cosign.LoadKeyPair(filepath.Join(e.Config.Release, release.KeyName+".key"))
+		if err != nil {
+			return nil, err
+		}
+		return release.NewAttesterWithKey(ctx, cs, dir, key, sbomFile, strings.TrimSpace(string(commit)))
 	}
 	return release.NewAttester(ctx, cs, dir, sbomFile, strings.TrimSpace(string(commit)))
 }

@@ -65,6 +65,11 @@ func NewAttester(ctx context.Context, c cosign.CLI, dir, sbomFile, commit string
 	if err != nil {
 		return nil, err
 	}
+	return NewAttesterWithKey(ctx, c, dir, key, sbomFile, commit)
+}
+
+// NewAttesterWithKey attests with a key that exists (a release's), and makes the other one.
+func NewAttesterWithKey(ctx context.Context, c cosign.CLI, dir string, key cosign.KeyPair, sbomFile, commit string) (*Attester, error) {
 	other, err := c.GenerateKeyPair(ctx, dir, "other")
 	if err != nil {
 		return nil, err
