@@ -74,9 +74,13 @@ test-release: $(COSIGN) $(CYCLONEDX_GOMOD) $(KYVERNO) ## The release's packages,
 	cd $(E2E_DIR) && KYVERNO_BIN=$(KYVERNO) $(GO) test -count=1 $(RELEASE_PKGS)
 
 # Image signatures and attestations in the policy tests are made by cosign; workshop lab 08 runs
-# make release.
+# make release; make demo deploys what make release kept (.run/release) when there is one.
 test-policies: $(COSIGN)
 test-workshop: $(COSIGN) $(CYCLONEDX_GOMOD)
+# The e2e harness signs and attests its images with cosign, with the service binary's SBOM; its
+# unit tests include the release's packages (which also run the Kyverno CLI).
+test-e2e test-e2e-unit demo: $(COSIGN) $(CYCLONEDX_GOMOD)
+test-e2e-unit: $(KYVERNO)
 
 lint-release: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the release command and its packages
 	@out=$$(cd $(E2E_DIR) && gofmt -l cmd/release cmd/evidence internal/release internal/provenance internal/sbom internal/cosign internal/oci); \
