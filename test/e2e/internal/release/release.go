@@ -100,28 +100,38 @@ const (
 	ProvenanceFile = "provenance.json"
 )
 
-// steps of a release, in order; the log numbers them.
-var stepNames = []string{"source", "build", "sbom", "scan", "push", "sign", "attest", "verify", "admission", "save"}
-
-// Run makes the release. It stops at the first failing step and says which.
+// Run makes the release. It stops at the first failing step and says which. What a previous
+// release kept in the folder is withdrawn first (release.json, digest): a failed release leaves
+// nothing for make demo to deploy. The key pair stays.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.fill(); err != nil {
 		return Result{}, err
 	}
-	r := &run{cfg: cfg, res: Result{Name: ImageName, BuilderID: cfg.BuilderID}}
-	r.started = cfg.Now()
-	steps := []func(context.Context) error{r.source, r.build, r.sbom, r.scan, r.push, r.sign, r.attest, r.verify, r.admission, r.save}
-	for i, step := range steps {
-		name := stepNames[i]
-		t := time.Now()
-		cfg.Log("release [%d/%d] %s", i+1, len(steps), name)
-		if err := step(ctx); err != nil {
-			return r.res, fmt.Errorf("release step %q: %w", name, err)
+	for _, f := range []string{ResultFile, DigestFile} {
+		if err := os.Remove(filepath.Join(cfg.Dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return Result{}, fmt.Errorf("withdraw the previous release: %w", err)
 		}
-		r.res.Steps = append(r.res.Steps, Step{Name: name, Seconds: time.Since(t).Round(time.Millisecond).Seconds()})
 	}
-	if r.registry != nil {
-		_ = r.registry.Close(context.Background())
+	r := &run{cfg: cfg, res: Result{Name: ImageName, BuilderID: cfg.BuilderID}, started: cfg.Now()}
+	defer func() {
+		if r.registry != nil {
+			_ = r.registry.Close(context.Background())
+		}
+	}()
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"source", r.source}, {"build", r.build}, {"sbom", r.sbom}, {"scan", r.scan}, {"push", r.push},
+		{"sign", r.sign}, {"attest", r.attest}, {"verify", r.verify}, {"admission", r.admission}, {"save", r.save},
+	}
+	for i, step := range steps {
+		t := time.Now()
+		cfg.Log("release [%d/%d] %s", i+1, len(steps), step.name)
+		if err := step.run(ctx); err != nil {
+			return r.res, fmt.Errorf("release step %q: %w", step.name, err)
+		}
+		r.res.Steps = append(r.res.Steps, Step{Name: step.name, Seconds: time.Since(t).Round(time.Millisecond).Seconds()})
 	}
 	return r.res, nil
 }

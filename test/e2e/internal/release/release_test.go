@@ -222,6 +222,19 @@ func TestRelease(t *testing.T) {
 	if strings.Contains(log.String(), "COSIGN_PASSWORD") {
 		t.Error("the log mentions the key password")
 	}
+
+	// A release that fails after a good one withdraws the good one's claim: make demo must not
+	// deploy a release older than the last attempt without saying so.
+	cfg.BuilderID = ForeignBuilderID
+	if _, err := Run(ctx, cfg); err == nil {
+		t.Fatal("a release by another builder succeeded")
+	}
+	if _, err := Load(cfg.Dir); err == nil {
+		t.Error("the previous release is still offered after a failed one")
+	}
+	if _, err := os.Stat(res.PublicKey); err != nil {
+		t.Errorf("the failed release removed the key pair: %v", err)
+	}
 }
 
 // A release that cannot do what it promises stops, says why, and pushes nothing it was not
