@@ -3,8 +3,10 @@
 # them fresh (.github/dependabot.yml). test/dockerfile parses this file and refuses unpinned
 # bases, a root final stage, ADD from a URL and secrets in ENV or ARG.
 
-# golang:1.26-alpine
-FROM golang:1.26-alpine@sha256:f1ddd9fe14fffc091dd98cb4bfa999f32c5fc77d2f2305ea9f0e2595c5437c14 AS build
+# One Go release everywhere: this image's, the root go.mod's toolchain line and CI's setup-go
+# (test/dockerfile's TestGoVersionIsTheSameEverywhere fails when they differ).
+# golang:1.26.8-alpine3.24 (multi-platform index; Go 1.26.8)
+FROM golang:1.26.8-alpine3.24@sha256:ce864e7223ac17b1775e6fd0b4c0db580c2eb50e7953a427916379e4b92a1628 AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 # Module files first: the download layer stays cached until go.mod or go.sum change.

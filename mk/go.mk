@@ -41,6 +41,9 @@ FUZZTIME ?= 30s
 fuzz: ## Run each fuzz target for FUZZTIME (plain `go test` runs their seed corpus)
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTraceparent$$' -fuzztime=$(FUZZTIME) ./src/internal/trace
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeStrict$$' -fuzztime=$(FUZZTIME) ./src/internal/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzItemEncoding$$' -fuzztime=$(FUZZTIME) ./src/internal/httpapi
+	$(GO) test -run='^$$' -fuzz='^FuzzValidateName$$' -fuzztime=$(FUZZTIME) ./src/internal/items
+	$(GO) test -run='^$$' -fuzz='^FuzzString$$' -fuzztime=$(FUZZTIME) ./src/internal/redact
 
 lint-go: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the service
 	@out=$$(gofmt -l src); if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
@@ -62,5 +65,5 @@ ci-postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-bench: $(DEVDB_BIN) ## Throughput and allocation benchmarks (see README: Performance)
+bench: $(DEVDB_BIN) ## Service vs bare baselines: throughput, CPU, memory, start-up (docs/performance.md; BENCH_CALLGRIND=1 adds instruction counts)
 	$(ROOT)/scripts/bench.sh

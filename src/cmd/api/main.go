@@ -24,6 +24,7 @@ import (
 	"github.com/platform-template/template-api/src/internal/httpapi"
 	"github.com/platform-template/template-api/src/internal/items"
 	"github.com/platform-template/template-api/src/internal/metrics"
+	"github.com/platform-template/template-api/src/internal/redact"
 	"github.com/platform-template/template-api/src/internal/reqlog"
 )
 
@@ -37,10 +38,13 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "api: %v\n", err)
+		fmt.Fprintf(os.Stderr, "api: %s\n", printable(err))
 		os.Exit(1)
 	}
 }
+
+// printable is the text of the error main prints, with any secret a library put in it masked.
+func printable(err error) string { return redact.Error(err) }
 
 const usage = `Usage: api [serve|migrate|version] [--help]
 
@@ -56,7 +60,7 @@ Configuration comes from environment variables:
 // returns when ctx is cancelled (SIGINT, SIGTERM) after a graceful shutdown, or on an error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	for _, a := range args {
+	for i, a := range args {
 		switch a {
 		case "-h", "-help", "--help", "help":
 			fmt.Fprint(stdout, usage)
@@ -65,7 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			cmd = a
 		default:
 			fmt.Fprint(stderr, usage)
-			return fmt.Errorf("unknown argument %q (see api --help)", a)
+			// Not quoted: a misplaced argument may be a connection string or a token.
+			return fmt.Errorf("unknown argument #%d (want serve, migrate, version or --help)", i+1)
 		}
 	}
 	if cmd == "version" {

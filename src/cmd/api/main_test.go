@@ -174,6 +174,104 @@ func TestRunServesItemLifecycleWithTraceLogging(t *testing.T) {
 	}
 }
 
+// TestHeadOverHTTP: through the real server, HEAD answers with GET's status and headers and no
+// body; an unknown method on an unknown path is 404, on a known one 405 with Allow.
+func TestHeadOverHTTP(t *testing.T) {
+	s := start(t, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/v1/items", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad"} {
+		get, getBody := call(t, "GET", s.base+path, "")
+		head, headBody := call(t, "HEAD", s.base+path, "")
+		if head.StatusCode != get.StatusCode || headBody != "" || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") ||
+			head.ContentLength != int64(len(getBody)) {
+			t.Errorf("HEAD %s = %d, %d bytes, length %d; GET = %d, %d bytes", path, head.StatusCode, len(headBody), head.ContentLength, get.StatusCode, len(getBody))
+		}
+	}
+	if resp, _ := call(t, "BREW", s.base+"/coffee", ""); resp.StatusCode != 404 {
+		t.Errorf("BREW /coffee = %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := call(t, "BREW", s.base+"/v1/items", ""); resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("BREW /v1/items = %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	line := s.logs.find(func(m map[string]any) bool {
+		return m["message"] == "request" && m["method"] == "HEAD" && m["route"] == "/healthz"
+	})
+	if line == nil || line["bytes"] != float64(0) || line["status"] != float64(200) {
+		t.Errorf("HEAD access line: %v", line)
+	}
+}
+
+// TestSlowBodyIsLoggedAsClientTimeout: a body that stops arriving is cut by HTTP_READ_TIMEOUT.
+// The access line says so (outcome client_timeout) with the status the client really got: 408
+// when the write deadline still allowed an answer, 0 when the client got nothing.
+func TestSlowBodyIsLoggedAsClientTimeout(t *testing.T) {
+	tests := []struct {
+		name, read, write string
+		clientSees        int // 0: no response at all
+	}{
+		{"answer still possible", "1s", "3s", http.StatusRequestTimeout},
+		{"write deadline passed first", "2s", "1s", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, map[string]string{"HTTP_READ_TIMEOUT": tc.read, "HTTP_WRITE_TIMEOUT": tc.write})
+			conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close() }()
+			fmt.Fprintf(conn, "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: slow-%s\r\nContent-Length: 100\r\n\r\n{\"name\":", tc.read)
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			got := 0
+			if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil {
+				got = resp.StatusCode
+				_ = resp.Body.Close()
+			}
+			if got != tc.clientSees {
+				t.Fatalf("client saw status %d, want %d", got, tc.clientSees)
+			}
+			var line map[string]any
+			for deadline := time.Now().Add(5 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				line = s.logs.find(func(m map[string]any) bool { return m["message"] == "request" && m["request_id"] == "slow-"+tc.read })
+			}
+			if line == nil || line["status"] != float64(tc.clientSees) || line["outcome"] != "client_timeout" {
+				t.Fatalf("access line %v: want status %d and outcome client_timeout", line, tc.clientSees)
+			}
+		})
+	}
+}
+
+// TestBodyCutShortIsLoggedAsClientClosed: a client that stops sending before the end of the
+// body it announced (it closes its side) gets 400, and the access line says the client closed.
+func TestBodyCutShortIsLoggedAsClientClosed(t *testing.T) {
+	s := start(t, nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	fmt.Fprintf(conn, "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: cut-short\r\nContent-Length: 100\r\n\r\n{\"name\":")
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !resp.Close {
+		t.Fatalf("answer %d, Connection: close %v", resp.StatusCode, resp.Close)
+	}
+	var line map[string]any
+	for deadline := time.Now().Add(5 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		line = s.logs.find(func(m map[string]any) bool { return m["message"] == "request" && m["request_id"] == "cut-short" })
+	}
+	if line == nil || line["status"] != float64(400) || line["outcome"] != "client_closed" {
+		t.Fatalf("access line %v: want status 400 and outcome client_closed", line)
+	}
+}
+
 func TestInFlightRequestCompletesOnShutdown(t *testing.T) {
 	s := start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "300ms"})
 	addr := strings.TrimPrefix(s.base, "http://")
@@ -321,7 +419,7 @@ func TestRunRefusesBadConfigurationWithOneLine(t *testing.T) {
 			}
 		})
 	}
-	if err := run(context.Background(), []string{"serv"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), `unknown argument "serv"`) {
+	if err := run(context.Background(), []string{"serv"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), `unknown argument #1`) {
 		t.Fatalf("unknown subcommand: %v", err)
 	}
 }
@@ -347,7 +445,7 @@ func TestMigrateSubcommand(t *testing.T) {
 		}
 	}
 	if l := out.find(func(m map[string]any) bool {
-		return m["message"] == "migrations done" && m["schema_version"] == float64(1)
+		return m["message"] == "migrations done" && m["schema_version"] == float64(2)
 	}); l == nil {
 		t.Fatal("no 'migrations done' line")
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+
+	"github.com/platform-template/template-api/src/internal/redact"
 )
 
 // newStdLogger routes net/http's own messages (TLS handshake errors, panics it catches) into the
@@ -16,6 +18,6 @@ func newStdLogger(l *zerolog.Logger) *log.Logger {
 type lineWriter struct{ l *zerolog.Logger }
 
 func (w lineWriter) Write(p []byte) (int, error) {
-	w.l.Warn().Str("source", "net/http").Msg(strings.TrimSpace(string(p)))
+	w.l.Warn().Str("source", "net/http").Msg(redact.String(strings.TrimSpace(string(p))))
 	return len(p), nil
 }

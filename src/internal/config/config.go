@@ -8,10 +8,13 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/rs/zerolog"
 )
@@ -133,15 +136,15 @@ func settings() []setting {
 				return nil
 			}
 			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-				return errors.New("must be a postgres:// URL with a host")
+			if err != nil || strings.ContainsFunc(v, unicode.IsSpace) || strings.ContainsFunc(v, unicode.IsControl) || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" || u.Port() != "" && !isPort(u.Port()) {
+				return errors.New("must be a postgres:// URL with a host (the value is not shown: it may hold a password)")
 			}
 			c.DB.URL = v
 			return nil
 		}},
 		{"DB_HOST", "", "database host (with IAM auth or DB_PASSWORD_FILE)", func(c *Config, v string) error {
-			if strings.ContainsAny(v, " /?#@") {
-				return errors.New("must be a host name or address")
+			if v != "" && !hostName.MatchString(v) && net.ParseIP(v) == nil {
+				return errors.New("must be a host name or IP address")
 			}
 			c.DB.Host = v
 			return nil
@@ -154,11 +157,17 @@ func settings() []setting {
 			c.DB.Port = n
 			return nil
 		}},
-		{"DB_NAME", "app", "database name", str(func(c *Config) *string { return &c.DB.Name })},
-		{"DB_USER", "app", "database user", str(func(c *Config) *string { return &c.DB.User })},
-		{"DB_PASSWORD_FILE", "", "file holding the password, re-read for every new connection", str(func(c *Config) *string { return &c.DB.PasswordFile })},
+		{"DB_NAME", "app", "database name", identifier(func(c *Config) *string { return &c.DB.Name })},
+		{"DB_USER", "app", "database user", identifier(func(c *Config) *string { return &c.DB.User })},
+		{"DB_PASSWORD_FILE", "", "file holding the password, re-read for every new connection", path(func(c *Config) *string { return &c.DB.PasswordFile })},
 		{"DB_IAM_AUTH", "false", "true: mint an RDS IAM auth token for every new connection", boolean(func(c *Config) *bool { return &c.DB.IAMAuth })},
-		{"AWS_REGION", "", "AWS region of the database (IAM auth)", str(func(c *Config) *string { return &c.DB.AWSRegion })},
+		{"AWS_REGION", "", "AWS region of the database (IAM auth)", func(c *Config, v string) error {
+			if v != "" && !awsRegion.MatchString(v) {
+				return errors.New("must be an AWS region such as eu-west-1")
+			}
+			c.DB.AWSRegion = v
+			return nil
+		}},
 		{"DB_SSLMODE", "prefer", strings.Join(sslModes, ", ") + " (with DB_HOST; production: verify-full)", func(c *Config, v string) error {
 			for _, m := range sslModes {
 				if v == m {
@@ -168,7 +177,7 @@ func settings() []setting {
 			}
 			return fmt.Errorf("must be one of %s", strings.Join(sslModes, ", "))
 		}},
-		{"DB_SSLROOTCERT", "", "CA bundle that verifies the database certificate (with DB_HOST)", str(func(c *Config) *string { return &c.DB.SSLRootCert })},
+		{"DB_SSLROOTCERT", "", "CA bundle that verifies the database certificate (with DB_HOST)", path(func(c *Config) *string { return &c.DB.SSLRootCert })},
 		{"DB_MAX_CONNS", "10", "largest number of pooled connections", func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 32)
 			if err != nil || n < 1 || n > 1000 {
@@ -184,7 +193,8 @@ func settings() []setting {
 }
 
 // Load reads every setting through getenv, applies defaults, and validates each value and the
-// rules that tie several together. The first problem is returned as one line naming the variable.
+// rules that tie several together. The first problem is returned as one line naming the variable
+// and the rule it breaks, never the value.
 func Load(getenv func(string) string) (Config, error) {
 	var c Config
 	for _, s := range settings() {
@@ -193,8 +203,11 @@ func Load(getenv func(string) string) (Config, error) {
 			v, set = s.def, false
 		}
 		if err := s.apply(&c, v); err != nil {
-			if set {
-				return Config{}, fmt.Errorf("config: %s=%q: %w", s.name, v, err)
+			// The value itself is never quoted: any variable may hold a secret (a connection
+			// string pasted in the wrong place), and this message ends up in logs and in the
+			// pod's termination message. The name and the rule are enough to fix it.
+			if !set {
+				return Config{}, fmt.Errorf("config: %s: default %w", s.name, err)
 			}
 			return Config{}, fmt.Errorf("config: %s: %w", s.name, err)
 		}
@@ -253,11 +266,39 @@ func PrintUsage(w io.Writer) error {
 	return tw.Flush()
 }
 
-func str(field func(*Config) *string) func(*Config, string) error {
+var (
+	// hostName is a DNS name: dot-separated labels of letters, digits and hyphens.
+	hostName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$`)
+	// sqlName is the subset of PostgreSQL names this service accepts for its database and user:
+	// what RDS and the manifests use, nothing that needs quoting.
+	sqlName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$.-]{0,62}$`)
+	awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+)
+
+func identifier(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error {
+		if !sqlName.MatchString(v) {
+			return errors.New("must be 1 to 63 letters, digits or _ $ . - starting with a letter or _")
+		}
 		*field(c) = v
 		return nil
 	}
+}
+
+// path accepts an absolute file path (or nothing).
+func path(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v != "" && (!filepath.IsAbs(v) || strings.ContainsFunc(v, unicode.IsControl)) {
+			return errors.New("must be an absolute file path")
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 func boolean(field func(*Config) *bool) func(*Config, string) error {

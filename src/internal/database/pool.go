@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +21,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/platform-template/template-api/src/internal/config"
+	"github.com/platform-template/template-api/src/internal/redact"
 )
-
-// connString matches a PostgreSQL URL as pgx quotes it in errors.
-var connString = regexp.MustCompile("postgres(ql)?://[^`'\"\\s]*")
 
 // PoolConfig builds the pool configuration for cfg. Credentials that change (IAM tokens, a
 // rotated password file) are fetched in BeforeConnect, once for every new connection, so nothing
@@ -44,7 +41,7 @@ func PoolConfig(cfg config.DB, creds aws.CredentialsProvider) (*pgxpool.Config, 
 	}
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database: parse connection settings: %w", redact(err))
+		return nil, fmt.Errorf("database: parse connection settings: %w", redacted(err))
 	}
 	pc.MaxConns = cfg.MaxConns
 	pc.MinConns = 0
@@ -116,15 +113,16 @@ func Open(ctx context.Context, cfg config.DB) (*pgxpool.Pool, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("database: create pool: %w", redact(err))
+		return nil, fmt.Errorf("database: create pool: %w", redacted(err))
 	}
 	return pool, nil
 }
 
-// redact replaces a connection string quoted in an error (it can hold a password) and keeps the
-// rest of the message, which says what was wrong.
-func redact(err error) error {
-	msg := connString.ReplaceAllString(err.Error(), "<connection string>")
+// redacted masks the secrets pgx may quote in an error (it quotes the connection string it could
+// not parse, and the URL parser's error quotes it again) and keeps the rest of the message, which
+// says what was wrong.
+func redacted(err error) error {
+	msg := redact.Error(err)
 	if msg == err.Error() {
 		return err
 	}

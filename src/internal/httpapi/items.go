@@ -18,7 +18,7 @@ import (
 type ItemStore interface {
 	Create(ctx context.Context, name string) (items.Item, error)
 	Get(ctx context.Context, id uuid.UUID) (items.Item, error)
-	List(ctx context.Context, after uuid.UUID, limit int) ([]items.Item, error)
+	List(ctx context.Context, after items.Cursor, limit int) ([]items.Item, []items.Cursor, error)
 	Delete(ctx context.Context, id uuid.UUID) error
 }
 
@@ -28,8 +28,11 @@ type createItemRequest struct {
 
 type listItemsResponse struct {
 	Items []items.Item `json:"items"`
-	// NextAfter is the cursor of the next page (pass it as ?after=); absent on the last page.
-	NextAfter *uuid.UUID `json:"next_after,omitempty"`
+	// NextAfter is the position after the last item of the page: pass it as ?after= for the next
+	// page, now or later. Absent on an empty page (keep the after you sent).
+	NextAfter string `json:"next_after,omitempty"`
+	// HasMore says more items are listable right now after NextAfter.
+	HasMore bool `json:"has_more"`
 }
 
 func createItem(store ItemStore, maxBody int64) http.Handler {
@@ -53,7 +56,7 @@ func createItem(store ItemStore, maxBody int64) http.Handler {
 			return
 		}
 		w.Header().Set("Location", "/v1/items/"+it.ID.String())
-		writeJSON(w, http.StatusCreated, it)
+		writeItem(w, http.StatusCreated, it)
 	})
 }
 
@@ -68,19 +71,13 @@ func getItem(store ItemStore) http.Handler {
 			writeStoreError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, it)
+		writeItem(w, http.StatusOK, it)
 	})
 }
 
 func listItems(store ItemStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		for k := range q {
-			if k != "limit" && k != "after" {
-				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (use limit and after)"})
-				return
-			}
-		}
+		q := r.URL.Query() // checked by the router: only limit and after, each once, not empty
 		limit := items.DefaultLimit
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
@@ -90,28 +87,29 @@ func listItems(store ItemStore) http.Handler {
 			}
 			limit = n
 		}
-		var after uuid.UUID
+		var after items.Cursor
 		if v := q.Get("after"); v != "" {
-			id, err := parseUUID(v)
+			c, err := items.ParseCursor(v)
 			if err != nil {
-				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "after must be an item id (UUID)"})
+				writeError(w, r, &apiError{http.StatusBadRequest, codeInvalidQuery, "after must be a next_after cursor from an earlier page"})
 				return
 			}
-			after = id
+			after = c
 		}
-		// One more than asked tells whether another page exists without a count query.
-		list, err := store.List(r.Context(), after, limit+1)
+		// One more than asked tells whether another page is listable without a count query.
+		list, cursors, err := store.List(r.Context(), after, limit+1)
 		if err != nil {
 			writeStoreError(w, r, err)
 			return
 		}
 		resp := listItemsResponse{Items: list}
 		if len(list) > limit {
-			resp.Items = list[:limit]
-			next := list[limit-1].ID
-			resp.NextAfter = &next
+			resp.Items, resp.HasMore = list[:limit], true
 		}
-		writeJSON(w, http.StatusOK, resp)
+		if n := len(resp.Items); n > 0 {
+			resp.NextAfter = cursors[n-1].String()
+		}
+		writeJSONBytes(w, http.StatusOK, append(appendItemList(make([]byte, 0, 160*len(resp.Items)+96), resp.Items, resp.NextAfter, resp.HasMore), '\n'))
 	})
 }
 
@@ -127,6 +125,13 @@ func deleteItem(store ItemStore) http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// writeItem answers status with one item, built in one buffer sized for it: 106 bytes and the
+// name, and room for escapes.
+func writeItem(w http.ResponseWriter, status int, it items.Item) {
+	b := make([]byte, 0, 112+len(it.Name)+len(it.Name)/2)
+	writeJSONBytes(w, status, append(appendItem(b, it), '\n'))
 }
 
 func itemID(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {

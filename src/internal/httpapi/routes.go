@@ -4,6 +4,10 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,31 +28,135 @@ type Deps struct {
 	ReadyTimeout time.Duration
 }
 
+// route is one entry of the API surface: a chi pattern, the handler of each method, and the
+// query parameters it takes (none unless listed).
+type route struct {
+	pattern string
+	query   []string
+	methods map[string]http.Handler
+}
+
 // Routes maps the whole API surface.
 //
 //	GET    /healthz          liveness: 200 while the process serves
 //	GET    /readyz           readiness: 200 when the database answers and not draining, else 503
 //	POST   /v1/items         create an item: {"name": "..."} -> 201 {id, name, created_at}
-//	GET    /v1/items         list items: ?limit=1..100&after=<id> (keyset pagination)
+//	GET    /v1/items         list items: ?limit=1..100&after=<cursor> (keyset pagination)
 //	GET    /v1/items/{id}    one item
 //	DELETE /v1/items/{id}    delete an item -> 204
+//
+// HEAD is answered wherever GET is. A path that matches no route is 404 whatever the method; a
+// method a route does not serve is 405 with an Allow header; a query string that does not parse,
+// a repeated or empty parameter or one the route does not take is 400.
 func Routes(d Deps) http.Handler {
-	r := chi.NewRouter()
-	r.Use(observe(d.Logger, d.Metrics), recoverPanics)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, &apiError{http.StatusNotFound, codeNotFound, "no such route"})
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed, "method not allowed on this route"})
-	})
+	routes := []route{
+		{"/healthz", nil, map[string]http.Handler{http.MethodGet: healthz()}},
+		{"/readyz", nil, map[string]http.Handler{http.MethodGet: readyz(d.DB, d.Draining, d.ReadyTimeout)}},
+		{"/v1/items", []string{"limit", "after"}, map[string]http.Handler{
+			http.MethodGet:  listItems(d.Items),
+			http.MethodPost: createItem(d.Items, d.MaxBodyBytes),
+		}},
+		{"/v1/items/{id}", nil, map[string]http.Handler{
+			http.MethodGet:    getItem(d.Items),
+			http.MethodDelete: deleteItem(d.Items),
+		}},
+	}
+	mux := chi.NewRouter()
+	for _, rt := range routes {
+		if get, ok := rt.methods[http.MethodGet]; ok {
+			rt.methods[http.MethodHead] = get // net/http sends a HEAD answer's headers, not its body
+		}
+		for m, h := range rt.methods {
+			mux.Method(m, rt.pattern, withQuery(rt.query, h))
+		}
+	}
+	notFound := errorHandler(&apiError{http.StatusNotFound, codeNotFound, "no such route"})
+	mux.NotFound(notFound)
+	mux.MethodNotAllowed(methodNotAllowed(mux, notFound))
+	return &api{
+		log:     d.Logger,
+		metrics: d.Metrics,
+		mux:     mux,
+		routes:  routes,
+		rctx:    sync.Pool{New: func() any { return chi.NewRouteContext() }},
+	}
+}
 
-	r.Method(http.MethodGet, "/healthz", healthz())
-	r.Method(http.MethodGet, "/readyz", readyz(d.DB, d.Draining, d.ReadyTimeout))
-	r.Route("/v1/items", func(r chi.Router) {
-		r.Method(http.MethodPost, "/", createItem(d.Items, d.MaxBodyBytes))
-		r.Method(http.MethodGet, "/", listItems(d.Items))
-		r.Method(http.MethodGet, "/{id}", getItem(d.Items))
-		r.Method(http.MethodDelete, "/{id}", deleteItem(d.Items))
+// api is the middleware around every request (ServeHTTP in middleware.go), then chi.
+type api struct {
+	log     *zerolog.Logger
+	metrics *metrics.HTTP
+	mux     *chi.Mux
+	routes  []route
+	// rctx recycles chi's routing contexts: the middleware hands chi one in the request's
+	// context, so that chi does not copy the request again to add its own.
+	rctx sync.Pool
+}
+
+// methodNotAllowed answers 405 with an Allow header listing what the path serves (RFC 9110
+// 15.5.6), asked of the router itself. chi sends every method it does not know here, so a path
+// that serves no method at all is a 404.
+func methodNotAllowed(mux *chi.Mux, notFound http.HandlerFunc) http.HandlerFunc {
+	e := &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed, "method not allowed on this route"}
+	// The methods an Allow header may list, in its order.
+	methods := []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+		http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodTrace}
+	return func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+		var allow []string
+		for _, m := range methods {
+			if mux.Match(chi.NewRouteContext(), m, path) {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, r, e)
+	}
+}
+
+// withQuery refuses, before h runs, a query string that does not parse (a bad %-escape, a ';'
+// separator), a parameter the route does not take, a repeated parameter and an empty value:
+// ignoring any of them would answer a question the client did not ask.
+func withQuery(allowed []string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			if e := checkQuery(r.URL.RawQuery, allowed); e != nil {
+				writeError(w, r, e)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
 	})
-	return r
+}
+
+func checkQuery(raw string, allowed []string) *apiError {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return &apiError{http.StatusBadRequest, codeInvalidQuery, "malformed query string"}
+	}
+	for k, vs := range q {
+		switch {
+		case !slices.Contains(allowed, k):
+			if len(allowed) == 0 {
+				return &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (this route takes none)"}
+			}
+			return &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (use " + strings.Join(allowed, " and ") + ")"}
+		case len(vs) > 1:
+			return &apiError{http.StatusBadRequest, codeInvalidQuery, "query parameter " + k + " is repeated"}
+		case vs[0] == "":
+			return &apiError{http.StatusBadRequest, codeInvalidQuery, "query parameter " + k + " is empty"}
+		}
+	}
+	return nil
+}
+
+func errorHandler(e *apiError) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { writeError(w, r, e) }
 }

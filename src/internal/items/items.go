@@ -1,13 +1,15 @@
 // Package items holds the example resource that shows the database link end to end: an item has
-// a UUIDv7 id (time-ordered, so keyset pagination by id follows creation order), a name of 1 to
-// 200 characters, and its creation time.
+// a UUIDv7 id, a name of 1 to 200 characters (see ValidateName for the policy), and its creation
+// time; lists are paged with cursors that lose no item under concurrent creates (see List).
 package items
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -34,21 +36,104 @@ const (
 // ErrNotFound means no item has the given id.
 var ErrNotFound = errors.New("item not found")
 
-// ValidateName checks a name: 1 to 200 characters (runes), no control characters, not only
-// spaces. The message is safe to show to the client.
+// ValidateName checks a name against the service's policy, modelled on the FreeformClass of
+// PRECIS (RFC 8264): a name is 1 to 200 characters (runes) of valid UTF-8 that display as what
+// they are.
+//
+//   - Refused anywhere: control characters (C0, DEL, C1), line and paragraph separators,
+//     bidirectional controls (LRM, RLM, ALM, the embeddings, overrides and isolates: they make
+//     text display in another order than it is stored, as in Trojan Source), every other
+//     invisible character (format characters and default-ignorable code points: zero-width
+//     space, word joiner, byte order mark, soft hyphen, Hangul fillers, tag characters, ...) and
+//     noncharacters.
+//   - Allowed in context only: the zero-width joiner and non-joiner between two visible
+//     characters (emoji sequences, Persian and Indic scripts), and a variation selector right
+//     after a visible character (emoji or text presentation).
+//   - At least one character must be visible: spaces of any kind and the blank braille pattern
+//     do not count.
+//
+// Names are stored as given: not normalized, not trimmed. The message is safe to show to the
+// client.
 func ValidateName(name string) error {
+	if !utf8.ValidString(name) {
+		return errors.New("name must be valid UTF-8")
+	}
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n == 0:
 		return errors.New("name is required")
 	case n > MaxNameLen:
 		return fmt.Errorf("name must be at most %d characters, got %d", MaxNameLen, n)
-	case strings.TrimSpace(name) == "":
+	}
+	visible := false
+	prev := classSpace // what precedes the first character: nothing to join to
+	for i, r := range name {
+		c := classify(r)
+		switch c {
+		case classControl:
+			return fmt.Errorf("name must not contain control characters (%U)", r)
+		case classSeparator:
+			return fmt.Errorf("name must not contain a line or paragraph separator (%U)", r)
+		case classBidi:
+			return fmt.Errorf("name must not contain bidirectional control characters (%U): they reorder how text displays", r)
+		case classInvisible:
+			return fmt.Errorf("name must not contain invisible characters (%U)", r)
+		case classNonchar:
+			return fmt.Errorf("name must not contain a noncharacter (%U)", r)
+		case classJoiner:
+			next, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
+			if prev != classVisible && prev != classVariation || i+utf8.RuneLen(r) == len(name) || classify(next) != classVisible {
+				return fmt.Errorf("name may hold a zero-width joiner or non-joiner (%U) only between two visible characters", r)
+			}
+		case classVariation:
+			if prev != classVisible {
+				return fmt.Errorf("name may hold a variation selector (%U) only right after a visible character", r)
+			}
+		case classVisible:
+			visible = true
+		}
+		prev = c
+	}
+	if !visible {
 		return errors.New("name must not be blank")
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return errors.New("name must not contain control characters")
 	}
 	return nil
+}
+
+// Character classes of the name policy.
+const (
+	classVisible = iota
+	classSpace
+	classControl
+	classSeparator
+	classBidi
+	classInvisible
+	classNonchar
+	classJoiner
+	classVariation
+)
+
+// classify puts one rune in the name policy's classes.
+func classify(r rune) int {
+	switch {
+	case r == '\u200c' || r == '\u200d':
+		return classJoiner
+	case unicode.Is(unicode.Variation_Selector, r):
+		return classVariation
+	case unicode.IsControl(r):
+		return classControl
+	case r == '\u2028' || r == '\u2029':
+		return classSeparator
+	case unicode.Is(unicode.Bidi_Control, r):
+		return classBidi
+	case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		return classInvisible
+	case unicode.Is(unicode.Noncharacter_Code_Point, r):
+		return classNonchar
+	case unicode.IsSpace(r) || r == '\u2800': // the blank braille pattern displays as a space
+		return classSpace
+	}
+	return classVisible
 }
 
 // Store keeps items in PostgreSQL. Every call is bounded by the store's timeout, so a database
@@ -100,29 +185,85 @@ func (s *Store) Get(ctx context.Context, id uuid.UUID) (Item, error) {
 	return it, nil
 }
 
-// List returns up to limit items with ids after the given one (uuid.Nil: from the start), in id
-// order, which for UUIDv7 ids is creation order.
-func (s *Store) List(ctx context.Context, after uuid.UUID, limit int) ([]Item, error) {
+// Cursor is a position in the list of items: after the item created by transaction xid with
+// the given id. The zero Cursor is the start of the list.
+type Cursor struct {
+	xid uint64
+	id  uuid.UUID
+}
+
+// cursorLen is the length of a cursor's text: 24 bytes in unpadded base64url.
+const cursorLen = 32
+
+// String returns the cursor as the API shows it: opaque, URL-safe, 32 characters.
+func (c Cursor) String() string {
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[:8], c.xid)
+	copy(b[8:], c.id[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ParseCursor reads a cursor made by String; anything else is an error.
+func ParseCursor(s string) (Cursor, error) {
+	if len(s) != cursorLen {
+		return Cursor{}, errors.New("not a cursor")
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || len(b) != 24 {
+		return Cursor{}, errors.New("not a cursor")
+	}
+	c := Cursor{xid: binary.BigEndian.Uint64(b[:8])}
+	copy(c.id[:], b[8:])
+	if c.xid == 0 || c.id == uuid.Nil {
+		return Cursor{}, errors.New("not a cursor")
+	}
+	return c, nil
+}
+
+// List returns up to limit items positioned after the cursor, in list order, and the cursor of
+// each. The list order is the order of the transactions that created the items (practically
+// creation order), then id.
+//
+// Ids are minted before their row commits, so rows do not become visible in id order, nor in
+// transaction order. List therefore serves only rows created by transactions older than the
+// oldest one still running in the database (pg_snapshot_xmin of the statement's snapshot): every
+// transaction that could still add a row at or before such a position has ended, so once a
+// position has been served, no row can appear before it. A client that follows the cursors sees
+// every item once. The price: a row is listed only once every transaction that began writing
+// before it has ended (a long transaction anywhere in the database delays new rows from lists,
+// never from Get).
+func (s *Store) List(ctx context.Context, after Cursor, limit int) ([]Item, []Cursor, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM items WHERE id > $1 ORDER BY id LIMIT $2`, [16]byte(after), limit)
+	// The transaction id goes out as text under another name: ORDER BY created_xid would
+	// otherwise sort by the text output column of that name, not by the xid8 column.
+	rows, err := s.pool.Query(ctx, `SELECT i.id, i.name, i.created_at, i.created_xid::text AS position_xid FROM items i
+		WHERE (i.created_xid, i.id) > ($1::text::xid8, $2) AND i.created_xid < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY i.created_xid, i.id LIMIT $3`, strconv.FormatUint(after.xid, 10), [16]byte(after.id), limit)
 	if err != nil {
-		return nil, fmt.Errorf("items: list: %w", err)
+		return nil, nil, fmt.Errorf("items: list: %w", err)
 	}
-	out := make([]Item, 0, limit)
+	defer rows.Close()
+	list, cursors := make([]Item, 0, limit), make([]Cursor, 0, limit)
 	for rows.Next() {
-		var it Item
-		if err := rows.Scan((*[16]byte)(&it.ID), &it.Name, &it.CreatedAt); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("items: list: %w", err)
+		var (
+			it  Item
+			xid string
+		)
+		if err := rows.Scan((*[16]byte)(&it.ID), &it.Name, &it.CreatedAt, &xid); err != nil {
+			return nil, nil, fmt.Errorf("items: list: %w", err)
+		}
+		x, err := strconv.ParseUint(xid, 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("items: list: transaction id %q: %w", xid, err)
 		}
 		it.CreatedAt = it.CreatedAt.UTC()
-		out = append(out, it)
+		list, cursors = append(list, it), append(cursors, Cursor{xid: x, id: it.ID})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("items: list: %w", err)
+		return nil, nil, fmt.Errorf("items: list: %w", err)
 	}
-	return out, nil
+	return list, cursors, nil
 }
 
 // Delete removes the item with id, or returns ErrNotFound.

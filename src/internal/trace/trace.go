@@ -136,15 +136,13 @@ func ValidRequestID(id string) bool {
 	return true
 }
 
-// RequestID returns the client's request id when it is valid, else a new random one.
-func RequestID(header string) string {
+// RequestID returns the client's request id when it is valid, else fallback (the service uses the
+// request's own span id: unique, already made, and it ties the id to the trace).
+func RequestID(header, fallback string) string {
 	if ValidRequestID(header) {
 		return header
 	}
-	var b [16]byte
-	putUint64(b[:8], rand.Uint64())
-	putUint64(b[8:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+	return fallback
 }
 
 func putUint64(b []byte, v uint64) { binary.BigEndian.PutUint64(b, v) }

@@ -106,8 +106,8 @@ func TestRequestID(t *testing.T) {
 		{"<script>", false},
 	}
 	for _, tc := range tests {
-		got := RequestID(tc.in)
-		if tc.keep != (got == tc.in) {
+		got := RequestID(tc.in, "00f067aa0ba902b7")
+		if tc.keep != (got == tc.in) || !tc.keep && got != "00f067aa0ba902b7" {
 			t.Errorf("RequestID(%q) = %q, keep=%v", tc.in, got, tc.keep)
 		}
 		if !ValidRequestID(got) {
