@@ -36,7 +36,7 @@ TEST_TARGETS += test-e2e
 LINT_TARGETS += lint-e2e
 CI_DEPS      += e2e-tools
 
-# The packages of this area in the shared test/e2e module (test/e2e/terraform is another's).
+# The packages of this area of the shared test module (test/e2e/terraform is another's).
 E2E_PKGS := ./internal/... ./guardrails/... ./cmd/...
 
 .PHONY: e2e-tools test-e2e test-e2e-unit lint-e2e demo demo-down

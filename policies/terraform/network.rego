@@ -1,81 +1,306 @@
+# Networks: what the internet can reach, how each subnet tier leaves the VPC, and what is logged.
 package terraform.guardrails
 
-world := {"0.0.0.0/0", "::/0"}
+# --- ingress from the internet ----------------------------------------------------------------
 
 # Only a load balancer's security group, tagged Role = "load-balancer", may admit the internet,
 # and only on 80 or 443 over TCP.
 lb_port(from, to, protocol) if {
 	from == to
 	from in {80, 443}
-	protocol in {"tcp", "6"}
+	lower(sprintf("%v", [protocol])) in {"tcp", "6"}
 }
 
-load_balancer_tagged(after) if after.tags.Role == "load-balancer"
-
-open_cidrs(rule) := {c |
-	some field in ["cidr_blocks", "ipv6_cidr_blocks"]
-	some c in object.get(rule, field, [])
-	c in world
-}
-
-port_text(from, to, protocol) := "all traffic" if protocol in {"-1", "all"}
-
-port_text(from, to, protocol) := sprintf("%s %v-%v", [protocol, from, to]) if not protocol in {"-1", "all"}
-
-# Inline ingress blocks of aws_security_group.
-deny contains msg if {
-	some rc in planned
-	rc.type == "aws_security_group"
-	some rule in object.get(rc.change.after, "ingress", [])
-	open := open_cidrs(rule)
-	count(open) > 0
-	not world_ingress_allowed(rc.change.after, rule.from_port, rule.to_port, rule.protocol)
-	msg := sprintf("%s: ingress %s is open to %s (only 80/443 of a load balancer may be)", [rc.address, port_text(rule.from_port, rule.to_port, rule.protocol), concat(", ", sort(open))])
-}
+load_balancer_tagged(after) if object.get(object.get(after, "tags", {}), "Role", "") == "load-balancer"
 
 world_ingress_allowed(after, from, to, protocol) if {
 	load_balancer_tagged(after)
 	lb_port(from, to, protocol)
 }
 
+port_text(from, to, protocol) := "all traffic" if lower(sprintf("%v", [protocol])) in {"-1", "all"}
+
+port_text(from, to, protocol) := sprintf("%v %v-%v", [protocol, from, to]) if not lower(sprintf("%v", [protocol])) in {"-1", "all"}
+
+public_in(cidrs) := sort([c | some c in cidrs; public_cidr(c)])
+
+# Inline ingress blocks of aws_security_group (and of aws_default_security_group, refused below
+# for any rule at all).
+violations contains violation("network.internet_ingress", rc.address, msg) if {
+	some rc in of_type("aws_security_group")
+	some rule in as_array(object.get(rc.change.after, "ingress", []))
+	open := public_in(array.concat(as_array(object.get(rule, "cidr_blocks", [])), as_array(object.get(rule, "ipv6_cidr_blocks", []))))
+	count(open) > 0
+	not world_ingress_allowed(rc.change.after, rule.from_port, rule.to_port, rule.protocol)
+	msg := sprintf("ingress %s is open to internet addresses %s (only 80/443 of a load balancer may be)", [port_text(rule.from_port, rule.to_port, rule.protocol), concat(", ", open)])
+}
+
 # aws_vpc_security_group_ingress_rule carries its own tags.
-deny contains msg if {
-	some rc in planned
-	rc.type == "aws_vpc_security_group_ingress_rule"
+violations contains violation("network.internet_ingress", rc.address, msg) if {
+	some rc in of_type("aws_vpc_security_group_ingress_rule")
 	after := rc.change.after
-	some field in ["cidr_ipv4", "cidr_ipv6"]
-	object.get(after, field, "") in world
-	not world_ingress_allowed(after, object.get(after, "from_port", -1), object.get(after, "to_port", -1), after.ip_protocol)
-	msg := sprintf("%s: ingress %s is open to %s (only 80/443 of a load balancer may be)", [rc.address, port_text(object.get(after, "from_port", -1), object.get(after, "to_port", -1), after.ip_protocol), after[field]])
+	open := public_in([c | some f in ["cidr_ipv4", "cidr_ipv6"]; c := object.get(after, f, null); is_string(c)])
+	count(open) > 0
+	from := object.get(after, "from_port", -1)
+	to := object.get(after, "to_port", -1)
+	not world_ingress_allowed(after, from, to, after.ip_protocol)
+	msg := sprintf("ingress %s is open to internet addresses %s (only 80/443 of a load balancer may be)", [port_text(from, to, after.ip_protocol), concat(", ", open)])
 }
 
 # aws_security_group_rule has no tags, so the plan cannot tell a load balancer's group: refused.
-deny contains msg if {
-	some rc in planned
-	rc.type == "aws_security_group_rule"
+violations contains violation("network.internet_ingress", rc.address, msg) if {
+	some rc in of_type("aws_security_group_rule")
 	rc.change.after.type == "ingress"
-	open := open_cidrs(rc.change.after)
+	open := public_in(array.concat(as_array(object.get(rc.change.after, "cidr_blocks", [])), as_array(object.get(rc.change.after, "ipv6_cidr_blocks", []))))
 	count(open) > 0
-	msg := sprintf("%s: ingress %s is open to %s (use an aws_vpc_security_group_ingress_rule tagged Role = load-balancer for 80/443)", [rc.address, port_text(rc.change.after.from_port, rc.change.after.to_port, rc.change.after.protocol), concat(", ", sort(open))])
+	msg := sprintf("ingress %s is open to internet addresses %s (use an aws_vpc_security_group_ingress_rule tagged Role = load-balancer for 80/443)", [port_text(rc.change.after.from_port, rc.change.after.to_port, rc.change.after.protocol), concat(", ", open)])
 }
 
-# Every VPC the plan creates has a flow log whose vpc_id refers to it, in the same module.
-module_prefix(path) := [sprintf("module.%s", [path[i + 1]]) | some i; path[i] == "module_calls"]
-
-flow_logged_vpcs contains addr if {
-	walk(input.configuration.root_module, [path, node])
-	node.type == "aws_flow_log"
-	node.mode == "managed"
-	some ref in node.expressions.vpc_id.references
-	startswith(ref, "aws_vpc.")
-	parts := split(ref, ".")
-	addr := concat(".", array.concat(module_prefix(path), [parts[0], parts[1]]))
+# A source network unknown at plan must be a VPC's or a subnet's own block.
+violations contains violation("network.unknown_ingress_source", rc.address, msg) if {
+	some [rc, path] in ingress_cidr_fields
+	unknown_in(rc, path)
+	expression_at(rc, path) != null
+	not derived_from(rc, path, {"aws_vpc", "aws_subnet", "aws_vpc_ipv4_cidr_block_association"}, {"cidr_block", "ipv6_cidr_block"})
+	msg := sprintf("the ingress source %s is unknown at plan and is not the block of a VPC or subnet of this plan", [concat(".", [sprintf("%v", [p]) | some p in path])])
 }
 
-deny contains msg if {
-	some rc in planned
-	rc.type == "aws_vpc"
-	"create" in rc.change.actions
-	not base_address(rc.address) in flow_logged_vpcs
-	msg := sprintf("%s: the VPC has no flow log (add an aws_flow_log with vpc_id = %s.id in the same module)", [rc.address, base_address(rc.address)])
+ingress_cidr_fields contains [rc, [f]] if {
+	some rc in of_type("aws_vpc_security_group_ingress_rule")
+	some f in ["cidr_ipv4", "cidr_ipv6"]
 }
+
+ingress_cidr_fields contains [rc, ["cidr_blocks"]] if {
+	some rc in of_type("aws_security_group_rule")
+	rc.change.after.type == "ingress"
+}
+
+ingress_cidr_fields contains [rc, ["ingress", i, f]] if {
+	some rc in of_type("aws_security_group")
+	some i, _ in as_array(object.get(rc.change.after, "ingress", []))
+	some f in ["cidr_blocks", "ipv6_cidr_blocks"]
+}
+
+# --- the VPC ----------------------------------------------------------------------------------
+
+violations contains violation("network.vpc_public_cidr", rc.address, msg) if {
+	some rc in of_type("aws_vpc")
+	cidr := value_at(rc, ["cidr_block"])
+	is_string(cidr)
+	not private_cidr(cidr)
+	msg := sprintf("the VPC's block %s is not private address space (10/8, 172.16/12, 192.168/16)", [cidr])
+}
+
+# Every VPC has its default security group managed here, with no rule: anything that falls back
+# on it (an ENI created without a group) can neither be reached nor reach out.
+violations contains violation("network.default_security_group", rc.address, msg) if {
+	some rc in of_type("aws_default_security_group")
+	rules := count(as_array(object.get(rc.change.after, "ingress", []))) + count(as_array(object.get(rc.change.after, "egress", [])))
+	rules > 0
+	msg := sprintf("the default security group keeps %d rule(s): it must have none", [rules])
+}
+
+violations contains violation("network.default_security_group", rc.address, msg) if {
+	some rc in of_type("aws_default_security_group")
+	some field in ["ingress", "egress"]
+	unknown_in(rc, [field])
+	msg := sprintf("the default security group's %s rules are unknown at plan", [field])
+}
+
+violations contains violation("network.default_security_group", vpc.address, msg) if {
+	some vpc in of_type("aws_vpc")
+	not vpc_has(vpc, "aws_default_security_group", ["vpc_id"])
+	msg := sprintf("the VPC's default security group is not managed (add an aws_default_security_group with vpc_id = %s.id and no rules): by default it admits all traffic between its members and lets everything out", [base_address(vpc.address)])
+}
+
+# A resource of type refers to the VPC through path (same plan).
+vpc_has(vpc, type, path) if {
+	some rc in of_type(type)
+	base_address(vpc.address) in referenced(rc, path, {"aws_vpc"})
+}
+
+vpc_has(vpc, type, path) if {
+	some rc in of_type(type)
+	vpc_id := value_at(rc, path)
+	is_string(vpc_id)
+	vpc_id == value_at(vpc, ["id"])
+}
+
+# --- flow logs --------------------------------------------------------------------------------
+
+# A flow log that will exist (count = 0 plans none), of all traffic, for every VPC.
+violations contains violation("network.flow_logs", vpc.address, msg) if {
+	some vpc in of_type("aws_vpc")
+	not vpc_flow_logged(vpc)
+	msg := sprintf("the VPC has no flow log of all traffic (add an aws_flow_log with vpc_id = %s.id and traffic_type = ALL)", [base_address(vpc.address)])
+}
+
+vpc_flow_logged(vpc) if {
+	some rc in of_type("aws_flow_log")
+	value_at(rc, ["traffic_type"]) == "ALL"
+	base_address(vpc.address) in referenced(rc, ["vpc_id"], {"aws_vpc"})
+}
+
+vpc_flow_logged(vpc) if {
+	some rc in of_type("aws_flow_log")
+	value_at(rc, ["traffic_type"]) == "ALL"
+	is_string(value_at(vpc, ["id"]))
+	value_at(rc, ["vpc_id"]) == value_at(vpc, ["id"])
+}
+
+violations contains violation("network.flow_logs", rc.address, msg) if {
+	some rc in of_type("aws_flow_log")
+	traffic := value_at(rc, ["traffic_type"])
+	traffic != "ALL"
+	msg := sprintf("the flow log records %v traffic only: rejected and accepted traffic both tell an attack", [traffic])
+}
+
+# --- subnet tiers -----------------------------------------------------------------------------
+#
+# Every subnet says its tier (tag Tier): public (NAT gateways and internet-facing load balancers
+# only), private (workloads, out through NAT), data (databases, no route out of the VPC).
+
+tiers := {"public", "private", "data"}
+
+tier_of(subnet) := object.get(object.get(subnet.change.after, "tags", {}), "Tier", "")
+
+violations contains violation("network.subnet_tier", rc.address, msg) if {
+	some rc in of_type("aws_subnet")
+	not tier_of(rc) in tiers
+	msg := sprintf("the subnet has no Tier tag of public, private or data (got %q): the rules cannot tell what may reach it", [tier_of(rc)])
+}
+
+violations contains violation("network.public_ip_on_launch", rc.address, msg) if {
+	some rc in of_type("aws_subnet")
+	some field in ["map_public_ip_on_launch", "assign_ipv6_address_on_creation"]
+	value_at(rc, [field]) == true
+	msg := sprintf("%s = true: instances launched here get an address the internet can reach", [field])
+}
+
+# Route tables and the subnets associated with them (at the granularity of the plan's
+# addresses: every instance of an association counts for every instance it refers to).
+subnets_of_table(table) := {subnet |
+	some assoc in of_type("aws_route_table_association")
+	base_address(table.address) in referenced(assoc, ["route_table_id"], {"aws_route_table", "aws_default_route_table"})
+	some address in referenced(assoc, ["subnet_id"], {"aws_subnet"})
+	some subnet in at_base(address)
+}
+
+# [route table, destination, target kind, route address] for aws_route and inline routes.
+routes contains [table, dest, target, rc.address] if {
+	some rc in of_type("aws_route")
+	some address in referenced(rc, ["route_table_id"], {"aws_route_table", "aws_default_route_table"})
+	some table in at_base(address)
+	some field in ["destination_cidr_block", "destination_ipv6_cidr_block"]
+	dest := value_at(rc, [field])
+	is_string(dest)
+	target := route_target(rc.change.after, rc)
+}
+
+routes contains [rc, dest, target, rc.address] if {
+	some rc in resources
+	rc.type in {"aws_route_table", "aws_default_route_table"}
+	some r in as_array(object.get(rc.change.after, "route", []))
+	some field in ["cidr_block", "ipv6_cidr_block"]
+	dest := object.get(r, field, "")
+	dest != ""
+	target := inline_target(r)
+}
+
+route_target(after, rc) := "internet gateway" if {
+	some f in ["gateway_id"]
+	gateway_ref(rc, after, f)
+}
+
+route_target(after, rc) := "NAT gateway" if {
+	not gateway_ref(rc, after, "gateway_id")
+	object.get(after, "nat_gateway_id", null) != null
+}
+
+route_target(after, rc) := "NAT gateway" if {
+	not gateway_ref(rc, after, "gateway_id")
+	unknown_in(rc, ["nat_gateway_id"])
+}
+
+route_target(after, rc) := "egress-only internet gateway" if {
+	not gateway_ref(rc, after, "gateway_id")
+	not object.get(after, "nat_gateway_id", null)
+	not unknown_in(rc, ["nat_gateway_id"])
+	object.get(after, "egress_only_gateway_id", null) != null
+}
+
+route_target(after, rc) := "another target" if {
+	not gateway_ref(rc, after, "gateway_id")
+	not object.get(after, "nat_gateway_id", null)
+	not unknown_in(rc, ["nat_gateway_id"])
+	not object.get(after, "egress_only_gateway_id", null)
+}
+
+gateway_ref(rc, after, f) if startswith(object.get(after, f, ""), "igw-")
+
+gateway_ref(rc, _, f) if {
+	unknown_in(rc, [f])
+	count(referenced(rc, [f], {"aws_internet_gateway"})) > 0
+}
+
+# Unknown and not provably something else: counts as the internet (fail closed).
+gateway_ref(rc, _, f) if {
+	unknown_in(rc, [f])
+	expression_at(rc, [f]) != null
+	count(referenced(rc, [f], {"aws_internet_gateway"})) == 0
+	not derived_from(rc, [f], {"aws_vpc_endpoint", "aws_ec2_transit_gateway", "aws_vpn_gateway"}, {"id", ""})
+}
+
+inline_target(r) := "internet gateway" if startswith(object.get(r, "gateway_id", ""), "igw-")
+
+inline_target(r) := "NAT gateway" if {
+	not startswith(object.get(r, "gateway_id", ""), "igw-")
+	object.get(r, "nat_gateway_id", "") != ""
+}
+
+inline_target(r) := "another target" if {
+	not startswith(object.get(r, "gateway_id", ""), "igw-")
+	object.get(r, "nat_gateway_id", "") == ""
+}
+
+# Data subnets never leave the VPC: no route of theirs goes anywhere but inside it.
+violations contains violation("network.data_tier_egress", address, msg) if {
+	some [table, dest, target, address] in routes
+	some subnet in subnets_of_table(table)
+	tier_of(subnet) == "data"
+	msg := sprintf("routes %s through a %s from the data subnet %s: the data tier has no route out of the VPC", [dest, target, subnet.address])
+}
+
+# Only public subnets reach the internet gateway (IPv4 or IPv6): anything else there is on the
+# internet in both directions.
+violations contains violation("network.internet_route_from_private_tier", address, msg) if {
+	some [table, dest, target, address] in routes
+	target == "internet gateway"
+	some subnet in subnets_of_table(table)
+	tier_of(subnet) != "public"
+	msg := sprintf("routes %s to the internet gateway from the %s subnet %s: only public subnets may", [dest, tier_of(subnet), subnet.address])
+}
+
+# --- EKS subnets ------------------------------------------------------------------------------
+
+# The cluster's interfaces and its nodes are placed in private subnets only.
+violations contains violation("network.workloads_in_public_subnets", rc.address, msg) if {
+	some [rc, path] in workload_subnet_fields
+	some address in referenced(rc, path, {"aws_subnet"})
+	some subnet in at_base(address)
+	tier_of(subnet) != "private"
+	msg := sprintf("placed in the %s subnet %s: the cluster and its nodes belong in private subnets", [tier_of(subnet), subnet.address])
+}
+
+violations contains violation("network.workloads_in_public_subnets", rc.address, msg) if {
+	some [rc, path] in workload_subnet_fields
+	unknown_in(rc, path)
+	not derived_from(rc, path, {"aws_subnet"}, {"id", ""})
+	msg := "its subnets are unknown at plan and are not subnets of this plan: nothing shows they are private"
+}
+
+workload_subnet_fields contains [rc, ["vpc_config", 0, "subnet_ids"]] if some rc in of_type("aws_eks_cluster")
+
+workload_subnet_fields contains [rc, ["subnet_ids"]] if some rc in of_type("aws_eks_node_group")
+
+workload_subnet_fields contains [rc, ["subnet_ids"]] if some rc in of_type("aws_eks_fargate_profile")

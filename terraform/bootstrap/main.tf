@@ -28,10 +28,27 @@ variable "region" {
   default     = "eu-west-1"
 }
 
+variable "partition" {
+  description = "AWS partition."
+  type        = string
+  default     = "aws"
+}
+
 variable "bucket_name" {
   description = "Name of the state bucket; default template-api-tfstate-<account_id>."
   type        = string
   default     = null
+}
+
+variable "access_log_retention_days" {
+  description = "Days the state bucket's access logs are kept (at least 365)."
+  type        = number
+  default     = 731
+
+  validation {
+    condition     = var.access_log_retention_days >= 365
+    error_message = "access_log_retention_days must be at least 365."
+  }
 }
 
 provider "aws" {
@@ -40,30 +57,32 @@ provider "aws" {
 }
 
 locals {
-  bucket_name = coalesce(var.bucket_name, "template-api-tfstate-${var.account_id}")
+  bucket_name     = coalesce(var.bucket_name, "template-api-tfstate-${var.account_id}")
+  log_bucket_name = "${local.bucket_name}-access-logs"
+  # Built from the names (not read from the resources) so that the bucket policies are known at
+  # plan time and the plan guardrails can judge them.
+  bucket_arn = "arn:${var.partition}:s3:::${local.bucket_name}"
 }
 
 # Customer-managed key for the state objects (they can hold sensitive values). Readers of the
 # state (the CI plan role) may decrypt with it only through S3, for this bucket.
-resource "aws_kms_key" "state" {
-  description             = "Terraform state in ${local.bucket_name}"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministration"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:aws:iam::${var.account_id}:root" }
-      Action    = "kms:*"
-      Resource  = "*"
-    }]
-  })
+module "key" {
+  source = "../modules/kms-key"
+
+  alias       = "template-api-tfstate"
+  description = "Terraform state in ${local.bucket_name}"
+  account_id  = var.account_id
+  partition   = var.partition
 }
 
-resource "aws_kms_alias" "state" {
-  name          = "alias/template-api-tfstate"
-  target_key_id = aws_kms_key.state.key_id
+moved {
+  from = aws_kms_key.state
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.state
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_s3_bucket" "state" {
@@ -75,25 +94,25 @@ resource "aws_s3_bucket" "state" {
 }
 
 resource "aws_s3_bucket_versioning" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.state.arn
+      kms_master_key_id = module.key.arn
     }
     bucket_key_enabled = true
   }
 }
 
 resource "aws_s3_bucket_public_access_block" "state" {
-  bucket                  = aws_s3_bucket.state.id
+  bucket                  = aws_s3_bucket.state.bucket
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -101,7 +120,7 @@ resource "aws_s3_bucket_public_access_block" "state" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
@@ -109,7 +128,7 @@ resource "aws_s3_bucket_ownership_controls" "state" {
 
 # TLS only.
 resource "aws_s3_bucket_policy" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -117,7 +136,7 @@ resource "aws_s3_bucket_policy" "state" {
       Effect    = "Deny"
       Principal = "*"
       Action    = "s3:*"
-      Resource  = [aws_s3_bucket.state.arn, "${aws_s3_bucket.state.arn}/*"]
+      Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
       Condition = { Bool = { "aws:SecureTransport" = "false" } }
     }]
   })
@@ -126,7 +145,7 @@ resource "aws_s3_bucket_policy" "state" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = aws_s3_bucket.state.bucket
   rule {
     id     = "expire-old-state-versions"
     status = "Enabled"
@@ -137,12 +156,48 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
   }
 }
 
+# ---------------------------------------------------------------------------------------------
+# Server access logging of the state bucket (issue 15): every request on the state (who read it,
+# who wrote it, from where) lands in a second bucket written only by the S3 logging service for
+# this bucket. CloudTrail's management events (modules/audit) do not record object reads; these
+# logs do.
+# ---------------------------------------------------------------------------------------------
+
+module "access_logs" {
+  source = "../modules/log-bucket"
+
+  bucket_name        = local.log_bucket_name
+  account_id         = var.account_id
+  partition          = var.partition
+  source_bucket_arns = [local.bucket_arn]
+  retention_days     = var.access_log_retention_days
+}
+
+resource "aws_s3_bucket_logging" "state" {
+  bucket        = aws_s3_bucket.state.bucket
+  target_bucket = module.access_logs.bucket_name
+  target_prefix = "state/"
+
+  target_object_key_format {
+    partitioned_prefix {
+      partition_date_source = "EventTime"
+    }
+  }
+
+  depends_on = [module.access_logs]
+}
+
 output "kms_key_arn" {
   description = "Key of the state objects."
-  value       = aws_kms_key.state.arn
+  value       = module.key.arn
 }
 
 output "bucket_name" {
   description = "Pass it as bucket in backend.hcl of each environment."
   value       = aws_s3_bucket.state.bucket
+}
+
+output "access_log_bucket_name" {
+  description = "Bucket of the state bucket's server access logs."
+  value       = module.access_logs.bucket_name
 }

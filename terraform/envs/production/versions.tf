@@ -23,7 +23,7 @@ provider "aws" {
   default_tags {
     tags = {
       Project     = "template-api"
-      Environment = local.environment
+      Environment = "production"
       ManagedBy   = "terraform"
     }
   }

@@ -5,26 +5,24 @@ locals {
 }
 
 # Envelope encryption of Kubernetes Secrets.
-resource "aws_kms_key" "secrets" {
-  description             = "${var.name} EKS secrets envelope encryption"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministration"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-      Action    = "kms:*"
-      Resource  = "*"
-    }]
-  })
-  tags = var.tags
+module "secrets_key" {
+  source = "../kms-key"
+
+  alias       = "${var.name}-eks-secrets"
+  description = "${var.name} EKS secrets envelope encryption"
+  account_id  = var.account_id
+  partition   = var.partition
+  tags        = var.tags
 }
 
-resource "aws_kms_alias" "secrets" {
-  name          = "alias/${var.name}-eks-secrets"
-  target_key_id = aws_kms_key.secrets.key_id
+moved {
+  from = aws_kms_key.secrets
+  to   = module.secrets_key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.secrets
+  to   = module.secrets_key.aws_kms_alias.this
 }
 
 resource "aws_iam_role" "cluster" {
@@ -60,7 +58,7 @@ resource "aws_eks_cluster" "this" {
   encryption_config {
     resources = ["secrets"]
     provider {
-      key_arn = aws_kms_key.secrets.arn
+      key_arn = module.secrets_key.arn
     }
   }
 
@@ -76,10 +74,16 @@ resource "aws_eks_cluster" "this" {
 
   depends_on = [aws_iam_role_policy_attachment.cluster]
 
+  # Postconditions judge the cluster as planned (not the variables): an override of the
+  # arguments themselves is caught too.
   lifecycle {
-    precondition {
-      condition     = var.environment != "production" || !var.endpoint_public_access
+    postcondition {
+      condition     = var.environment != "production" || !self.vpc_config[0].endpoint_public_access
       error_message = "production keeps the Kubernetes API endpoint private (endpoint_public_access = false)."
+    }
+    postcondition {
+      condition     = contains(self.encryption_config[0].resources, "secrets") && contains(self.enabled_cluster_log_types, "audit") && self.access_config[0].authentication_mode == "API" && !self.access_config[0].bootstrap_cluster_creator_admin_permissions
+      error_message = "the cluster envelope-encrypts Secrets, sends its audit log, and is reached through access entries only, without an implicit admin."
     }
     precondition {
       condition     = !var.endpoint_public_access || length(var.public_access_cidrs) > 0
@@ -147,6 +151,13 @@ resource "aws_launch_template" "node" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    postcondition {
+      condition     = self.metadata_options[0].http_tokens == "required" && self.metadata_options[0].http_put_response_hop_limit == 1
+      error_message = "nodes require IMDSv2 with a hop limit of 1 (pods must not reach the node role)."
+    }
+  }
 }
 
 resource "aws_eks_node_group" "default" {
@@ -207,7 +218,7 @@ resource "aws_eks_access_policy_association" "admin" {
 
 check "public_endpoint" {
   assert {
-    condition     = !var.endpoint_public_access
+    condition     = !aws_eks_cluster.this.vpc_config[0].endpoint_public_access
     error_message = "The Kubernetes API endpoint of ${var.name} is reachable from the internet (from ${join(", ", var.public_access_cidrs)})."
   }
 }

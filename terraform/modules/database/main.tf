@@ -6,27 +6,26 @@ locals {
   app_secret_name = "${var.name}/db-app"
 }
 
-# Customer-managed key for the storage, the snapshots and the secrets of this database.
-resource "aws_kms_key" "db" {
-  description             = "${var.name} RDS storage and secrets"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministration"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-      Action    = "kms:*"
-      Resource  = "*"
-    }]
-  })
-  tags = var.tags
+# Customer-managed key for the storage, the snapshots, Performance Insights and the secrets of
+# this database.
+module "key" {
+  source = "../kms-key"
+
+  alias       = "${var.name}-db"
+  description = "${var.name} RDS storage, Performance Insights and secrets"
+  account_id  = var.account_id
+  partition   = var.partition
+  tags        = var.tags
 }
 
-resource "aws_kms_alias" "db" {
-  name          = "alias/${var.name}-db"
-  target_key_id = aws_kms_key.db.key_id
+moved {
+  from = aws_kms_key.db
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.db
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -110,14 +109,14 @@ resource "aws_db_instance" "this" {
   # RDS generates the master password and keeps it in Secrets Manager, encrypted with our key:
   # it is never in a variable or in the Terraform state.
   manage_master_user_password         = true
-  master_user_secret_kms_key_id       = aws_kms_key.db.arn
+  master_user_secret_kms_key_id       = module.key.arn
   iam_database_authentication_enabled = true
 
   allocated_storage     = var.allocated_storage_gb
   max_allocated_storage = var.max_allocated_storage_gb
   storage_type          = "gp3"
   storage_encrypted     = true
-  kms_key_id            = aws_kms_key.db.arn
+  kms_key_id            = module.key.arn
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [aws_security_group.db.id]
@@ -138,18 +137,30 @@ resource "aws_db_instance" "this" {
 
   enabled_cloudwatch_logs_exports = local.log_exports
 
+  # Performance Insights: query-level load of the database, kept 7 days (the free tier), encrypted
+  # with the database's key (its samples hold SQL text).
+  performance_insights_enabled          = true
+  performance_insights_kms_key_id       = module.key.arn
+  performance_insights_retention_period = 7
+
   tags = var.tags
 
   depends_on = [aws_cloudwatch_log_group.exports]
 
+  # Postconditions judge the instance as planned (not the variables), so an override of the
+  # arguments themselves is caught too.
   lifecycle {
-    precondition {
-      condition     = var.environment != "production" || (var.deletion_protection && var.multi_az)
+    postcondition {
+      condition     = var.environment != "production" || (self.deletion_protection && self.multi_az)
       error_message = "production requires deletion_protection = true and multi_az = true on the database."
     }
-    precondition {
-      condition     = var.environment != "production" || (!var.skip_final_snapshot && var.backup_retention_days >= 14)
+    postcondition {
+      condition     = var.environment != "production" || (!self.skip_final_snapshot && self.backup_retention_period >= 14)
       error_message = "production keeps a final snapshot (skip_final_snapshot = false) and at least 14 days of backups."
+    }
+    postcondition {
+      condition     = !self.publicly_accessible && self.storage_encrypted && self.backup_retention_period >= 7
+      error_message = "the database is private, encrypted and backed up for at least 7 days."
     }
     precondition {
       condition     = var.max_allocated_storage_gb >= var.allocated_storage_gb
@@ -164,7 +175,7 @@ resource "aws_db_instance" "this" {
 resource "aws_secretsmanager_secret" "app" {
   name                    = local.app_secret_name
   description             = "Password of the PostgreSQL user ${var.app_user} of ${var.name}"
-  kms_key_id              = aws_kms_key.db.arn
+  kms_key_id              = module.key.arn
   recovery_window_in_days = var.environment == "production" ? 30 : 7
   tags                    = var.tags
 }

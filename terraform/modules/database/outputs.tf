@@ -45,7 +45,7 @@ output "master_user_secret_arn" {
 
 output "kms_key_arn" {
   description = "ARN of the key that encrypts the storage and the secrets."
-  value       = aws_kms_key.db.arn
+  value       = module.key.arn
 }
 
 output "security_group_id" {

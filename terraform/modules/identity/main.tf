@@ -18,96 +18,140 @@ locals {
     ]
   }
 
-  # Decrypting the app secret is allowed only through Secrets Manager, for that secret.
-  secret_read_statements = [
-    {
-      Sid      = "ReadAppDatabaseSecret"
-      Effect   = "Allow"
-      Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-      Resource = var.app_secret_arn_pattern
-    },
-    {
-      Sid      = "DecryptAppDatabaseSecret"
-      Effect   = "Allow"
-      Action   = "kms:Decrypt"
-      Resource = var.secrets_kms_key_arn
-      Condition = {
-        StringEquals = { "kms:ViaService" = "secretsmanager.${var.region}.amazonaws.com" }
-        StringLike   = { "kms:EncryptionContext:SecretARN" = var.app_secret_arn_pattern }
-      }
-    },
-  ]
+  # The ServiceAccounts with an IRSA role (in app_namespace), by role key.
+  irsa_service_accounts = {
+    app              = var.app_service_account
+    external_secrets = var.external_secrets_service_account
+  }
+  irsa_descriptions = {
+    app              = "template-api pods"
+    external_secrets = "External Secrets SecretStore of ${var.app_namespace}"
+  }
 }
 
 # ---------------------------------------------------------------------------------------------
 # Workload identities: IAM roles for Kubernetes ServiceAccounts (IRSA). The pod identity webhook
 # of EKS projects a token for ServiceAccounts annotated eks.amazonaws.com/role-arn; the trust
 # policy admits exactly one ServiceAccount of one namespace.
+#
+# One trust builder for every IRSA role. It is an aws_iam_policy_document (computed by Terraform,
+# no API call) rather than a jsonencode: the cluster's issuer is unknown until the cluster exists,
+# and a data source shows the policy's structure in the plan even then (the effect, the action,
+# the condition operators and the exact subject and audience are known; only the issuer is not),
+# so the Rego policies can judge it before apply instead of waving an unknown document through.
 # ---------------------------------------------------------------------------------------------
 
-resource "aws_iam_role" "app" {
-  name        = "${var.name}-app"
-  description = "template-api pods (ServiceAccount ${var.app_namespace}/${var.app_service_account})"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Federated = var.oidc_provider_arn }
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Condition = {
-        StringEquals = {
-          "${var.oidc_issuer}:sub" = "system:serviceaccount:${var.app_namespace}:${var.app_service_account}"
-          "${var.oidc_issuer}:aud" = "sts.amazonaws.com"
-        }
-      }
-    }]
-  })
-  tags = var.tags
+data "aws_iam_policy_document" "irsa_trust" {
+  for_each = local.irsa_service_accounts
+
+  statement {
+    sid     = "ServiceAccount${replace(title(replace(each.key, "_", " ")), " ", "")}"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:${var.app_namespace}:${each.value}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "irsa" {
+  for_each = local.irsa_service_accounts
+
+  name               = "${var.name}-${replace(each.key, "_", "-")}"
+  description        = "${local.irsa_descriptions[each.key]} (ServiceAccount ${var.app_namespace}/${each.value})"
+  assume_role_policy = data.aws_iam_policy_document.irsa_trust[each.key].json
+  tags               = var.tags
+}
+
+moved {
+  from = aws_iam_role.app
+  to   = aws_iam_role.irsa["app"]
+}
+
+moved {
+  from = aws_iam_role.external_secrets
+  to   = aws_iam_role.irsa["external_secrets"]
+}
+
+# The permissions of the IRSA roles, from policy documents too: the database's key and the
+# rds-db:connect ARN (the instance's resource id) are assigned by AWS when it creates them. Both
+# roles read the one app secret, decrypting it only through Secrets Manager for that secret; the
+# app also connects to its one database as its one user. (No dynamic blocks: the plan JSON does
+# not show their expressions, and the guardrails refuse what they cannot see.)
+data "aws_iam_policy_document" "secret_read" {
+  statement {
+    sid       = "ReadAppDatabaseSecret"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [var.app_secret_arn_pattern]
+  }
+
+  statement {
+    sid       = "DecryptAppDatabaseSecret"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = [var.secrets_kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${var.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:SecretARN"
+      values   = [var.app_secret_arn_pattern]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "app" {
+  source_policy_documents = [data.aws_iam_policy_document.secret_read.json]
+
+  statement {
+    sid       = "ConnectAsAppUser"
+    effect    = "Allow"
+    actions   = ["rds-db:connect"]
+    resources = ["arn:${var.partition}:rds-db:${var.region}:${var.account_id}:dbuser:${var.db_resource_id}/${var.db_user}"]
+  }
 }
 
 resource "aws_iam_role_policy" "app" {
-  name = "database-access"
-  role = aws_iam_role.app.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "ConnectAsAppUser"
-        Effect   = "Allow"
-        Action   = "rds-db:connect"
-        Resource = "arn:${var.partition}:rds-db:${var.region}:${var.account_id}:dbuser:${var.db_resource_id}/${var.db_user}"
-      },
-    ], local.secret_read_statements)
-  })
-}
+  name   = "database-access"
+  role   = aws_iam_role.irsa["app"].name
+  policy = data.aws_iam_policy_document.app.json
 
-resource "aws_iam_role" "external_secrets" {
-  name        = "${var.name}-external-secrets"
-  description = "External Secrets SecretStore of ${var.app_namespace} (ServiceAccount ${var.external_secrets_service_account})"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Federated = var.oidc_provider_arn }
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Condition = {
-        StringEquals = {
-          "${var.oidc_issuer}:sub" = "system:serviceaccount:${var.app_namespace}:${var.external_secrets_service_account}"
-          "${var.oidc_issuer}:aud" = "sts.amazonaws.com"
-        }
-      }
-    }]
-  })
-  tags = var.tags
+  # Checked again at apply, when the AWS-assigned ids are known: the app connects to one database
+  # as one user (rds-db:connect on dbuser:db-<id>/<user>), whatever the plan could not show.
+  lifecycle {
+    precondition {
+      condition = alltrue([for st in jsondecode(data.aws_iam_policy_document.app.json).Statement :
+        st.Sid != "ConnectAsAppUser" || can(regex("^arn:aws[a-z-]*:rds-db:[a-z0-9-]+:[0-9]{12}:dbuser:db-[A-Z0-9]+/[a-z_][a-z0-9_]*$", st.Resource))
+      ]) && !strcontains(data.aws_iam_policy_document.app.json, "*")
+      error_message = "the app connects to its one database as its one user (rds-db:connect on dbuser:db-<id>/<user>, no wildcard)."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "external_secrets" {
-  name = "read-app-secret"
-  role = aws_iam_role.external_secrets.id
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = local.secret_read_statements
-  })
+  name   = "read-app-secret"
+  role   = aws_iam_role.irsa["external_secrets"].name
+  policy = data.aws_iam_policy_document.secret_read.json
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -148,7 +192,7 @@ resource "aws_iam_role" "ci" {
 
 resource "aws_iam_role_policy" "ci_push" {
   name = "push-one-repository"
-  role = aws_iam_role.ci["push"].id
+  role = aws_iam_role.ci["push"].name
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -180,7 +224,7 @@ resource "aws_iam_role_policy" "ci_push" {
 
 resource "aws_iam_role_policy" "ci_deploy" {
   name = "deploy-to-cluster"
-  role = aws_iam_role.ci["deploy"].id
+  role = aws_iam_role.ci["deploy"].name
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -225,7 +269,7 @@ resource "aws_iam_role_policy_attachment" "ci_plan_read_only" {
 
 resource "aws_iam_role_policy" "ci_plan_state" {
   name = "terraform-state"
-  role = aws_iam_role.ci["plan"].id
+  role = aws_iam_role.ci["plan"].name
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [

@@ -1,11 +1,11 @@
 output "app_role_arn" {
   description = "Role of the app's ServiceAccount: annotate it with eks.amazonaws.com/role-arn."
-  value       = aws_iam_role.app.arn
+  value       = aws_iam_role.irsa["app"].arn
 }
 
 output "external_secrets_role_arn" {
   description = "Role of the External Secrets ServiceAccount: annotate it with eks.amazonaws.com/role-arn."
-  value       = aws_iam_role.external_secrets.arn
+  value       = aws_iam_role.irsa["external_secrets"].arn
 }
 
 output "ci_push_role_arn" {

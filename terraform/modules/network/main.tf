@@ -28,7 +28,10 @@ resource "aws_vpc" "this" {
 # or can reach out.
 resource "aws_default_security_group" "this" {
   vpc_id = aws_vpc.this.id
-  tags   = merge(var.tags, { Name = "${var.name}-default-deny" })
+  # Said explicitly, so that the plan shows no rule (left out, they are unknown until apply).
+  ingress = []
+  egress  = []
+  tags    = merge(var.tags, { Name = "${var.name}-default-deny" })
 }
 
 resource "aws_subnet" "public" {

@@ -6,49 +6,42 @@ locals {
 
 # One customer-managed key for the platform's logs. CloudWatch Logs may use it only for log
 # groups of this account and region (encryption context condition).
-resource "aws_kms_key" "logs" {
-  description             = "${var.name} CloudWatch Logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogs"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${var.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "${local.log_group_arn_prefix}*" }
-        }
-      },
-    ]
-  })
+module "key" {
+  source = "../kms-key"
+
+  alias       = "${var.name}-logs"
+  description = "${var.name} CloudWatch Logs"
+  account_id  = var.account_id
+  partition   = var.partition
+  service_grants = [{
+    sid        = "CloudWatchLogs"
+    service    = "logs.${var.region}.amazonaws.com"
+    actions    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    conditions = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "${local.log_group_arn_prefix}*" } }
+  }]
   tags = var.tags
 }
 
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name}-logs"
-  target_key_id = aws_kms_key.logs.key_id
+moved {
+  from = aws_kms_key.logs
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.logs
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_cloudwatch_log_group" "app" {
   name              = local.app_log_group
   retention_in_days = var.retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+  kms_key_id        = module.key.arn
   tags              = var.tags
 
+  # Judges the group as planned (not the variable), so an override of the argument is caught too.
   lifecycle {
-    precondition {
-      condition     = var.environment != "production" || var.retention_days >= 365
+    postcondition {
+      condition     = var.environment != "production" || self.retention_in_days >= 365
       error_message = "production keeps logs for at least 365 days (retention_days)."
     }
   }
@@ -59,6 +52,14 @@ resource "aws_cloudwatch_log_group" "app" {
 resource "aws_cloudwatch_log_group" "cluster" {
   name              = local.cluster_log_group
   retention_in_days = var.retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+  kms_key_id        = module.key.arn
   tags              = var.tags
+
+  # The control plane's audit log lands here: production keeps it a year too.
+  lifecycle {
+    postcondition {
+      condition     = var.environment != "production" || self.retention_in_days >= 365
+      error_message = "production keeps the control-plane (audit) logs for at least 365 days (retention_days)."
+    }
+  }
 }

@@ -1,6 +1,6 @@
 output "kms_key_arn" {
   description = "ARN of the KMS key that encrypts the platform's log groups (give it to the other modules)."
-  value       = aws_kms_key.logs.arn
+  value       = module.key.arn
 }
 
 output "app_log_group_name" {

@@ -1,18 +1,16 @@
-resource "aws_kms_key" "ecr" {
-  description             = "ECR repository ${var.repository_name}"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministration"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-      Action    = "kms:*"
-      Resource  = "*"
-    }]
-  })
-  tags = var.tags
+module "key" {
+  source = "../kms-key"
+
+  alias       = "${var.repository_name}-ecr"
+  description = "ECR repository ${var.repository_name}"
+  account_id  = var.account_id
+  partition   = var.partition
+  tags        = var.tags
+}
+
+moved {
+  from = aws_kms_key.ecr
+  to   = module.key.aws_kms_key.this
 }
 
 # Immutable tags: a tag, once pushed, always names the same digest (deployments pin digests
@@ -28,7 +26,7 @@ resource "aws_ecr_repository" "this" {
 
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = aws_kms_key.ecr.arn
+    kms_key         = module.key.arn
   }
 
   tags = var.tags

@@ -23,15 +23,16 @@ type envCase struct {
 }
 
 // IAM documents that are unknown until apply, because they embed ids AWS assigns (the cluster's
-// OIDC issuer, the database's resource id, a KMS key id). The Rego policies cannot read them in a
-// plan; the identity module's `terraform test` asserts their exact content instead. Any other
-// unknown document fails the test, so nothing escapes the policies unnoticed.
+// OIDC issuer, the database's resource id, a KMS key id). Each is built by an
+// aws_iam_policy_document, whose statements the plan shows with only those ids unknown, and the
+// Rego policies judge them there (an unknown document built any other way is refused). Any other
+// unknown document fails this test, so the list stays the short one the README explains.
 func unknownAtPlan() []string {
 	return []string{
-		"module.identity.aws_iam_role.app.assume_role_policy",
-		"module.identity.aws_iam_role.external_secrets.assume_role_policy",
-		"module.identity.aws_iam_role_policy.app.policy",
-		"module.identity.aws_iam_role_policy.external_secrets.policy",
+		"module.stack.module.identity.aws_iam_role.irsa[\"app\"].assume_role_policy",
+		"module.stack.module.identity.aws_iam_role.irsa[\"external_secrets\"].assume_role_policy",
+		"module.stack.module.identity.aws_iam_role_policy.app.policy",
+		"module.stack.module.identity.aws_iam_role_policy.external_secrets.policy",
 	}
 }
 
@@ -40,7 +41,7 @@ func TestEnvironmentPlans(t *testing.T) {
 	root := repoRoot(t)
 	cases := []envCase{
 		{env: "staging", natGateways: 1, multiAZ: false, deletionProtection: false, backupDays: 7, retentionDays: 90,
-			failingChecks: []string{"module.network.check.nat_redundancy"}},
+			failingChecks: []string{"module.stack.module.network.check.nat_redundancy"}},
 		{env: "production", natGateways: 3, multiAZ: true, deletionProtection: true, backupDays: 30, retentionDays: 365},
 	}
 	for _, tc := range cases {
@@ -55,7 +56,7 @@ func TestEnvironmentPlans(t *testing.T) {
 			t.Logf("%s: %d resources planned", tc.env, len(cs))
 
 			t.Run("rego policies admit it", func(t *testing.T) {
-				msgs, err := denials(context.Background(), root, plan)
+				msgs, err := denials(context.Background(), t, plan, tc.env)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -73,6 +74,7 @@ func TestEnvironmentPlans(t *testing.T) {
 			t.Run("registry", func(t *testing.T) { assertRegistry(t, cs) })
 			t.Run("logs", func(t *testing.T) { assertLogs(t, cs, tc) })
 			t.Run("identity", func(t *testing.T) { assertIdentity(t, cs, tc) })
+			t.Run("audit trail", func(t *testing.T) { assertAudit(t, cs, tc) })
 			t.Run("outputs", func(t *testing.T) { assertOutputs(t, plan) })
 		})
 	}
@@ -100,11 +102,11 @@ func assertNetwork(t *testing.T, cs []change, tc envCase) {
 	if n := len(ofType(cs, "aws_nat_gateway")); n != tc.natGateways {
 		t.Errorf("NAT gateways: got %d, want %d", n, tc.natGateways)
 	}
-	sg := one(t, cs, "module.network.aws_default_security_group.this")
+	sg := one(t, cs, "module.stack.module.network.aws_default_security_group.this")
 	if len(sg.list("ingress")) != 0 || len(sg.list("egress")) != 0 {
 		t.Errorf("the default security group must have no rules: ingress %v egress %v", sg.After["ingress"], sg.After["egress"])
 	}
-	fl := one(t, cs, "module.network.aws_flow_log.this")
+	fl := one(t, cs, "module.stack.module.network.aws_flow_log.this")
 	if fl.After["traffic_type"] != "ALL" || fl.After["log_destination_type"] != "cloud-watch-logs" {
 		t.Errorf("flow log: traffic %v to %v, want ALL to cloud-watch-logs", fl.After["traffic_type"], fl.After["log_destination_type"])
 	}
@@ -131,7 +133,7 @@ func assertNetwork(t *testing.T, cs []change, tc envCase) {
 }
 
 func assertDatabase(t *testing.T, cs []change, tc envCase) {
-	db := one(t, cs, "module.database.aws_db_instance.this")
+	db := one(t, cs, "module.stack.module.database.aws_db_instance.this")
 	want := map[string]any{
 		"publicly_accessible":                 false,
 		"storage_encrypted":                   true,
@@ -152,6 +154,9 @@ func assertDatabase(t *testing.T, cs []change, tc envCase) {
 	}
 	if pw, ok := db.After["password"]; ok && pw != nil {
 		t.Errorf("the master password must not be in the configuration or the state")
+	}
+	if db.After["performance_insights_enabled"] != true || !db.unknown("performance_insights_kms_key_id") {
+		t.Errorf("Performance Insights must be on and encrypted with the database's key: enabled %v, key %v", db.After["performance_insights_enabled"], db.After["performance_insights_kms_key_id"])
 	}
 	if !db.unknown("kms_key_id") {
 		t.Errorf("the database must be encrypted with the module's own KMS key (kms_key_id known after apply), got %v", db.After["kms_key_id"])
@@ -175,7 +180,7 @@ func assertDatabase(t *testing.T, cs []change, tc envCase) {
 	// 5432 only from the workload (cluster) security group; no CIDR anywhere.
 	var dbRules []change
 	for _, r := range ofType(cs, "aws_vpc_security_group_ingress_rule") {
-		if strings.HasPrefix(r.Address, "module.database.") {
+		if strings.HasPrefix(r.Address, "module.stack.module.database.") {
 			dbRules = append(dbRules, r)
 		}
 	}
@@ -186,11 +191,11 @@ func assertDatabase(t *testing.T, cs []change, tc envCase) {
 	if r.After["from_port"] != float64(5432) || r.After["to_port"] != float64(5432) || r.After["cidr_ipv4"] != nil || r.After["cidr_ipv6"] != nil || !r.unknown("referenced_security_group_id") {
 		t.Errorf("database ingress must be 5432 from the cluster security group only: %v", r.After)
 	}
-	sg := one(t, cs, "module.database.aws_security_group.db")
+	sg := one(t, cs, "module.stack.module.database.aws_security_group.db")
 	if len(sg.list("egress")) != 0 || len(sg.list("ingress")) != 0 {
 		t.Errorf("the database security group must have no inline rules")
 	}
-	secret := one(t, cs, "module.database.aws_secretsmanager_secret.app")
+	secret := one(t, cs, "module.stack.module.database.aws_secretsmanager_secret.app")
 	if secret.After["name"] != "template-api-"+tc.env+"/db-app" || !secret.unknown("kms_key_id") {
 		t.Errorf("app secret: name %v, kms_key_id known=%v", secret.After["name"], !secret.unknown("kms_key_id"))
 	}
@@ -200,7 +205,7 @@ func assertDatabase(t *testing.T, cs []change, tc envCase) {
 }
 
 func assertCluster(t *testing.T, cs []change) {
-	eks := one(t, cs, "module.cluster.aws_eks_cluster.this")
+	eks := one(t, cs, "module.stack.module.cluster.aws_eks_cluster.this")
 	vpc := eks.list("vpc_config")
 	if len(vpc) != 1 || vpc[0]["endpoint_public_access"] != false || vpc[0]["endpoint_private_access"] != true {
 		t.Errorf("the API endpoint must be private only: %v", vpc)
@@ -217,12 +222,12 @@ func assertCluster(t *testing.T, cs []change) {
 	if len(access) != 1 || access[0]["authentication_mode"] != "API" || access[0]["bootstrap_cluster_creator_admin_permissions"] != false {
 		t.Errorf("access entries only, no creator admin: %v", access)
 	}
-	lt := one(t, cs, "module.cluster.aws_launch_template.node")
+	lt := one(t, cs, "module.stack.module.cluster.aws_launch_template.node")
 	md := lt.list("metadata_options")
 	if len(md) != 1 || md[0]["http_tokens"] != "required" || md[0]["http_put_response_hop_limit"] != float64(1) {
 		t.Errorf("nodes must require IMDSv2 with hop limit 1: %v", md)
 	}
-	ng := one(t, cs, "module.cluster.aws_eks_node_group.default")
+	ng := one(t, cs, "module.stack.module.cluster.aws_eks_node_group.default")
 	if ng.After["ami_type"] != "AL2023_x86_64_STANDARD" || len(ng.list("launch_template")) != 1 {
 		t.Errorf("node group must use the hardened launch template: %v", ng.After)
 	}
@@ -232,7 +237,7 @@ func assertCluster(t *testing.T, cs []change) {
 }
 
 func assertRegistry(t *testing.T, cs []change) {
-	repo := one(t, cs, "module.registry.aws_ecr_repository.this")
+	repo := one(t, cs, "module.stack.module.registry.aws_ecr_repository.this")
 	if repo.After["image_tag_mutability"] != "IMMUTABLE" || repo.After["force_delete"] != false {
 		t.Errorf("ECR: tags must be immutable and the repository not force-deletable: %v", repo.After)
 	}
@@ -244,20 +249,24 @@ func assertRegistry(t *testing.T, cs []change) {
 	if len(enc) != 1 || enc[0]["encryption_type"] != "KMS" {
 		t.Errorf("ECR: KMS encryption: %v", enc)
 	}
-	one(t, cs, "module.registry.aws_ecr_lifecycle_policy.this")
+	one(t, cs, "module.stack.module.registry.aws_ecr_lifecycle_policy.this")
 }
 
 func assertLogs(t *testing.T, cs []change, tc envCase) {
 	groups := ofType(cs, "aws_cloudwatch_log_group")
-	if len(groups) != 5 {
-		t.Errorf("want 5 log groups (app, cluster, flow logs, 2 RDS exports), got %d", len(groups))
+	if len(groups) != 6 {
+		t.Errorf("want 6 log groups (app, cluster, flow logs, 2 RDS exports, the trail), got %d", len(groups))
 	}
 	for _, g := range groups {
 		if !g.unknown("kms_key_id") {
 			t.Errorf("%s: kms_key_id must be a key of this stack, got %v", g.Address, g.After["kms_key_id"])
 		}
-		if g.After["retention_in_days"] != tc.retentionDays {
-			t.Errorf("%s: retention %v, want %v", g.Address, g.After["retention_in_days"], tc.retentionDays)
+		want := tc.retentionDays
+		if strings.HasPrefix(fmt.Sprint(g.After["name"]), "/aws/cloudtrail/") {
+			want = 365 // the audit trail's group keeps a year in every environment
+		}
+		if g.After["retention_in_days"] != want {
+			t.Errorf("%s: retention %v, want %v", g.Address, g.After["retention_in_days"], want)
 		}
 	}
 	for _, k := range ofType(cs, "aws_kms_key") {
@@ -280,7 +289,7 @@ func assertIdentity(t *testing.T, cs []change, tc envCase) {
 		"plan":   {repo + "pull_request", repo + "ref:refs/heads/main"},
 	}
 	for role, want := range wantSubs {
-		c := one(t, cs, fmt.Sprintf("module.identity.aws_iam_role.ci[%q]", role))
+		c := one(t, cs, fmt.Sprintf("module.stack.module.identity.aws_iam_role.ci[%q]", role))
 		doc, ok := policyDoc(t, c, "assume_role_policy")
 		if !ok {
 			t.Fatalf("%s: the trust policy must be known at plan time", c.Address)
@@ -302,7 +311,7 @@ func assertIdentity(t *testing.T, cs []change, tc envCase) {
 			t.Errorf("%s: audience must be sts.amazonaws.com", c.Address)
 		}
 	}
-	push := one(t, cs, "module.identity.aws_iam_role_policy.ci_push")
+	push := one(t, cs, "module.stack.module.identity.aws_iam_role_policy.ci_push")
 	doc, ok := policyDoc(t, push, "policy")
 	if !ok {
 		t.Fatalf("the push policy must be known at plan time")
@@ -314,7 +323,7 @@ func assertIdentity(t *testing.T, cs []change, tc envCase) {
 	if !resources["arn:aws:ecr:eu-west-1:"+testAccountID+":repository/template-api"] || len(resources) != 2 {
 		t.Errorf("the push role may push to the one repository only: %v", resources)
 	}
-	entry := one(t, cs, "module.identity.aws_eks_access_entry.ci_deploy")
+	entry := one(t, cs, "module.stack.module.identity.aws_eks_access_entry.ci_deploy")
 	if got := strs(entry.After["kubernetes_groups"]); !reflect.DeepEqual(got, []string{"template-api:ci-deployers"}) {
 		t.Errorf("deploy role's Kubernetes groups: %v", got)
 	}
@@ -325,7 +334,7 @@ func assertIdentity(t *testing.T, cs []change, tc envCase) {
 
 func assertOutputs(t *testing.T, plan map[string]any) {
 	outs, _ := plan["output_changes"].(map[string]any)
-	for _, name := range []string{"app_role_arn", "external_secrets_role_arn", "ecr_repository_url", "ci_push_role_arn", "ci_deploy_role_arn", "ci_plan_role_arn", "db_endpoint", "db_secret_arn", "db_secret_name", "db_user", "db_name"} {
+	for _, name := range []string{"app_role_arn", "external_secrets_role_arn", "ecr_repository_url", "ci_push_role_arn", "ci_deploy_role_arn", "ci_plan_role_arn", "db_endpoint", "db_secret_arn", "db_secret_name", "db_user", "db_name", "audit_trail_arn", "audit_bucket_name", "auditor_role_arn"} {
 		if _, ok := outs[name]; !ok {
 			t.Errorf("output %s is missing (the manifests and workflows use it)", name)
 		}
@@ -349,5 +358,31 @@ func assertChecks(t *testing.T, plan map[string]any, tc envCase) {
 	want := append([]string{}, tc.failingChecks...)
 	if !reflect.DeepEqual(failing, want) {
 		t.Errorf("failing checks: got %v, want %v", failing, want)
+	}
+}
+
+func assertAudit(t *testing.T, cs []change, tc envCase) {
+	trail := one(t, cs, "module.stack.module.audit.aws_cloudtrail.this")
+	for _, k := range []string{"enable_logging", "is_multi_region_trail", "include_global_service_events", "enable_log_file_validation"} {
+		if trail.After[k] != true {
+			t.Errorf("trail: %s = %v, want true", k, trail.After[k])
+		}
+	}
+	if !trail.unknown("kms_key_id") || trail.After["s3_bucket_name"] != "template-api-"+tc.env+"-audit-"+testAccountID {
+		t.Errorf("trail: encrypted with its key (known after apply) into the dedicated bucket; got key %v, bucket %v", trail.After["kms_key_id"], trail.After["s3_bucket_name"])
+	}
+	policy := one(t, cs, "module.stack.module.audit.aws_s3_bucket_policy.trail")
+	doc, ok := policyDoc(t, policy, "policy")
+	if !ok {
+		t.Fatal("the trail bucket's policy must be known at plan time")
+	}
+	sids := map[string]bool{}
+	for _, s := range doc["Statement"].([]any) {
+		sids[fmt.Sprint(s.(map[string]any)["Sid"])] = true
+	}
+	for _, sid := range []string{"OnlyTheAuditRoleReads", "OnlyCloudTrailWrites", "DenyInsecureTransport"} {
+		if !sids[sid] {
+			t.Errorf("the trail bucket's policy lacks %s: %v", sid, sids)
+		}
 	}
 }

@@ -3,26 +3,27 @@ package terraform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gruntwork-io/terratest/modules/logger"
 	tt "github.com/gruntwork-io/terratest/modules/terraform"
-	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/platform-template/template-api/test/e2e/terraform/policy"
 )
 
 const (
 	// The filesystem mirror of the AWS provider on offline machines (see terraform/offline.tfrc).
 	mirrorDir     = "/opt/tf-plugins"
 	testAccountID = "111111111111"
-	denyQuery     = "data.terraform.guardrails.deny"
 )
 
 // offlineOverride is written next to every planned root module (in a temporary copy): a local
@@ -156,37 +157,38 @@ func planJSON(t *testing.T, root, dir string, vars map[string]any) (map[string]a
 	return plan, nil
 }
 
-// denials evaluates the Rego policies of policies/terraform on a plan and returns the sorted
-// messages of data.terraform.guardrails.deny.
-func denials(ctx context.Context, root string, plan map[string]any) ([]string, error) {
-	query, err := rego.New(
-		rego.Query(denyQuery),
-		rego.Load([]string{filepath.Join(root, "policies", "terraform")}, nil),
-	).PrepareForEval(ctx)
+// engine compiles the policies of policies/terraform once for the whole suite.
+var engine = sync.OnceValues(func() (*policy.Engine, error) {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
-		return nil, fmt.Errorf("compile policies: %w", err)
+		return nil, err
 	}
-	rs, err := query.Eval(ctx, rego.EvalInput(plan))
+	return policy.Load(context.Background(), filepath.Join(root, "policies", "terraform"))
+})
+
+// violations judges a plan with the policies of policies/terraform, for env ("" = production's
+// rules) in the test account.
+func violations(ctx context.Context, t *testing.T, plan map[string]any, env string) ([]policy.Violation, error) {
+	t.Helper()
+	e, err := engine()
 	if err != nil {
-		return nil, fmt.Errorf("evaluate %s: %w", denyQuery, err)
+		return nil, err
 	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return nil, errors.New("the policies define no deny set (is the package terraform.guardrails loaded?)")
+	return e.Evaluate(ctx, plan, policy.Params{Environment: env, AccountID: testAccountID})
+}
+
+// denials is violations as "rule: address: message" strings, sorted.
+func denials(ctx context.Context, t *testing.T, plan map[string]any, env string) ([]string, error) {
+	t.Helper()
+	vs, err := violations(ctx, t, plan, env)
+	if err != nil {
+		return nil, err
 	}
-	raw, ok := rs[0].Expressions[0].Value.([]any)
-	if !ok {
-		return nil, fmt.Errorf("deny is %T, want a set of strings", rs[0].Expressions[0].Value)
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, v.String())
 	}
-	msgs := make([]string, 0, len(raw))
-	for _, m := range raw {
-		s, ok := m.(string)
-		if !ok {
-			return nil, fmt.Errorf("deny holds %T, want strings", m)
-		}
-		msgs = append(msgs, s)
-	}
-	sort.Strings(msgs)
-	return msgs, nil
+	return out, nil
 }
 
 // change is one entry of the plan's resource_changes.
@@ -289,4 +291,27 @@ func policyDoc(t *testing.T, c change, attr string) (doc map[string]any, ok bool
 		t.Fatalf("%s.%s is not JSON: %v", c.Address, attr, err)
 	}
 	return doc, true
+}
+
+// assertRefusedBy checks that the violations are exactly want ("rule address" each, any order),
+// and that each says why.
+func assertRefusedBy(t *testing.T, vs []policy.Violation, want []string) {
+	t.Helper()
+	got := make([]string, 0, len(vs))
+	for _, v := range vs {
+		got = append(got, v.Rule+" "+v.Address)
+		if strings.TrimSpace(v.Message) == "" {
+			t.Errorf("%s on %s gives no reason", v.Rule, v.Address)
+		}
+	}
+	sort.Strings(got)
+	want = append([]string{}, want...)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		var all strings.Builder
+		for _, v := range vs {
+			all.WriteString("\n  " + v.String())
+		}
+		t.Errorf("refused by:\n got %q\nwant %q\nviolations:%s", got, want, all.String())
+	}
 }

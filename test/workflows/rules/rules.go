@@ -101,6 +101,7 @@ func DefaultConfig() (Config, error) {
 		RequiredTargets:   []string{"lint"},
 		MatrixTarget:      "ci-matrix",
 		Issuer:            "https://token.actions.githubusercontent.com",
+		RequirePlanPolicy: true,
 	}, nil
 }
 

@@ -34,11 +34,11 @@ run "secure_defaults" {
   command = apply
 
   assert {
-    condition     = !aws_db_instance.this.publicly_accessible && aws_db_instance.this.storage_encrypted && aws_db_instance.this.kms_key_id == aws_kms_key.db.arn
+    condition     = !aws_db_instance.this.publicly_accessible && aws_db_instance.this.storage_encrypted && aws_db_instance.this.kms_key_id == module.key.arn
     error_message = "the database must be private and encrypted with its own key"
   }
   assert {
-    condition     = aws_kms_key.db.enable_key_rotation
+    condition     = module.key.rotation_enabled
     error_message = "the database key must rotate"
   }
   assert {
@@ -70,12 +70,22 @@ run "secure_defaults" {
     error_message = "no inline rules on the database security group (no egress at all)"
   }
   assert {
-    condition     = aws_secretsmanager_secret.app.kms_key_id == aws_kms_key.db.arn && aws_secretsmanager_secret.app.name == "template-api-test/db-app"
+    condition     = aws_secretsmanager_secret.app.kms_key_id == module.key.arn && aws_secretsmanager_secret.app.name == "template-api-test/db-app"
     error_message = "the app secret is encrypted with the database key"
   }
   assert {
     condition     = output.app_secret_arn_pattern == "arn:aws:secretsmanager:eu-west-1:111111111111:secret:template-api-test/db-app-??????"
     error_message = "the app secret ARN pattern must match exactly one secret name"
+  }
+}
+
+# Issue 15: Performance Insights on, its samples (SQL text) encrypted with the database's own key.
+run "performance_insights_encrypted_with_the_database_key" {
+  command = plan
+
+  assert {
+    condition     = aws_db_instance.this.performance_insights_enabled && aws_db_instance.this.performance_insights_kms_key_id == module.key.arn && aws_db_instance.this.performance_insights_retention_period == 7
+    error_message = "Performance Insights must be on, kept 7 days and encrypted with the database key"
   }
 }
 

@@ -1,11 +1,14 @@
 # terraform test: least-privilege roles with pinned trust, and the guardrails on their inputs.
-mock_provider "aws" {
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws:iam::111111111111:role/mock" }
-  }
-  mock_resource "aws_iam_openid_connect_provider" {
-    defaults = { arn = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com" }
-  }
+# The real provider, offline: fake credentials, no account lookup, and every run a plan, so no
+# API call is made. Not a mock: the IAM documents come from the provider's own
+# aws_iam_policy_document, exactly as in a real plan.
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "mock-access-key"
+  secret_key                  = "mock-secret-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
 }
 
 variables {
@@ -28,29 +31,33 @@ run "least_privilege" {
 
   # The app: connect as "app" to its one database, read its one secret. Nothing else.
   assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.app.policy).Statement : [s.Action, s.Resource]] == [
-      ["rds-db:connect", "arn:aws:rds-db:eu-west-1:111111111111:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY/app"],
-      [["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], var.app_secret_arn_pattern],
-      ["kms:Decrypt", var.secrets_kms_key_arn],
-    ]
+    condition = { for s in jsondecode(aws_iam_role_policy.app.policy).Statement : s.Sid => [s.Action, s.Resource] } == {
+      ConnectAsAppUser         = ["rds-db:connect", "arn:aws:rds-db:eu-west-1:111111111111:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY/app"]
+      ReadAppDatabaseSecret    = [["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], var.app_secret_arn_pattern]
+      DecryptAppDatabaseSecret = ["kms:Decrypt", var.secrets_kms_key_arn]
+    }
     error_message = "the app role may connect as app and read its one secret, nothing else"
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.external_secrets.policy).Statement == slice(jsondecode(aws_iam_role_policy.app.policy).Statement, 1, 3)
+    condition     = [for s in jsondecode(aws_iam_role_policy.external_secrets.policy).Statement : s.Sid] == ["ReadAppDatabaseSecret", "DecryptAppDatabaseSecret"] && [for s in jsondecode(aws_iam_role_policy.external_secrets.policy).Statement : s if s.Sid != "ConnectAsAppUser"] == [for s in jsondecode(aws_iam_role_policy.app.policy).Statement : s if s.Sid != "ConnectAsAppUser"]
     error_message = "External Secrets may read the app secret only"
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.app.policy).Statement[2].Condition.StringEquals["kms:ViaService"] == "secretsmanager.eu-west-1.amazonaws.com"
+    condition     = one([for s in jsondecode(aws_iam_role_policy.app.policy).Statement : s.Condition.StringEquals["kms:ViaService"] if s.Sid == "DecryptAppDatabaseSecret"]) == "secretsmanager.eu-west-1.amazonaws.com"
     error_message = "the key may be used only through Secrets Manager"
   }
-  # IRSA trust: exactly one ServiceAccount each.
+  # IRSA trust, from the one builder: exactly one ServiceAccount each, audience sts.amazonaws.com.
   assert {
-    condition     = jsondecode(aws_iam_role.app.assume_role_policy).Statement[0].Condition.StringEquals == { "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub" = "system:serviceaccount:template-api:template-api", "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:aud" = "sts.amazonaws.com" }
+    condition     = jsondecode(aws_iam_role.irsa["app"].assume_role_policy).Statement[0].Condition.StringEquals == { "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub" = "system:serviceaccount:template-api:template-api", "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:aud" = "sts.amazonaws.com" }
     error_message = "the app role trusts ServiceAccount template-api/template-api only"
   }
   assert {
-    condition     = jsondecode(aws_iam_role.external_secrets.assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub"] == "system:serviceaccount:template-api:external-secrets"
+    condition     = jsondecode(aws_iam_role.irsa["external_secrets"].assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF:sub"] == "system:serviceaccount:template-api:external-secrets"
     error_message = "the External Secrets role trusts its one ServiceAccount only"
+  }
+  assert {
+    condition     = alltrue([for r in aws_iam_role.irsa : length(jsondecode(r.assume_role_policy).Statement) == 1 && jsondecode(r.assume_role_policy).Statement[0].Principal.Federated == var.oidc_provider_arn && jsondecode(r.assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity"])
+    error_message = "each IRSA role trusts the cluster's OIDC provider only, through web identity"
   }
   # GitHub OIDC trust: this repository, one subject per role.
   assert {

@@ -21,7 +21,7 @@ run "secure_defaults" {
   command = apply
 
   assert {
-    condition     = aws_cloudwatch_log_group.app.kms_key_id == aws_kms_key.logs.arn && aws_cloudwatch_log_group.cluster.kms_key_id == aws_kms_key.logs.arn
+    condition     = aws_cloudwatch_log_group.app.kms_key_id == module.key.arn && aws_cloudwatch_log_group.cluster.kms_key_id == module.key.arn
     error_message = "every log group is encrypted with the logs key"
   }
   assert {
@@ -33,11 +33,11 @@ run "secure_defaults" {
     error_message = "the cluster log group must be the one EKS writes to"
   }
   assert {
-    condition     = aws_kms_key.logs.enable_key_rotation
+    condition     = module.key.rotation_enabled
     error_message = "the logs key must rotate"
   }
   assert {
-    condition     = jsondecode(aws_kms_key.logs.policy).Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:111111111111:log-group:*"
+    condition     = jsondecode(module.key.policy).Statement[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:111111111111:log-group:*"
     error_message = "CloudWatch Logs may use the key for this account's log groups only"
   }
 }
@@ -47,7 +47,7 @@ run "production_refuses_short_retention" {
   variables {
     retention_days = 90
   }
-  expect_failures = [aws_cloudwatch_log_group.app]
+  expect_failures = [aws_cloudwatch_log_group.app, aws_cloudwatch_log_group.cluster]
 }
 
 run "staging_may_keep_90_days" {

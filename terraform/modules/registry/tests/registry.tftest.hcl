@@ -27,7 +27,7 @@ run "secure_defaults" {
     error_message = "every push must be scanned"
   }
   assert {
-    condition     = aws_ecr_repository.this.encryption_configuration[0].encryption_type == "KMS" && aws_ecr_repository.this.encryption_configuration[0].kms_key == aws_kms_key.ecr.arn && aws_kms_key.ecr.enable_key_rotation
+    condition     = aws_ecr_repository.this.encryption_configuration[0].encryption_type == "KMS" && aws_ecr_repository.this.encryption_configuration[0].kms_key == module.key.arn && module.key.rotation_enabled
     error_message = "the repository must be encrypted with its own rotating key"
   }
   assert {

@@ -15,3 +15,10 @@ provider "aws" {
 resource "aws_vpc" "silent" {
   cidr_block = "10.99.0.0/16"
 }
+
+# Its default security group is stripped, so only the flow log rule fires.
+resource "aws_default_security_group" "silent" {
+  vpc_id  = aws_vpc.silent.id
+  ingress = []
+  egress  = []
+}

@@ -1,0 +1,13 @@
+# The deploy role's trust without the audience: a token minted for another service is accepted.
+# want: iam.trust_federated_audience aws_iam_role.deploy
+resource "aws_iam_role" "deploy" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = { StringEquals = { "token.actions.githubusercontent.com:sub" = "repo:platform-template/template-api:environment:production" } }
+    }]
+  })
+}
