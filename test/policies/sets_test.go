@@ -61,8 +61,8 @@ func TestPolicySets(t *testing.T) {
 			if judging != 15 {
 				t.Errorf("%d validating and image-validating policies, want 15", judging)
 			}
-			if vaps != 4 || bindings != 4 {
-				t.Errorf("%d ValidatingAdmissionPolicies and %d bindings, want 4 of each", vaps, bindings)
+			if vaps != 5 || bindings != 5 {
+				t.Errorf("%d ValidatingAdmissionPolicies and %d bindings, want 5 of each", vaps, bindings)
 			}
 			if exceptions != tc.exceptions {
 				t.Errorf("%d PolicyExceptions, want %d", exceptions, tc.exceptions)

@@ -45,9 +45,11 @@ func quoted(expr string) []string {
 // TestSharedDefinitionsAgree: definitions that several policies (and the cluster's
 // configuration) must share are identical, so that one cannot be widened without the others:
 // what a workload identity may never hold (the binding and the role policy), the platform's
-// namespaces (the two Kyverno RBAC policies, the in-API-server one, and the namespaces Kyverno's
-// webhooks leave out), and the Pod Security exemptions (the API server's configuration and the
-// namespace label guard).
+// namespaces (the two Kyverno RBAC policies, the in-API-server one, and every namespace some
+// guardrail does not look at: those Kyverno's webhooks leave out or its resource filters skip,
+// and those Pod Security exempts), the Pod Security exemptions (the API server's configuration
+// and the namespace label guard), and the Pod Security version (the API server's default and the
+// oldest version the namespace label guard accepts).
 func TestSharedDefinitionsAgree(t *testing.T) {
 	const bindings, roles = "disallow-service-account-cluster-admin", "restrict-bound-role-changes"
 	if a, b := variableOf(t, bindings, "powers"), variableOf(t, roles, "powers"); a != b {
@@ -86,6 +88,10 @@ func TestSharedDefinitionsAgree(t *testing.T) {
 			t.Errorf("Pod Security default %s is %q, want restricted", mode, conf.Defaults[mode])
 		}
 	}
+	version := conf.Defaults["enforce-version"]
+	if got := "v1." + variableOf(t, "restrict-namespace-security-labels", "minimumMinor"); got != version {
+		t.Errorf("restrict-namespace-security-labels accepts Pod Security versions from %s, the API server's default is %s", got, version)
+	}
 	exempt := slices.Sorted(slices.Values(conf.Exemptions.Namespaces))
 	if got := quoted(variableOf(t, "restrict-namespace-security-labels", "exempt")); !slices.Equal(got, exempt) {
 		t.Errorf("restrict-namespace-security-labels exempts %v, the API server's Pod Security configuration %v", got, exempt)
@@ -113,15 +119,31 @@ func TestSharedDefinitionsAgree(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(cm.Data["webhooks"]), &hooks); err != nil {
 		t.Fatalf("kyverno-config.yaml webhooks: %v", err)
 	}
-	var unseen []string
+	unseen := map[string]string{}
+	for _, ns := range exempt {
+		unseen[ns] = "Pod Security exempts it"
+	}
 	for _, e := range hooks.NamespaceSelector.MatchExpressions {
 		if e.Key == "kubernetes.io/metadata.name" && e.Operator == "NotIn" {
-			unseen = append(unseen, e.Values...)
+			for _, ns := range e.Values {
+				unseen[ns] = "Kyverno's webhooks leave it out"
+			}
 		}
 	}
-	slices.Sort(unseen)
-	if !slices.Equal(unseen, platform) {
-		t.Errorf("Kyverno's webhooks leave out %v, but the in-API-server RBAC guard covers %v: every namespace Kyverno does not see must be guarded there", unseen, platform)
+	for _, f := range regexp.MustCompile(`\[([^\]]*)\]`).FindAllStringSubmatch(cm.Data["resourceFilters"], -1) {
+		if parts := strings.Split(f[1], ","); len(parts) == 3 && parts[1] != "*" && parts[1] != "" {
+			unseen[parts[1]] = "Kyverno's resource filter [" + f[1] + "] skips it"
+		}
+	}
+	for ns, why := range unseen {
+		if !slices.Contains(platform, ns) {
+			t.Errorf("namespace %s is seen by no guardrail (%s), but platformNamespaces %v leaves it out: a RoleBinding there would be judged by nothing", ns, why, platform)
+		}
+	}
+	for _, ns := range platform {
+		if _, ok := unseen[ns]; !ok {
+			t.Errorf("platformNamespaces lists %s, which every guardrail sees: its ServiceAccounts would escape the RBAC power rules for nothing", ns)
+		}
 	}
 }
 

@@ -106,9 +106,11 @@ func (r *repo) checkTestName(name string) string {
 		ok = r.exists("terraform/envs/" + sub)
 	case "TestLabBreaksAreRefused":
 		ok = r.exists("docs/workshop/labs/" + sub)
-	case "TestRedTeam": // <class>/<attempt>
+	case "TestRedTeam": // <class>/<attempt>, defined in the red team's rounds
 		_, attempt, _ := strings.Cut(sub, "/")
-		ok = attempt != "" && strings.Contains(r.file("test/e2e/internal/scenario/redteam_cases.go"), `"`+attempt+`"`)
+		for _, f := range []string{"redteam_cases.go", "redteam_round2.go", "redteam_round3.go"} {
+			ok = ok || attempt != "" && strings.Contains(r.file("test/e2e/internal/scenario/"+f), `"`+attempt+`"`)
+		}
 	default:
 		return fmt.Sprintf("%s: this check does not know where the subtests of %s are defined (teach checkTestName)", name, top)
 	}

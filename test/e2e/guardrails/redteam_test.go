@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
@@ -24,9 +23,6 @@ func TestRedTeam(t *testing.T) {
 	if err := awaitAdmissionPolicies(ctx); err != nil {
 		// Not fatal: each attempt then says what answered instead.
 		t.Logf("WARNING: %v", err)
-	}
-	if err := primeQuota(ctx); err != nil {
-		t.Fatal(err)
 	}
 	target := scenario.DebugTarget(base)
 	if _, err := s.env.Admin.Create(ctx, target); err != nil {
@@ -116,37 +112,4 @@ func obj(apiVersion, kind, ns, name string, fields map[string]any, labels ...str
 		u.SetLabels(map[string]string{labels[0]: labels[1]})
 	}
 	return u
-}
-
-// primeQuota stands in for the ResourceQuota controller where none runs (the local control
-// plane): a quota whose usage was never computed makes the API server refuse every pod of the
-// namespace ("status unknown for quota"), which is no guardrail. It records zero usage, true of
-// a namespace where no pod ever ran; from there the API server counts each admitted pod itself.
-func primeQuota(ctx context.Context) error {
-	if s.env.Cluster.RunsPods() {
-		return nil // the controller-manager keeps the usage
-	}
-	r := s.env.Admin.Dynamic.Resource(kube.GVR("", "v1", "resourcequotas")).Namespace(scenario.Namespace)
-	list, err := r.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return fmt.Errorf("list the app namespace's quotas: %w", err)
-	}
-	for i := range list.Items {
-		q := &list.Items[i]
-		if used, _, _ := unstructured.NestedMap(q.Object, "status", "used"); len(used) > 0 {
-			continue
-		}
-		hard, _, _ := unstructured.NestedMap(q.Object, "spec", "hard")
-		zero := map[string]any{}
-		for k := range hard {
-			zero[k] = "0"
-		}
-		if err := unstructured.SetNestedMap(q.Object, map[string]any{"hard": hard, "used": zero}, "status"); err != nil {
-			return err
-		}
-		if _, err := r.UpdateStatus(ctx, q, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("record the usage of quota %s: %w", q.GetName(), err)
-		}
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/platform-template/template-api/test/manifests/manifest"
 )
@@ -15,9 +16,11 @@ var ceilingResources = []corev1.ResourceName{corev1.ResourceCPU, corev1.Resource
 
 // NamespaceCeilings: every namespace that runs pods has a ResourceQuota bounding its pod count
 // and the CPU, memory and ephemeral storage they request and are limited to, and a LimitRange
-// with a per-Pod maximum of each and a per-PersistentVolumeClaim maximum of storage; and what the
-// overlay itself declares fits: no workload or autoscaler asks for more pods than the quota, no
-// container for more than the per-Pod maximum.
+// with a per-Pod maximum of each and a per-PersistentVolumeClaim maximum of storage; the quota
+// also bounds the number of objects of every kind a Role of the namespace lets someone create
+// (a deployer that may create Services or ConfigMaps without a count would exhaust the cluster's
+// Service IP range or fill etcd); and what the overlay itself declares fits: no workload or
+// autoscaler asks for more pods than the quota, no container for more than the per-Pod maximum.
 func NamespaceCeilings(objs []manifest.Object) []Finding {
 	f := &findings{check: "NamespaceCeilings"}
 	quotas := map[string][]corev1.ResourceQuota{}
@@ -80,6 +83,13 @@ func NamespaceCeilings(objs []manifest.Object) []Finding {
 		}
 		if !pvcMax[ns] {
 			f.add(id, "its LimitRange has no per-PersistentVolumeClaim maximum of storage")
+		}
+		if len(quotas[ns]) > 0 {
+			for _, c := range creatable(objs, ns, f) {
+				if !countBounded(hard, c.group, c.resource) {
+					f.add(id, "its ResourceQuota does not bound the number of %s, which %s may create (count/%s)", c.resource, c.role, quotaName(c.group, c.resource))
+				}
+			}
 		}
 	}
 	for _, pt := range templates {
@@ -189,4 +199,59 @@ func DeclaredSecretsAndIdentities(objs []manifest.Object) []Finding {
 		}
 	}
 	return f.list
+}
+
+// creation is a kind of object a Role of a namespace lets someone create.
+type creation struct{ group, resource, role string }
+
+// creatable lists what the Roles of namespace ns grant create on (subresources left out: they
+// make no new object a quota counts), each once, in order.
+func creatable(objs []manifest.Object, ns string, f *findings) []creation {
+	var out []creation
+	roles := decodeAll[rbacv1.Role](objs, "rbac.authorization.k8s.io", "Role", f)
+	for _, id := range sortedKeys(roles) {
+		r := roles[id]
+		if r.Namespace != ns {
+			continue
+		}
+		for _, rule := range r.Rules {
+			if !slices.Contains(rule.Verbs, "create") && !slices.Contains(rule.Verbs, "*") {
+				continue
+			}
+			for _, g := range rule.APIGroups {
+				for _, res := range rule.Resources {
+					if strings.Contains(res, "/") {
+						continue
+					}
+					c := creation{group: g, resource: res, role: id}
+					if !slices.ContainsFunc(out, func(o creation) bool { return o.group == g && o.resource == res }) {
+						out = append(out, c)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// quotaName is the object-count name of a resource: "deployments.apps", "configmaps".
+func quotaName(group, resource string) string {
+	if group == "" {
+		return resource
+	}
+	return resource + "." + group
+}
+
+// countBounded reports whether a quota's hard limits bound the number of objects of a resource:
+// count/<resource>[.<group>], or for the core kinds with a quota name of their own (services,
+// configmaps, secrets, ...), that name.
+func countBounded(hard corev1.ResourceList, group, resource string) bool {
+	if _, ok := hard[corev1.ResourceName("count/"+quotaName(group, resource))]; ok {
+		return true
+	}
+	if group == "" {
+		_, ok := hard[corev1.ResourceName(resource)]
+		return ok
+	}
+	return false
 }

@@ -217,8 +217,9 @@ func hpaMinReplicas(objs []manifest.Object, ns, name string, f *findings) *int32
 // Availability returns the check that every Deployment and StatefulSet running more than one
 // replica (its own count, or its HPA's minReplicas when the HPA owns the count) has a
 // PodDisruptionBudget selecting its pods that keeps at least minAvailable of them but still
-// lets a drain proceed (minAvailable below the replica count), and that every Deployment is
-// scaled by a HorizontalPodAutoscaler with at least two minimum replicas.
+// lets a drain proceed (keeps fewer than the replica count, whether the budget says
+// minAvailable or maxUnavailable), and that every Deployment is scaled by a
+// HorizontalPodAutoscaler with at least two minimum replicas.
 func Availability(minAvailable int) Check {
 	name := "Availability"
 	return Check{Name: name, Run: func(objs []manifest.Object) []Finding {
@@ -255,20 +256,16 @@ func Availability(minAvailable int) Check {
 					continue
 				}
 				covered = true
-				if pdb.Spec.MinAvailable == nil {
-					f.add(id, "sets no minAvailable")
-					continue
-				}
-				n, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MinAvailable, int(*pt.Replicas), true)
+				n, err := keeps(pdb.Spec, int(*pt.Replicas))
 				if err != nil {
-					f.add(id, "minAvailable: %v", err)
+					f.add(id, "%v", err)
 					continue
 				}
 				if n < minAvailable {
-					f.add(id, "minAvailable %d of %d, want at least %d", n, *pt.Replicas, minAvailable)
+					f.add(id, "keeps %d of %d pods, want at least %d", n, *pt.Replicas, minAvailable)
 				}
 				if n >= int(*pt.Replicas) {
-					f.add(id, "minAvailable %d of %d replicas blocks every drain", n, *pt.Replicas)
+					f.add(id, "keeps %d of %d replicas: blocks every drain", n, *pt.Replicas)
 				}
 			}
 			if !covered {
@@ -303,4 +300,24 @@ func ObjectsInNamespace(ns string) Check {
 		}
 		return f.list
 	}}
+}
+
+// keeps is how many of n pods a budget keeps through a drain, as the disruption controller
+// counts (percentages round up).
+func keeps(spec policyv1.PodDisruptionBudgetSpec, n int) (int, error) {
+	switch {
+	case spec.MinAvailable != nil:
+		k, err := intstr.GetScaledValueFromIntOrPercent(spec.MinAvailable, n, true)
+		if err != nil {
+			return 0, fmt.Errorf("minAvailable: %w", err)
+		}
+		return k, nil
+	case spec.MaxUnavailable != nil:
+		u, err := intstr.GetScaledValueFromIntOrPercent(spec.MaxUnavailable, n, true)
+		if err != nil {
+			return 0, fmt.Errorf("maxUnavailable: %w", err)
+		}
+		return n - u, nil
+	}
+	return 0, fmt.Errorf("sets neither minAvailable nor maxUnavailable")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 )
@@ -53,10 +54,22 @@ func (o Object) Decode(out any) error {
 	return nil
 }
 
-// RenderYAML renders the kustomization in dir (on disk) to a multi-document YAML stream.
+// RenderYAML renders the kustomization in dir (on disk) to a multi-document YAML stream. As with
+// `kubectl kustomize`, files outside dir's tree are loaded only as other kustomizations.
 func RenderYAML(dir string) ([]byte, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	return renderYAML(dir, types.LoadRestrictionsRootOnly)
+}
+
+// RenderYAMLUnrestricted renders a kustomization that may load plain files from anywhere: for
+// kustomizations that tests generate outside the repository around its folders.
+func RenderYAMLUnrestricted(dir string) ([]byte, error) {
+	return renderYAML(dir, types.LoadRestrictionsNone)
+}
+
+func renderYAML(dir string, restrictions types.LoadRestrictions) ([]byte, error) {
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = restrictions
+	resMap, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}

@@ -52,7 +52,11 @@ func (e *Env) deploy(ctx context.Context) ([]AppliedObject, error) {
 	}
 	var firstErr error
 	for _, o := range rest {
-		if err := apply(o); err != nil && firstErr == nil {
+		err := apply(o)
+		if err == nil && o.GetKind() == "ResourceQuota" {
+			err = e.awaitQuota(ctx, o)
+		}
+		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}

@@ -10,11 +10,9 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
+	"github.com/platform-template/template-api/test/manifests/manifest"
 )
 
 // Paths in the repository.
@@ -26,17 +24,12 @@ const (
 	OverlayImage = "localhost:5001/template-api"
 )
 
-// Render builds a kustomization folder into objects.
+// Render builds a kustomization folder into objects (test/manifests' renderer, which may load
+// files outside the folder: the kustomizations the tests generate point into the repository).
 func Render(dir string) ([]*unstructured.Unstructured, error) {
-	opts := krusty.MakeDefaultOptions()
-	opts.LoadRestrictions = types.LoadRestrictionsNone
-	res, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
+	y, err := manifest.RenderYAMLUnrestricted(dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
-	}
-	y, err := res.AsYaml()
-	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", dir, err)
+		return nil, err
 	}
 	return kube.Decode(y)
 }

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 )
@@ -38,13 +39,31 @@ const (
 	OpExec Op = "exec"
 	// OpToken asks for a token of the ServiceAccount named like Object (serviceaccounts/token).
 	OpToken Op = "token"
+	// OpPatch sends Patch to the live object named like Object's (to its Subresource, when
+	// set): a JSON patch, a merge patch, a strategic merge patch or a server-side apply, as
+	// `kubectl patch`, `kubectl scale` and `kubectl apply --server-side` do.
+	OpPatch Op = "patch"
+	// OpDryRun creates Object with dryRun=All: nothing is stored, admission runs in full.
+	OpDryRun Op = "dry-run"
+	// OpFill creates copies of Object (named <name>-1, <name>-2, ...) until one is refused, at
+	// most maxFill: the refusal is the outcome. Every copy is deleted afterwards.
+	OpFill Op = "fill"
 )
+
+// maxFill bounds OpFill: more admitted copies than this is a missing ceiling.
+const maxFill = 60
+
+// Patch is the body of an OpPatch.
+type Patch struct {
+	Type types.PatchType
+	Data string
+}
 
 // Attempt is one request of the red-team table: a bad one (Want set) or a good control (Want
 // zero: must be admitted).
 type Attempt struct {
 	Name  string
-	Class string // the issue's class: rbac, namespaces, debug, kinds, exfiltration, ceilings, groups, other
+	Class string // rbac, namespaces, debug, kinds, exfiltration, ceilings, groups (first round); podsecurity, writepaths, storage (second); services (third)
 	What  string
 	As    string // "" = the cluster admin
 	Op    Op
@@ -52,7 +71,11 @@ type Attempt struct {
 	Setup  []func(Base) *unstructured.Unstructured
 	Object func(Base) *unstructured.Unstructured
 	Mutate func(*unstructured.Unstructured)
-	Want   Want
+	// Subresource is what OpUpdate and OpPatch write: "" (the object), "status", "scale",
+	// "finalize".
+	Subresource string
+	Patch       func(Base) Patch
+	Want        Want
 }
 
 // Control reports whether the attempt is a good control, which must be admitted.
@@ -107,7 +130,20 @@ func RunAttempt(ctx context.Context, clients Clients, b Base, a Attempt) Outcome
 	start := time.Now()
 	switch a.Op {
 	case OpUpdate:
-		err = update(ctx, admin, client, obj, a.Mutate)
+		err = update(ctx, admin, client, obj, a.Mutate, a.Subresource)
+	case OpPatch:
+		if a.Patch == nil {
+			return failed(a, fmt.Errorf("patch of %s: no patch given", kube.Describe(obj)))
+		}
+		err = patch(ctx, admin, client, obj, a.Patch(b), a.Subresource)
+	case OpDryRun:
+		err = client.CreateDryRun(ctx, obj)
+	case OpFill:
+		usage := quotaUsage(ctx, admin, obj.GetNamespace())
+		var copies []*unstructured.Unstructured
+		copies, err = fill(ctx, client, obj)
+		created = append(created, copies...)
+		defer restoreQuotaUsage(admin, obj.GetNamespace(), usage)
 	case OpDebug:
 		err = debug(ctx, client, obj)
 	case OpGet:
@@ -164,9 +200,10 @@ func failed(a Attempt, err error) Outcome {
 	return Outcome{Attempt: a, Err: err, Refusal: kube.Refusal{Component: kube.Other, Message: err.Error(), Reason: err.Error()}}
 }
 
-// update changes the live object as client; if the change is admitted, the admin puts the
-// object back as it was (labels, annotations and everything outside metadata and status).
-func update(ctx context.Context, admin, client *kube.Client, ref *unstructured.Unstructured, mutate func(*unstructured.Unstructured)) error {
+// update changes the live object (or its subresource) as client; if the change is admitted, the
+// admin puts the object back as it was (labels, annotations and everything outside metadata and
+// status).
+func update(ctx context.Context, admin, client *kube.Client, ref *unstructured.Unstructured, mutate func(*unstructured.Unstructured), sub string) error {
 	live, err := admin.Get(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("read %s before changing it: %w", kube.Describe(ref), err)
@@ -178,11 +215,90 @@ func update(ctx context.Context, admin, client *kube.Client, ref *unstructured.U
 	if err != nil {
 		return err
 	}
-	if _, err := r.Update(ctx, changed, metav1.UpdateOptions{FieldManager: kube.FieldManager}); err != nil {
+	if _, err := r.Update(ctx, changed, metav1.UpdateOptions{FieldManager: kube.FieldManager}, subresources(sub)...); err != nil {
 		return err
 	}
 	restore(admin, original)
 	return nil
+}
+
+// patch sends p to the live object (or its subresource) as client; if the patch is admitted,
+// the admin puts the object back as it was.
+func patch(ctx context.Context, admin, client *kube.Client, ref *unstructured.Unstructured, p Patch, sub string) error {
+	live, err := admin.Get(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("read %s before patching it: %w", kube.Describe(ref), err)
+	}
+	r, err := client.Resource(live)
+	if err != nil {
+		return err
+	}
+	opts := metav1.PatchOptions{FieldManager: kube.FieldManager}
+	if p.Type == types.ApplyPatchType {
+		// A manager of its own: applying a partial configuration as the manager that applied the
+		// whole object would remove every field the partial one leaves out.
+		force := true
+		opts.FieldManager, opts.Force = "red-team-apply", &force
+	}
+	if _, err := r.Patch(ctx, live.GetName(), p.Type, []byte(p.Data), opts, subresources(sub)...); err != nil {
+		return err
+	}
+	restore(admin, live)
+	return nil
+}
+
+func subresources(sub string) []string {
+	if sub == "" {
+		return nil
+	}
+	return []string{sub}
+}
+
+// fill creates copies of obj as client until the API server refuses one (the error returned)
+// or maxFill were admitted (an error that is no refusal). It returns the copies it created.
+func fill(ctx context.Context, client *kube.Client, obj *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	var created []*unstructured.Unstructured
+	for i := 1; i <= maxFill; i++ {
+		c := obj.DeepCopy()
+		c.SetName(fmt.Sprintf("%s-%d", obj.GetName(), i))
+		if _, err := client.Create(ctx, c); err != nil {
+			return created, err
+		}
+		created = append(created, c)
+	}
+	return created, fmt.Errorf("%d copies of %s admitted: nothing bounds how many may be created", maxFill, kube.Describe(obj))
+}
+
+// quotaUsage reads status.used of the namespace's ResourceQuotas, by quota name.
+func quotaUsage(ctx context.Context, admin *kube.Client, ns string) map[string]map[string]any {
+	list, err := admin.Dynamic.Resource(kube.GVR("", "v1", "resourcequotas")).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	out := map[string]map[string]any{}
+	for _, q := range list.Items {
+		used, _, _ := unstructured.NestedMap(q.Object, "status", "used")
+		out[q.GetName()] = used
+	}
+	return out
+}
+
+// restoreQuotaUsage writes back the usage recorded before an OpFill, once its copies are
+// deleted: where no quota controller runs (the local control plane), nothing else would give
+// the deleted copies back to the quota, and every later create in the namespace would be refused.
+// Where one runs, it recounts anyway.
+func restoreQuotaUsage(admin *kube.Client, ns string, usage map[string]map[string]any) {
+	ctx := context.Background()
+	r := admin.Dynamic.Resource(kube.GVR("", "v1", "resourcequotas")).Namespace(ns)
+	for name, used := range usage {
+		q, err := r.Get(ctx, name, metav1.GetOptions{})
+		if err != nil || used == nil {
+			continue
+		}
+		if unstructured.SetNestedMap(q.Object, used, "status", "used") == nil {
+			_, _ = r.UpdateStatus(ctx, q, metav1.UpdateOptions{})
+		}
+	}
 }
 
 // restore writes original's content back over the live object (after an admitted change).

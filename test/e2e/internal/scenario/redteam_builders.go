@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -353,3 +354,125 @@ func addRules(rules ...rbacv1.PolicyRule) func(*unstructured.Unstructured) {
 }
 
 func quantity(s string) resource.Quantity { return resource.MustParse(s) }
+
+// The second round's builders.
+
+func intOrString(port int32) intstr.IntOrString { return intstr.FromInt32(port) }
+
+func labelSelector(key, value string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchLabels: map[string]string{key: value}}
+}
+
+// ownDeployment is the good Deployment with pods of its own (labels and selector named after
+// it) and a fixed replica count, without an HPA.
+func ownDeployment(name string, replicas int32) func(Base) *unstructured.Unstructured {
+	return func(b Base) *unstructured.Unstructured {
+		d := deploymentTyped(b)
+		labels := map[string]string{"app.kubernetes.io/name": name}
+		d.ObjectMeta = metav1.ObjectMeta{Name: name, Namespace: Namespace}
+		d.Spec.Replicas = ptr(replicas)
+		d.Spec.Selector = &metav1.LabelSelector{MatchLabels: labels}
+		d.Spec.Template.Labels = labels
+		d.Status = appsv1.DeploymentStatus{}
+		return toUnstructured(d)
+	}
+}
+
+// ownPDB is a budget for ownDeployment's pods of the same name, with minAvailable and the
+// eviction policy the platform asks for.
+func ownPDB(name string, minAvailable int32) func(Base) *unstructured.Unstructured {
+	return func(Base) *unstructured.Unstructured {
+		m := intstr.FromInt32(minAvailable)
+		always := policyv1.AlwaysAllow
+		return toUnstructured(&policyv1.PodDisruptionBudget{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: Namespace},
+			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &m, UnhealthyPodEvictionPolicy: &always,
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": name}}},
+		})
+	}
+}
+
+// statefulSet is the good template as a one-replica StatefulSet with a volume claim template
+// "data", changed by mutate.
+func statefulSet(name string, mutate func(*corev1.PersistentVolumeClaim)) func(Base) *unstructured.Unstructured {
+	return func(b Base) *unstructured.Unstructured {
+		d := deploymentTyped(b)
+		claim := corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: quantity("1Gi")}}}}
+		mutate(&claim)
+		return toUnstructured(&appsv1.StatefulSet{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: Namespace},
+			Spec: appsv1.StatefulSetSpec{Replicas: ptr(int32(1)), ServiceName: name, Selector: d.Spec.Selector,
+				Template: d.Spec.Template, VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claim}},
+		})
+	}
+}
+
+func priorityClass(name string, value int32) func(Base) *unstructured.Unstructured {
+	return func(Base) *unstructured.Unstructured {
+		return toUnstructured(&schedulingv1.PriorityClass{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "scheduling.k8s.io/v1", Kind: "PriorityClass"},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Value:      value, Description: "red team: an add-on's class",
+		})
+	}
+}
+
+// hostPathPV is a PersistentVolume on the node's disk at path, bound to claim when given.
+func hostPathPV(name, path string, claim *corev1.ObjectReference) func(Base) *unstructured.Unstructured {
+	return func(Base) *unstructured.Unstructured {
+		return toUnstructured(&corev1.PersistentVolume{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolume"},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:               corev1.ResourceList{corev1.ResourceStorage: quantity("1Gi")},
+				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				ClaimRef:               claim,
+				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path}},
+			},
+		})
+	}
+}
+
+// unscopedException is a named, explained PolicyException in kyverno with no matchConditions:
+// it exempts every request the policy sees.
+func unscopedException(name, policy string) func(Base) *unstructured.Unstructured {
+	return func(Base) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "policies.kyverno.io/v1", "kind": "PolicyException",
+			"metadata": map[string]any{"name": name, "namespace": "kyverno",
+				"annotations": map[string]any{"policies.kyverno.io/reason": "the batch team's workers have no HTTP endpoint"}},
+			"spec": map[string]any{"policyRefs": []any{map[string]any{"name": policy, "kind": "ValidatingPolicy"}}},
+		}}
+	}
+}
+
+// legacyException is a kyverno.io/v2 PolicyException in kyverno for the pods named resourceName.
+func legacyException(name, policy, resourceName string) func(Base) *unstructured.Unstructured {
+	return func(Base) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "kyverno.io/v2", "kind": "PolicyException",
+			"metadata": map[string]any{"name": name, "namespace": "kyverno",
+				"annotations": map[string]any{"policies.kyverno.io/reason": "red team"}},
+			"spec": map[string]any{
+				"exceptions": []any{map[string]any{"policyName": policy, "ruleNames": []any{"*"}}},
+				"match": map[string]any{"any": []any{map[string]any{"resources": map[string]any{
+					"kinds": []any{"Pod"}, "names": []any{resourceName}}}}},
+			},
+		}}
+	}
+}
+
+// ownHPA scales ownDeployment's Deployment of the same name from minReplicas to the quota.
+func ownHPA(name string, minReplicas int32) func(Base) *unstructured.Unstructured {
+	return func(b Base) *unstructured.Unstructured {
+		u := hpa(name, "Deployment", name, 6)(b)
+		if err := unstructured.SetNestedField(u.Object, int64(minReplicas), "spec", "minReplicas"); err != nil {
+			panic(err)
+		}
+		return u
+	}
+}

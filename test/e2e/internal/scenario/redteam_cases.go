@@ -68,6 +68,8 @@ func RedTeam() []Attempt {
 	t = append(t, exfiltrationAttempts()...)
 	t = append(t, ceilingAttempts()...)
 	t = append(t, groupAttempts()...)
+	t = append(t, secondRound()...)
+	t = append(t, thirdRound()...)
 	return t
 }
 
@@ -298,7 +300,7 @@ func namespaceAttempts() []Attempt {
 			Want: byVAP(polNamespaces, "would weaken Pod Security below restricted")},
 		{Name: "weaken-enforce-version", Class: c, What: "moving the enforce-version back to v1.0",
 			Op: OpUpdate, Object: appNS, Mutate: setLabel("pod-security.kubernetes.io/enforce-version", "v1.0"),
-			Want: byVAP(polNamespaces, "may not move back from v1.34 to v1.0")},
+			Want: byVAP(polNamespaces, "enforce-version=v1.0 is not a Pod Security version at least the cluster's")},
 		{Name: "remove-enforce-version", Class: c, What: "removing the enforce-version (unpinned)",
 			Op: OpUpdate, Object: appNS, Mutate: setLabel("pod-security.kubernetes.io/enforce-version", ""),
 			Want: byVAP(polNamespaces, "a pinned pod-security.kubernetes.io/enforce-version")},

@@ -54,6 +54,12 @@ func TestRedTeamTable(t *testing.T) {
 		if (a.Op == OpUpdate) != (a.Mutate != nil) {
 			t.Errorf("%s: an update needs a change, and only an update has one", a.Name)
 		}
+		if (a.Op == OpPatch) != (a.Patch != nil) {
+			t.Errorf("%s: a patch needs a body, and only a patch has one", a.Name)
+		}
+		if a.Subresource != "" && a.Op != OpUpdate && a.Op != OpPatch {
+			t.Errorf("%s: only an update or a patch writes a subresource", a.Name)
+		}
 		for _, s := range a.Setup {
 			if o := s(b); o.GetKind() == "" || o.GetName() == "" {
 				t.Errorf("%s: setup object without kind or name", a.Name)

@@ -1,5 +1,5 @@
-// Package render builds Kustomize directories with the kustomize API (krusty), the same
-// engine `kubectl kustomize` embeds, and writes the result as multi-document YAML.
+// Package render builds Kustomize directories with test/manifests' renderer (krusty, the engine
+// `kubectl kustomize` embeds) into generic objects, and writes objects as multi-document YAML.
 package render
 
 import (
@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
+
+	"github.com/platform-template/template-api/test/manifests/manifest"
 )
 
 // Object is one rendered Kubernetes object.
@@ -32,18 +32,13 @@ func (o Object) meta(key string) string {
 
 // Build renders the kustomization in dir.
 func Build(dir string) ([]Object, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	objs, err := manifest.Render(dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+		return nil, err
 	}
-	var out []Object
-	for _, r := range resMap.Resources() {
-		m, err := r.Map()
-		if err != nil {
-			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
-		}
-		out = append(out, Object(m))
+	out := make([]Object, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, Object(o.Fields))
 	}
 	return out, nil
 }
