@@ -1,3 +1,6 @@
+// The service (src/): only what the shipped binary needs, so that its dependency graph, the
+// image's SBOM and its vulnerability scan stay small. Checks and tests live in test/go.mod, the
+// pinned tools in tools/<tool>/go.mod.
 module github.com/platform-template/template-api
 
 go 1.26.0

@@ -59,12 +59,16 @@ func readDependabot(t *testing.T) dependabotConfig {
 	return c
 }
 
-// Every go.mod of the repository is kept fresh by Dependabot, and so are the Actions, the
+// maxGoModules is how many go.mod files the repository may hold.
+const maxGoModules = 10
+
+// Every go.mod of the repository says why it is a module of its own and is kept fresh by Dependabot, and so are the Actions, the
 // Dockerfile and the Terraform roots, each with a cooldown.
 func TestDependabotCoversEveryGoModule(t *testing.T) {
 	root := repoRoot(t)
 	c := readDependabot(t)
 	dirs := c.dirs()
+	modules := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -83,6 +87,10 @@ func TestDependabotCoversEveryGoModule(t *testing.T) {
 		if rel == "." {
 			dir = "/"
 		}
+		modules++
+		if data, err := os.ReadFile(p); err != nil || !strings.HasPrefix(string(data), "//") {
+			t.Errorf("%s/go.mod does not start with a comment saying why it is a module of its own", strings.TrimSuffix(dir, "/"))
+		}
 		if !covered(dirs["gomod"], dir) {
 			t.Errorf("%s/go.mod is not in .github/dependabot.yml: add %q to the directories of a gomod entry", strings.TrimSuffix(dir, "/"), dir)
 		}
@@ -90,6 +98,10 @@ func TestDependabotCoversEveryGoModule(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Few modules, each with a reason: the service, the tests, one per pinned tool family.
+	if modules > maxGoModules {
+		t.Errorf("%d go.mod files, at most %d: put new code in the service, the test module or an existing tools module", modules, maxGoModules)
 	}
 	for eco, want := range map[string]string{"github-actions": "/", "docker": "/", "terraform": "/terraform/envs/production"} {
 		if !covered(dirs[eco], want) {

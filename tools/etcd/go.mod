@@ -1,3 +1,5 @@
+// Pins etcd, the local control plane's store (make e2e-tools). Its own module because etcd's
+// server pins its own versions of gRPC, OpenTelemetry and the Kubernetes-shared libraries.
 module github.com/platform-template/template-api/tools/etcd
 
 go 1.26.0

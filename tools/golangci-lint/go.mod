@@ -1,3 +1,5 @@
+// Pins golangci-lint (make lint). Its own module because its many linters pin versions of
+// golang.org/x/tools and friends that would otherwise move every other module's graph.
 module github.com/platform-template/template-api/tools/golangci-lint
 
 go 1.26.0
