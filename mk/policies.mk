@@ -4,6 +4,9 @@
 #                          Go checks in test/policies: every policy covered by failing cases, each
 #                          refusal's message, the rendered k8s overlays against every policy, and
 #                          image signatures against a loopback OCI registry
+#   make kyverno-cases     regenerate each policy's resources.yaml and kyverno-test.yaml from its
+#                          cases.yaml (a good base plus a patch per case; test/policies checks
+#                          that the generated files are current)
 #   make lint-policies     gofmt, go vet and golangci-lint on test/policies
 #   make kyverno-tools     build the Kyverno CLI, admission controller and background controller
 #                          (once; reused until tools/kyverno/go.mod or go.sum change)
@@ -21,7 +24,7 @@ CI_DEPS      += kyverno-tools
 TEST_TARGETS += test-policies
 LINT_TARGETS += lint-policies
 
-.PHONY: kyverno-tools test-policies lint-policies
+.PHONY: kyverno-tools kyverno-cases test-policies lint-policies
 
 kyverno-tools: $(KYVERNO) $(KYVERNO_ADMISSION) $(KYVERNO_BACKGROUND) ## Build the pinned Kyverno CLI, admission and background controllers
 
@@ -48,6 +51,9 @@ test-policies: $(KYVERNO) ## Kyverno policy tests: kyverno test, coverage, messa
 	@cd $(POLICIES_DIR)/base && $(KYVERNO) test . --remove-color
 	@echo "go test: test/policies (coverage, refusal messages, rendered k8s overlays, image signatures)"
 	@cd $(ROOT)/test/policies && KYVERNO_BIN=$(KYVERNO) $(GO) test -count=1 ./...
+
+kyverno-cases: ## Regenerate the Kyverno test resources from each policy's cases.yaml
+	@cd $(ROOT)/test && $(GO) run ./policies/cmd/kyvernocases -policies $(POLICIES_DIR)
 
 lint-policies: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on test/policies
 	@cd $(ROOT)/test/policies && unformatted="$$(gofmt -l .)" && \

@@ -145,15 +145,26 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// markdownFiles lists README.md and every .md under docs/.
+// markdownFiles lists every .md of the repository but those in build output, tool caches and
+// test fixtures.
 func markdownFiles(t *testing.T, root string) []string {
 	t.Helper()
-	files := []string{filepath.Join(root, "README.md")}
-	err := filepath.WalkDir(filepath.Join(root, "docs"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", ".tools", ".run", ".terraform", "node_modules", "testdata", "bin":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".md") {
 			files = append(files, p)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
