@@ -158,7 +158,7 @@ func (e *Env) newAttester(ctx context.Context) (*release.Attester, error) {
 	if err := os.WriteFile(sbomFile, doc, 0o600); err != nil {
 		return nil, fmt.Errorf("write the SBOM: %w", err)
 	}
-	commit, err := exec.CommandContext(ctx, "git", "-C", e.Config.Root, "rev-parse", "HEAD").Output() //nolint:gosec // git on the repository under test
+	commit, err := exec.CommandContext(ctx, "git", "-C", e.Config.Root, "rev-parse", "HEAD").Output() // git on the repository under test
 	if err != nil {
 		return nil, fmt.Errorf("the provenance names the source commit, and %s is not a git checkout: %w", e.Config.Root, err)
 	}

@@ -161,7 +161,7 @@ func ExtractFile(img v1.Image, path, dst string) error {
 		if hdr.Typeflag != tar.TypeReg {
 			return fmt.Errorf("/%s in the image is not a regular file", path)
 		}
-		f, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o700) //nolint:gosec // an executable for the SBOM tool to read
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o700) // an executable for the SBOM tool to read
 		if err != nil {
 			return fmt.Errorf("extract /%s: %w", path, err)
 		}

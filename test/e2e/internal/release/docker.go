@@ -40,12 +40,12 @@ func (d Docker) CanBuild(ctx context.Context, bases []provenance.Image) (bool, s
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := exec.CommandContext(ctx, docker, "info").Run(); err != nil { //nolint:gosec // the docker CLI
+	if err := exec.CommandContext(ctx, docker, "info").Run(); err != nil { // the docker CLI
 		return false, "no Docker engine answers"
 	}
 	var missing []string
 	for _, b := range bases {
-		if err := exec.CommandContext(ctx, docker, "image", "inspect", b.Ref).Run(); err != nil { //nolint:gosec // the Dockerfile's own base
+		if err := exec.CommandContext(ctx, docker, "image", "inspect", b.Ref).Run(); err != nil { // the Dockerfile's own base
 			missing = append(missing, b.Ref)
 		}
 	}
@@ -72,12 +72,12 @@ func (d Docker) Build(ctx context.Context, root, version string, labels map[stri
 	for _, k := range keys {
 		args = append(args, "--label", k+"="+labels[k])
 	}
-	cmd := exec.CommandContext(ctx, docker, append(args, root)...) //nolint:gosec // docker build of the repository
+	cmd := exec.CommandContext(ctx, docker, append(args, root)...) // docker build of the repository
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("docker build: %w\n%s", err, lastLines(string(out), 20))
 	}
-	if out, err := exec.CommandContext(ctx, docker, "save", "-o", tarPath, tag).CombinedOutput(); err != nil { //nolint:gosec // docker save of the image just built
+	if out, err := exec.CommandContext(ctx, docker, "save", "-o", tarPath, tag).CombinedOutput(); err != nil { // docker save of the image just built
 		return nil, fmt.Errorf("docker save: %w\n%s", err, out)
 	}
 	img, err := tarball.ImageFromPath(tarPath, nil)

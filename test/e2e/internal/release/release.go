@@ -204,7 +204,7 @@ func (r *run) source(ctx context.Context) error {
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...) //nolint:gosec // git with the release's own read-only queries
+	cmd := exec.CommandContext(ctx, "git", args...) // git with the release's own read-only queries
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -493,7 +493,7 @@ func (r *run) save(ctx context.Context) error {
 
 // Load reads the release kept in dir (what make demo deploys).
 func Load(dir string) (Result, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ResultFile)) //nolint:gosec // the release folder the caller names
+	b, err := os.ReadFile(filepath.Join(dir, ResultFile)) // the release folder the caller names
 	if err != nil {
 		return Result{}, fmt.Errorf("no release in %s (make release makes one): %w", dir, err)
 	}

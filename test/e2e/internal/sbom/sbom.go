@@ -58,7 +58,7 @@ func (g Generator) Binary(ctx context.Context, path, version string) ([]byte, er
 	if version != "" {
 		args = append(args, "-version", version)
 	}
-	cmd := exec.CommandContext(ctx, g.Path, append(args, path)...) //nolint:gosec // the pinned generator on the release's binary
+	cmd := exec.CommandContext(ctx, g.Path, append(args, path)...) // the pinned generator on the release's binary
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
