@@ -7,6 +7,7 @@
 #   make e2e-tools        the local cluster's programs (etcd, the five Kubernetes components,
 #                         CoreDNS, kube-router, pause, Kyverno's init and reports programs) and
 #                         its node runtime from Debian's packages
+#   make supply-tools     cosign and cyclonedx-gomod (make release, the signed images of the tests)
 #   make pipeline-tools   actionlint and gitleaks, and shellcheck from Debian's packages
 #
 # Cold builds on 2 cores, measured (each build writes its time to <tool>.build-seconds): the
@@ -32,6 +33,10 @@ K8S_BINS           := $(addprefix $(TOOLS_BIN)/,$(K8S_COMPONENTS))
 KUBE_APISERVER     := $(TOOLS_BIN)/kube-apiserver
 # The node's add-ons from tools/addons: CoreDNS (its image) and kube-router (NetworkPolicy).
 ADDON_BINS         := $(TOOLS_BIN)/coredns $(TOOLS_BIN)/kube-router
+# The supply chain's tools, from tools/kyverno (cosign at the version Kyverno verifies with).
+COSIGN             := $(TOOLS_BIN)/cosign
+CYCLONEDX_GOMOD    := $(TOOLS_BIN)/cyclonedx-gomod
+COSIGN_VERSION      = $(shell awk '$$1 == "github.com/sigstore/cosign/v3" {print $$2; exit}' $(ROOT)/tools/kyverno/go.mod)
 # The sandbox ("pause") image's program, from k8s.io/kubernetes's build/pause/linux/pause.c.
 PAUSE              := $(TOOLS_BIN)/pause
 
@@ -46,15 +51,18 @@ K8S_VERSION_LDFLAGS = $(foreach p,k8s.io/component-base/version k8s.io/client-go
 
 CI_DEPS += tools
 
-.PHONY: tools kyverno-tools e2e-tools pipeline-tools actionlint gitleaks golangci-lint
+.PHONY: tools kyverno-tools supply-tools e2e-tools pipeline-tools actionlint gitleaks golangci-lint cosign cyclonedx-gomod
 
-tools: $(GOLANGCI_LINT) pipeline-tools $(TERRAFORM_DOCS) kyverno-tools e2e-tools ## Build every pinned tool into .tools/bin
+tools: $(GOLANGCI_LINT) pipeline-tools $(TERRAFORM_DOCS) kyverno-tools supply-tools e2e-tools ## Build every pinned tool into .tools/bin
 kyverno-tools: $(KYVERNO) $(KYVERNO_ADMISSION) $(KYVERNO_BACKGROUND) ## Build the pinned Kyverno CLI, admission and background controllers
+supply-tools: $(COSIGN) $(CYCLONEDX_GOMOD) ## Build cosign and cyclonedx-gomod from tools/kyverno
 e2e-tools: $(ETCD) $(K8S_BINS) $(ADDON_BINS) $(PAUSE) $(KYVERNO_INIT) $(KYVERNO_REPORTS) node-packages ## Build the local cluster's programs, install its node runtime
 pipeline-tools: $(ACTIONLINT) $(GITLEAKS) shellcheck ## Build actionlint and gitleaks, install shellcheck
 golangci-lint: $(GOLANGCI_LINT)
 actionlint: $(ACTIONLINT)
 gitleaks: $(GITLEAKS)
+cosign: $(COSIGN)
+cyclonedx-gomod: $(CYCLONEDX_GOMOD)
 
 # go_tool: build package $(3) of module tools/$(1) into $@, saying what and how long it takes cold
 # ($(2)), with extra -ldflags $(4); the time taken is kept in $@.build-seconds. Commands are
@@ -94,6 +102,13 @@ $(KYVERNO_INIT): $(call tools_mod,kyverno) | $(KYVERNO_BACKGROUND)
 
 $(KYVERNO_REPORTS): $(call tools_mod,kyverno) | $(KYVERNO_INIT)
 	$(call go_tool,kyverno,1-3 min after the others; up to 3 GiB at link,github.com/kyverno/kyverno/cmd/reports-controller)
+
+# After the Kyverno CLI, whose build compiles most of cosign's packages already.
+$(COSIGN): $(call tools_mod,kyverno) | $(KYVERNO)
+	$(call go_tool,kyverno,about 6 min alone; 1-2 min after the Kyverno builds,github.com/sigstore/cosign/v3/cmd/cosign,-X sigs.k8s.io/release-utils/version.gitVersion=$(COSIGN_VERSION))
+
+$(CYCLONEDX_GOMOD): $(call tools_mod,kyverno)
+	$(call go_tool,kyverno,about 1 min,github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod)
 
 $(ETCD): $(call tools_mod,etcd)
 	$(call go_tool,etcd,about 1.5-3 min,go.etcd.io/etcd/server/v3)

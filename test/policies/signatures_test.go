@@ -1,128 +1,51 @@
 package policies_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/platform-template/template-api/test/policies/internal/kyverno"
-	"github.com/platform-template/template-api/test/policies/internal/registry"
 	"github.com/platform-template/template-api/test/policies/internal/render"
 )
 
 const signaturePolicy = "verify-image-signatures"
 
-// TestImageSignatures runs the image signature policy, as the kind demo and the tests install
-// it (overlays/local with components/cosign-key and a key made for the run), against images in
-// a real OCI registry on loopback: an image signed with the key is admitted, unsigned and
-// wrongly signed images are refused, in containers, init containers and second containers of
-// Pods, Deployments and CronJobs. Both through `kyverno apply` (asserting the messages) and
-// through `kyverno test` (the CLI's own format, written for this run's registry address).
+// TestImageSignatures runs the image policy, as the kind demo and the tests install it
+// (overlays/local with components/cosign-key and a key made for the run), against images in a
+// real OCI registry on loopback, signed and attested by cosign itself: an image with its full
+// evidence is admitted, unsigned and wrongly signed images are refused, in containers, init
+// containers and second containers of Pods, Deployments and CronJobs. Both through `kyverno
+// apply` (asserting the messages) and through `kyverno test` (the CLI's own format, written for
+// this run's registry address).
 func TestImageSignatures(t *testing.T) {
-	kv := cli(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-
-	reg, err := registry.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.Close(); err != nil {
-			t.Errorf("stop the registry: %v", err)
-		}
-	})
-	trusted, err := registry.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := registry.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	e := newEvidenceRun(t)
+	ctx := e.ctx
 	// Every container of a workload runs a different image. (Kyverno v1.19.1's image data cache
 	// deadlocks when an image seen twice in a request is followed by a new one: see README.md,
 	// "Admission policies (Kyverno)", known issue.)
-	app := push(ctx, t, reg, "template-api", "1.0.0", trusted)
-	migrate := push(ctx, t, reg, "migrate", "1.0.0", trusted)
-	sidecar := push(ctx, t, reg, "log-shipper", "2.0.1", trusted)
-	unsigned := push(ctx, t, reg, "unsigned", "1.0.0", nil)
-	wrongKey := push(ctx, t, reg, "other-signer", "1.0.0", other)
-	tagOnly := reg.Host + "/template-api:1.0.0"
-
-	pub, err := trusted.PublicPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	policy := renderKeyedPolicy(t, dir, pub)
+	refs := e.images([]imageSpec{
+		{"template-api", released}, {"migrate", released}, {"log-shipper", released}, {"unsigned", evidence{}},
+		{"other-signer", evidence{signer: &e.other, attest: []attestation{sbomCycloneDX.by(e.other), goodProvenance.by(e.other)}}},
+	})
+	app, migrate, sidecar, unsigned, wrongKey := refs[0], refs[1], refs[2], refs[3], refs[4]
+	tagOnly := e.reg.Host + "/template-api:1.0.0"
 
 	cases := []sigCase{
 		{podWith("signed", app, migrate, sidecar), "", ""},
 		{deploymentWith("signed", app, migrate, sidecar), "", ""},
 		{cronJobWith("signed", app, migrate, sidecar), "", ""},
 		{podWith("unsigned", unsigned, migrate, sidecar), unsigned, "no signatures found"},
-		{podWith("wrong-key", wrongKey, migrate, sidecar), wrongKey, "invalid signature"},
+		{podWith("wrong-key", wrongKey, migrate, sidecar), wrongKey, "accepted signatures do not match threshold"},
 		{deploymentWith("unsigned-init-container", app, unsigned, sidecar), unsigned, "no signatures found"},
-		{deploymentWith("wrong-key-second-container", app, migrate, wrongKey), wrongKey, "invalid signature"},
+		{deploymentWith("wrong-key-second-container", app, migrate, wrongKey), wrongKey, "accepted signatures do not match threshold"},
 		{cronJobWith("unsigned-second-container", app, migrate, unsigned), unsigned, "no signatures found"},
 		// Outside a cluster nothing rewrites a tag to its digest (in admission, mutateDigest
 		// does, and the digest is verified): a reference without a digest is refused.
 		{podWith("tag-only", tagOnly, migrate, sidecar), "image " + tagOnly + " does not have a digest", ""},
 	}
-	var objects []render.Object
-	for _, c := range cases {
-		objects = append(objects, c.obj)
-	}
-	resources := filepath.Join(dir, "resources.yaml")
-	mustWrite(t, resources, objects)
-
-	report, out, err := kv.Apply(ctx, kyverno.ApplyOptions{Policies: []string{policy}, Resources: []string{resources}, Verbosity: 1})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	for _, c := range cases {
-		s := kyverno.Subject{Kind: c.obj.Kind(), Namespace: c.obj.Namespace(), Name: c.obj.Name()}
-		results := report.For(s, signaturePolicy)
-		if len(results) == 0 {
-			t.Errorf("%s: no result from %s\n%s", s, signaturePolicy, out)
-			continue
-		}
-		var msgs []string
-		refused := false
-		for _, r := range results {
-			msgs = append(msgs, r.Result+": "+r.Message)
-			refused = refused || r.Result == "fail" || r.Result == "error"
-		}
-		got := strings.Join(msgs, "; ")
-		switch {
-		case c.want == "" && refused:
-			t.Errorf("%s: refused, want admitted: %s", s, got)
-		case c.want != "" && !refused:
-			t.Errorf("%s: admitted, want refused naming %q: %s", s, c.want, got)
-		case c.want != "" && !strings.Contains(got, c.want):
-			t.Errorf("%s: refused with %q, want the message to name %q", s, got, c.want)
-		default:
-			t.Logf("%s: %s", s, got)
-		}
-		// Why the image failed, in the engine's own words (its log).
-		if c.cause != "" && !engineLogged(out, c.want, c.cause) {
-			t.Errorf("%s: the engine did not log %q for %s:\n%s", s, c.cause, c.want, out)
-		}
-	}
-
-	// The same expectations in the Kyverno CLI's own test format.
-	writeSignatureTest(t, dir, cases2results(cases))
-	testOut, ok, err := kv.Test(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		t.Errorf("kyverno test on the signature cases failed:\n%s", testOut)
-	}
+	e.check(ctx, cases)
 }
 
 // sigCase is one workload and what the signature policy must decide about it.
@@ -219,20 +142,6 @@ func renderKeyedPolicy(t *testing.T, dir, publicKey string) string {
 	path := filepath.Join(dir, "policy.yaml")
 	mustWrite(t, path, policy)
 	return path
-}
-
-func push(ctx context.Context, t *testing.T, reg *registry.Registry, repo, tag string, key *registry.Key) string {
-	t.Helper()
-	ref, err := reg.PushRandom(ctx, repo, tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != nil {
-		if err := reg.Sign(ctx, ref, key); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ref
 }
 
 func container(name, image string) map[string]any {

@@ -334,10 +334,18 @@ func weakenedOps() []operator {
 				return true
 			})
 		}},
+		// Each piece of evidence admission demands is verified before the deploy, not just one.
+		operator{"weakened", "provenance verification dropped, the SBOM's kept", "verify-before-deploy", func(g *gen) []variant {
+			return g.steps(verifyStep, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type slsaprovenance1", "verify-attestation --type cyclonedx", 1))
+				return mutate.Str(p.step, "run") != old
+			})
+		}},
 		operator{"weakened", "attestation of a type the build never attests", "verify-before-deploy", func(g *gen) []variant {
 			return g.steps(verifyStep, func(p place) bool {
 				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type spdxjson", "verify-attestation --type custom", 1))
+				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type cyclonedx", "verify-attestation --type custom", 1))
 				return mutate.Str(p.step, "run") != old
 			})
 		}},
@@ -478,11 +486,35 @@ func weakenedOps() []operator {
 				return true
 			})
 		}},
-		operator{"weakened", "the image pushed without provenance", "build-evidence", func(g *gen) []variant {
-			return g.steps(pushStep, setWith("provenance", "false"))
+		// The evidence admission demands, attested with cosign: each one dropped, or the SBOM in
+		// a format the policy does not take.
+		operator{"weakened", "the provenance never attested", "build-evidence", func(g *gen) []variant {
+			return g.steps(attestsStep("slsaprovenance1"), dropAttest("slsaprovenance1"))
 		}},
-		operator{"weakened", "the image pushed without an SBOM", "build-evidence", func(g *gen) []variant {
-			return g.steps(pushStep, setWith("sbom", "false"))
+		operator{"weakened", "the SBOM never attested", "build-evidence", func(g *gen) []variant {
+			return g.steps(attestsStep("cyclonedx"), dropAttest("cyclonedx"))
+		}},
+		operator{"weakened", "the SBOM attested as SPDX", "build-evidence", func(g *gen) []variant {
+			return g.steps(attestsStep("cyclonedx"), func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.Replace(old, "--type cyclonedx", "--type spdxjson", 1))
+				return mutate.Str(p.step, "run") != old
+			})
+		}},
+		// Same digest everywhere: the provenance attached to another reference than the one
+		// signed (here another repository at the same digest), which admission never reads.
+		operator{"weakened", "the provenance attested on another reference than the signed one", "digest-references", func(g *gen) []variant {
+			return g.steps(attestsStep("slsaprovenance1"), func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				c, ok := findAttest(old, "slsaprovenance1")
+				if !ok {
+					return false
+				}
+				mutate.SetStr(p.step, "run", c.ReplaceStatement(old, func(x string) string {
+					return strings.Replace(x, `"${IMAGE}@`, `"${IMAGE}-provenance@`, 1)
+				}))
+				return mutate.Str(p.step, "run") != old
+			})
 		}},
 		operator{"weakened", "the overlay set to the image by tag", "digest-references", func(g *gen) []variant {
 			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
@@ -708,5 +740,43 @@ func hygieneOps() []operator {
 				return true
 			})
 		}},
+	}
+}
+
+// findAttest returns the `cosign attest` of a script that attests the predicate type typ.
+func findAttest(script, typ string) (mutate.Command, bool) {
+	cmds, err := mutate.Commands(script)
+	if err != nil {
+		return mutate.Command{}, false
+	}
+	for _, c := range cmds {
+		if c.Is("cosign", "attest") && slices.Contains(c.Words, typ) {
+			return c, true
+		}
+	}
+	return mutate.Command{}, false
+}
+
+// attestsStep matches a step whose script attests the predicate type typ with cosign.
+func attestsStep(typ string) func(p place) bool {
+	return func(p place) bool {
+		if p.step == nil {
+			return false
+		}
+		_, ok := findAttest(mutate.Str(p.step, "run"), typ)
+		return ok
+	}
+}
+
+// dropAttest replaces the `cosign attest` of the predicate type typ with `true`.
+func dropAttest(typ string) func(p place) bool {
+	return func(p place) bool {
+		script := mutate.Str(p.step, "run")
+		c, ok := findAttest(script, typ)
+		if !ok {
+			return false
+		}
+		mutate.SetStr(p.step, "run", c.ReplaceStatement(script, func(string) string { return "true" }))
+		return true
 	}
 }

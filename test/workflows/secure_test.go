@@ -222,7 +222,7 @@ run: |
 						c, ok := mutate.FindCommand(run, "cosign", "verify-attestation")
 						if ok {
 							mutate.SetStr(s, "run", c.ReplaceStatement(run, func(x string) string {
-								return x + "\n" + strings.Replace(x, "--type spdxjson", "--type slsaprovenance1", 1)
+								return x + "\n" + strings.Replace(x, "--type cyclonedx", "--type slsaprovenance1", 1)
 							}))
 						}
 					}

@@ -81,6 +81,19 @@ func labs() []lab {
 			applyBreak(t, clone, "07")
 			return mustFail(t, dir, nil, "go", "test", "-count=1", "-run", "TestRepositoryWorkflowsFollowEveryRule", "./...")
 		}},
+		{num: "08", page: "08-build-from-somewhere-else.md", check: func(t *testing.T, clone string) string {
+			// The command of step 2 in the real repository (it needs the built tools), its
+			// release kept in a folder of its own; step 1's release is the control.
+			root := repoRoot(t)
+			mustRun(t, root, nil, "make", "release", "RELEASE_DIR="+t.TempDir())
+			dir := t.TempDir()
+			out := mustFail(t, root, nil, "make", "release", "RELEASE_DIR="+dir,
+				"RELEASE_BUILDER_ID=https://github.com/someone-else/builder/.github/workflows/build.yaml@refs/heads/main")
+			if _, err := os.Stat(filepath.Join(dir, "release.json")); err == nil {
+				t.Fatal("the refused release was kept for make demo")
+			}
+			return out
+		}},
 		{num: "09", page: "09-who-tried-a-privileged-pod.md", brk: "break.sh", check: func(t *testing.T, clone string) string {
 			// Step 2 on a cluster of its own (the e2e test runs the repository's break.sh), then
 			// step 3's query on the audit log that cluster left in its state folder.

@@ -169,7 +169,7 @@ func TestNetworkPolicies(t *testing.T) {
 		// A probe carrying the app's labels gets exactly the app's policies.
 		dbByName := "postgres." + scenario.Namespace + ".svc.cluster.local:5432"
 		api := topology.APIServiceIP + ":443"
-		registry := topology.RegistryAlias
+		registry := topology.RegistryHost
 		dnsMetrics := topology.DNSServiceIP + ":9153"
 		out := runJob(t, job{ns: scenario.Namespace, name: "e2e-netpol-app", labels: map[string]string{"app.kubernetes.io/name": "template-api"}, sa: "template-api",
 			args: []string{"tcp", dbByName + "=open", api + "=blocked", registry + "=blocked", dnsMetrics + "=blocked", app + "=blocked"}})

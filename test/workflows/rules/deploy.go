@@ -12,13 +12,14 @@ import (
 	"github.com/platform-template/template-api/test/workflows/shell"
 )
 
-// The deploy family: nothing reaches a cluster unless its signature and attestation were
-// verified against this repository's build on main, and only the deployer's objects of the
+// The deploy family: nothing reaches a cluster unless its signature and the evidence admission
+// demands (the SBOM and provenance attestations) were verified against this repository's build
+// on main, and only the deployer's objects of the
 // environment's overlay are applied, from trusted runs, staging before production.
 
 func deployRules() []Rule {
 	return []Rule{
-		{"verify-before-deploy", "a job that changes a cluster first runs `cosign verify` and `cosign verify-attestation` (of a type the build attests) of the very image it deploys, with the exact identity of this repository's signing workflow on refs/heads/main and GitHub's issuer, no insecure flag, and the checks gate the deploy (they run wherever it runs, their failure stops it)", checkVerifyBeforeDeploy},
+		{"verify-before-deploy", "a job that changes a cluster first runs `cosign verify`, and `cosign verify-attestation` of each piece of evidence admission demands (a CycloneDX SBOM, a SLSA v1 provenance), of the very image it deploys, with the exact identity of this repository's signing workflow on refs/heads/main and GitHub's issuer, no insecure flag, and the checks gate the deploy (they run wherever it runs, their failure stops it)", checkVerifyBeforeDeploy},
 		{"deploy-scope", "the only change a deploy job makes to a cluster is `kubectl apply` of its own environment's overlay, restricted to the deployer's objects by their label selector", checkDeployScope},
 		{"deploy-environment", "a job that deploys or applies Terraform runs in a GitHub environment named literally, and a kubectl apply is followed by a wait for the rollout", checkDeployEnvironment},
 		{"trusted-runs", "a job that pushes, signs, deploys, applies Terraform or uses an environment runs only for trusted runs: pushes to main or release tags, manual or scheduled runs on main, and successful builds of main pushes (never for pull requests, other branches or failed builds)", checkTrustedRuns},
@@ -60,6 +61,9 @@ var predicateTypes = map[string]string{
 	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
 	"openvex":          "https://openvex.dev/ns",
 }
+
+// PredicateType is the URI of a predicate type as cosign's --type names it (or the URI itself).
+func PredicateType(t string) string { return predicateType(t) }
 
 func predicateType(t string) string {
 	if u, ok := predicateTypes[strings.ToLower(t)]; ok {
@@ -222,7 +226,8 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 				continue
 			}
 			refs := c.deployedRefs(w, j)
-			var sigs, atts []command
+			var sigs []command
+			atts := map[string][]command{} // by predicate type URI
 			var rejected []string
 			for _, cm := range c.commands(w, j) {
 				sub := cosign(cm.cmd)
@@ -252,7 +257,11 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 				if sub == "verify" {
 					sigs = append(sigs, cm)
 				} else {
-					atts = append(atts, cm)
+					t := "custom"
+					if v := cm.cmd.Flag("--type"); len(v) > 0 {
+						t = v[0].Text
+					}
+					atts[predicateType(t)] = append(atts[predicateType(t)], cm)
 				}
 			}
 			for _, d := range deployCmds {
@@ -260,10 +269,17 @@ func checkVerifyBeforeDeploy(c *Context) []Finding {
 				if d.cmd != nil {
 					line, text = d.step.ScriptLine+d.cmd.Line-1, d.cmd.Text
 				}
-				for _, kind := range []struct {
+				kinds := []struct {
 					what string
 					cmds []command
-				}{{"`cosign verify` of the image's signature", sigs}, {"`cosign verify-attestation` of the image's attestation", atts}} {
+				}{{"`cosign verify` of the image's signature", sigs}}
+				for _, t := range EvidenceTypes {
+					kinds = append(kinds, struct {
+						what string
+						cmds []command
+					}{fmt.Sprintf("`cosign verify-attestation --type %s` of the image's %s", t, evidenceName(t)), atts[predicateType(t)]})
+				}
+				for _, kind := range kinds {
 					if ok, why := c.gatedBy(w, j, kind.cmds, d); !ok {
 						detail := why
 						if len(rejected) > 0 {

@@ -10,14 +10,16 @@ import (
 )
 
 // The signing family: images are signed and attested keyless, by the digest that was pushed,
-// every verification is exact, and a pushed image carries its SBOM and provenance.
+// every verification is exact, and a pushed image carries the evidence admission verifies: a
+// CycloneDX SBOM and a SLSA v1 provenance attested with cosign (policies/kyverno/base/
+// verify-image-signatures demands both, signed by this workflow's identity).
 
 func signingRules() []Rule {
 	return []Rule{
 		{"keyless-signing", "cosign signs and attests keyless with the job's OIDC identity (no key, no password, no token from elsewhere, transparency log on) from a job granted id-token: write", checkKeylessSigning},
-		{"digest-references", "cosign sign/attest/verify and the image set into what is deployed (kustomize edit set image, kubectl set image) name the image by digest; a build signs and attests exactly the digest its push reported, attestations after the signature", checkDigestReferences},
+		{"digest-references", "cosign sign/attest/verify and the image set into what is deployed (kustomize edit set image, kubectl set image) name the image by digest; a build signs and attests exactly the digest its push reported, attestations after the signature, and every cosign command of a job names that same digest", checkDigestReferences},
 		{"verify-settings", "every cosign verification anywhere requires the exact identity of this repository's signing workflow and GitHub's OIDC issuer, and passes no flag that skips a check", checkVerifySettings},
-		{"build-evidence", "a build that pushes an image records an SBOM and provenance with it and attests the SBOM with cosign", checkBuildEvidence},
+		{"build-evidence", "a build that pushes an image signs it and attests, with cosign, the evidence admission verifies: a CycloneDX SBOM (--type cyclonedx) and a SLSA v1 provenance (--type slsaprovenance1)", checkBuildEvidence},
 	}
 }
 
@@ -94,6 +96,7 @@ func checkDigestReferences(c *Context) []Finding {
 				}
 			}
 			signedDigests := map[string]int{} // digest -> index of the step that signed it
+			first := ""                       // the reference of the job's first cosign command
 			for _, cm := range c.commands(w, j) {
 				line := cm.step.ScriptLine + cm.cmd.Line - 1
 				sub := cosign(cm.cmd)
@@ -103,6 +106,12 @@ func checkDigestReferences(c *Context) []Finding {
 					_, _, digest := imageRef(ref)
 					if !digestLike(digest) {
 						out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`cosign %s` names %q, not a digest: a tag can point elsewhere tomorrow; use image@sha256:... (the pushed digest)", sub, ref))
+						continue
+					}
+					if first == "" {
+						first = ref
+					} else if ref != first {
+						out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "`cosign %s` names %q, but this job's cosign commands name %q: the signature, every attestation and every verification are of one digest", sub, ref, first))
 						continue
 					}
 					if sub == "sign" || sub == "attest" {
@@ -165,39 +174,50 @@ func checkVerifySettings(c *Context) []Finding {
 	return out
 }
 
+// EvidenceTypes are the predicate types admission demands, as cosign's --type names them
+// (TestPipelineContracts checks them against the policy).
+var EvidenceTypes = []string{"cyclonedx", "slsaprovenance1"}
+
 func checkBuildEvidence(c *Context) []Finding {
 	const name = "build-evidence"
 	var out []Finding
 	for _, w := range c.Repo.Workflows {
 		for _, j := range w.Jobs {
-			for _, p := range c.pushes(w, j) {
-				if p.cmd != nil {
-					continue // a push of a scanned, loaded image: its build step records nothing more
-				}
-				s := p.step
-				if sb := strings.TrimSpace(s.With["sbom"]); sb == "" || sb == "false" {
-					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q pushes an image without an SBOM (sbom: true or generator=...)", s.Label()))
-				}
-				if pv := strings.TrimSpace(s.With["provenance"]); pv == "false" || pv == "" {
-					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q pushes an image without provenance (provenance: mode=max)", s.Label()))
-				}
-			}
 			if len(c.pushes(w, j)) == 0 {
 				continue
 			}
-			attests := false
-			for _, cm := range c.commands(w, j) {
-				if cosign(cm.cmd) == "attest" && len(cm.cmd.Flag("--predicate")) > 0 {
-					attests = true
-				}
-			}
-			if !attests && slices.ContainsFunc(c.commands(w, j), func(cm command) bool { return cosign(cm.cmd) == "sign" }) {
-				out = append(out, finding(name, w.Path, j.Line, j.ID, "signs the image but attests no SBOM (cosign attest --predicate <sbom>)"))
-			}
-			if !slices.ContainsFunc(c.commands(w, j), func(cm command) bool { return cosign(cm.cmd) == "sign" }) {
+			cmds := c.commands(w, j)
+			if !slices.ContainsFunc(cmds, func(cm command) bool { return cosign(cm.cmd) == "sign" }) {
 				out = append(out, finding(name, w.Path, j.Line, j.ID, "pushes an image it never signs (cosign sign)"))
+				continue
+			}
+			attested := map[string]bool{}
+			for _, cm := range cmds {
+				if cosign(cm.cmd) != "attest" || len(cm.cmd.Flag("--predicate")) == 0 {
+					continue
+				}
+				t := "custom"
+				if v := cm.cmd.Flag("--type"); len(v) > 0 {
+					t = v[0].Text
+				}
+				attested[predicateType(t)] = true
+			}
+			for _, t := range EvidenceTypes {
+				if !attested[predicateType(t)] {
+					out = append(out, finding(name, w.Path, j.Line, j.ID, "signs the image but attests no %s (cosign attest --type %s --predicate ...): admission refuses an image without it", evidenceName(t), t))
+				}
 			}
 		}
 	}
 	return out
+}
+
+func evidenceName(t string) string {
+	switch t {
+	case "cyclonedx":
+		return "CycloneDX SBOM"
+	case "slsaprovenance1":
+		return "SLSA v1 provenance"
+	}
+	return t
 }

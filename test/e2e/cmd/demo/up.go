@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,7 +23,12 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 		return err
 	}
 	cfg.RelayCmd = []string{self, "relay"}
-	fmt.Fprintf(out, "demo: a %s cluster with a node, Kyverno and the registry installed from k8s/platform, the policies, the signed app (first run: images assembled and imported, 1-2 min)\n", cfg.Mode)
+	// `make release` kept a release: the demo deploys it (its digest, its key).
+	if rel := filepath.Join(cfg.Root, ".run", "release"); fileExists(filepath.Join(rel, "release.json")) {
+		cfg.Release = rel
+		fmt.Fprintf(out, "demo: deploying the release make release kept in %s\n", rel)
+	}
+	fmt.Fprintf(out, "demo: a %s cluster with a node, Kyverno and the registry installed from k8s/platform, the policies, the signed and attested app (first run: images assembled and imported, 1-2 min)\n", cfg.Mode)
 	env, err := harness.Up(ctx, cfg)
 	if err != nil {
 		return err
@@ -33,7 +39,11 @@ func up(ctx context.Context, cfg harness.Config, out io.Writer) error {
 	}
 
 	fmt.Fprintf(out, "\n== Scoreboard (%s cluster, %d Kyverno policies Ready) ==\n", env.Cluster.Mode(), len(env.Policies))
-	fmt.Fprintf(out, "ADMITTED  every object of k8s/overlays/kind (%d objects, server-side apply), image %s\n", len(applied), env.Images.Signed)
+	from := "signed and attested for this run"
+	if cfg.Release != "" {
+		from = "made by make release"
+	}
+	fmt.Fprintf(out, "ADMITTED  every object of k8s/overlays/kind (%d objects, server-side apply), image %s (%s)\n", len(applied), env.Images.Signed, from)
 	ci, err := env.As(scenario.CIDeployer)
 	if err != nil {
 		return err
@@ -128,4 +138,9 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

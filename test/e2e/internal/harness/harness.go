@@ -18,8 +18,8 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/platform"
+	"github.com/platform-template/template-api/test/e2e/internal/release"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 )
 
@@ -34,7 +34,10 @@ type Config struct {
 	ModeReason    string
 	Detach        bool     // the demo: processes and the cluster outlive the program
 	RelayCmd      []string // the demo: run the API server relay as this process
-	Log           cluster.Logf
+	// Release, when set, is a folder `make release` kept (.run/release): its image, with its
+	// signature and attestations, is the app's image, and its key the one the policies trust.
+	Release string
+	Log     cluster.Logf
 }
 
 // FromEnv fills a Config from E2E_* variables with defaults relative to the repository.
@@ -84,8 +87,8 @@ type Env struct {
 	// Policies are the Kyverno policies installed and Ready (Kind/name).
 	Policies []string
 
-	signer   *oci.Signer // the run's key, trusted by the policies
-	postgres string      // local mode: the node's PostgreSQL image (name:tag@digest)
+	attester *release.Attester // the run's key, trusted by the policies, and another one
+	postgres string            // local mode: the node's PostgreSQL image (name:tag@digest)
 	bins     helperBinaries
 
 	mu      sync.Mutex

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -107,11 +108,28 @@ type Registry struct {
 	// Host is the registry as image references name it.
 	Host string
 	// Alias reaches the same registry by another name the platform's registry list does not
-	// trust ("" if there is none).
+	// trust ("" if there is none): in the local cluster and kind, the registry pod's own
+	// address, which Kyverno reads as it reads Host (an RFC 1918 address, plain HTTP), so that
+	// only the registry list can refuse a correctly signed image named by it.
 	Alias string
 	// Remote is how the tests reach it.
 	Remote oci.Remote
-	close  func()
+	// Local is a TCP address (host:port) on this machine that answers for the registry, for
+	// tools that dial it themselves (cosign): the port-forward's listener, or Host itself.
+	// Signatures and attestations live in the repository by digest, so what a tool attaches
+	// at Local/<repo>@<digest> is what the cluster finds at Host/<repo>@<digest>.
+	Local string
+	close func()
+}
+
+// LocalRef is ref (a reference under Host) as a tool on this machine reaches it: the same
+// repository and digest or tag, at Local.
+func (r *Registry) LocalRef(ref string) (string, error) {
+	rest, ok := strings.CutPrefix(ref, r.Host+"/")
+	if !ok {
+		return "", fmt.Errorf("%s is not in the registry %s", ref, r.Host)
+	}
+	return r.Local + "/" + rest, nil
 }
 
 // Close stops the port-forward, if any.
@@ -147,9 +165,10 @@ func OpenRegistry(ctx context.Context, c *kube.Client) (*Registry, error) {
 	}
 	return &Registry{
 		Host:  topology.RegistryHost,
-		Alias: topology.RegistryAlias,
+		Alias: net.JoinHostPort(pods.Items[0].Status.PodIP, topology.RegistryPort),
 		Remote: oci.Remote{Name: []name.Option{name.Insecure},
 			Options: []remote.Option{remote.WithTransport(transport)}},
+		Local: local,
 		close: func() { transport.CloseIdleConnections(); stop() },
 	}, nil
 }
@@ -157,5 +176,5 @@ func OpenRegistry(ctx context.Context, c *kube.Client) (*Registry, error) {
 // ExternalRegistry is a registry the cluster and the tests both reach at host (an existing
 // cluster's, given by E2E_REGISTRY); it has no untrusted alias.
 func ExternalRegistry(host string) *Registry {
-	return &Registry{Host: host}
+	return &Registry{Host: host, Local: host}
 }

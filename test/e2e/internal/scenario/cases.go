@@ -52,6 +52,11 @@ func Matrix() []Case {
 		deployCase("untrusted-registry", "a signed image from a registry the platform does not trust", "restrict-image-registries", "does not trust", image(func(i Images) string { return i.Untrusted })),
 		deployCase("unsigned-image", "an unsigned image", "verify-image-signatures", "signatures", image(func(i Images) string { return i.Unsigned })),
 		deployCase("wrong-signature", "an image signed with another key", "verify-image-signatures", "signatures", image(func(i Images) string { return i.WrongKey })),
+		// Signed with the trusted key, and still not what the pipeline released.
+		deployCase("signed-no-sbom", "a signed image without an SBOM attestation", "verify-image-signatures", "sbom: image(s) without a CycloneDX SBOM", image(func(i Images) string { return i.NoSBOM })),
+		deployCase("provenance-other-builder", "a signed image whose provenance names another builder", "verify-image-signatures", "built by a builder the platform does not trust", image(func(i Images) string { return i.OtherBuilder })),
+		deployCase("provenance-other-repository", "a signed image built from another repository", "verify-image-signatures", "not built from", image(func(i Images) string { return i.OtherRepository })),
+		deployCase("attested-by-other-key", "a signed image whose SBOM and provenance another key attested", "verify-image-signatures", "sbom: image(s) without a CycloneDX SBOM", image(func(i Images) string { return i.AttestedByOtherKey })),
 		{
 			Name: "default-namespace", What: "a workload in the default namespace", Verb: Create,
 			Object: func(b Base) *unstructured.Unstructured {

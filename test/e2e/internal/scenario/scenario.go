@@ -25,11 +25,17 @@ const CIDeployer = "system:serviceaccount:" + Namespace + ":ci-deployer"
 
 // Images are the references the matrix uses, all in the run's registry.
 type Images struct {
-	Signed    string // the service image by digest, signed with the run's key
+	Signed    string // the service image by digest, signed with the run's key, with its SBOM and provenance
 	Unsigned  string // the same kind of image, by digest, never signed
-	WrongKey  string // by digest, signed with a key the policy does not trust
+	WrongKey  string // by digest, signed (and attested) with a key the policy does not trust
 	Latest    string // the signed image by its :latest tag
 	Untrusted string // the signed image, reached through a registry address the policy does not list
+
+	// Signed with the run's key, but the release's evidence missing or wrong.
+	NoSBOM             string // signature and provenance, no SBOM
+	OtherBuilder       string // provenance from a builder the platform does not trust
+	OtherRepository    string // provenance naming another repository as the source
+	AttestedByOtherKey string // SBOM and provenance attested with another key
 }
 
 // Base is what every case is built from: the good Deployment of the rendered overlay.

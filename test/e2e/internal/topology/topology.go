@@ -20,12 +20,15 @@ const (
 	// the registry there (hosts.toml), as it does not use the cluster's DNS.
 	RegistryIP   = "10.96.0.50"
 	RegistryPort = "5000"
-	// RegistryHost is the registry as image references name it: its Service's DNS name, which
-	// Kyverno (in the cluster) resolves, and containerd maps to RegistryIP.
-	RegistryHost = "registry.kube-system.svc.cluster.local:" + RegistryPort
-	// RegistryAlias is the same registry by its ClusterIP: an address the platform's registry
-	// list does not name (the guardrail matrix's untrusted-registry case).
-	RegistryAlias = RegistryIP + ":" + RegistryPort
+	// RegistryHost is the registry as image references name it: its fixed ClusterIP, which
+	// Kyverno (in the cluster) reaches directly and containerd is told speaks plain HTTP
+	// (hosts.toml). Not the Service's DNS name: Kyverno 1.19 looks up cosign v3's signature
+	// bundles without the name options its --allowInsecureRegistry sets, so for a plain-HTTP
+	// registry it finds them only at an address go-containerregistry itself reads over HTTP
+	// (loopback, localhost or RFC 1918, as 10.96.0.50 is); at a DNS name it asks HTTPS, finds
+	// no bundle, and refuses every image as unsigned. The guardrail matrix's untrusted alias is
+	// the registry pod's own address (platform.OpenRegistry).
+	RegistryHost = RegistryIP + ":" + RegistryPort
 
 	// NodeName and NodeIP are the local node's name and its address inside its network
 	// namespace (the API server advertises it; pods reach it through their veths).
