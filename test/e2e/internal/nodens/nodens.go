@@ -263,12 +263,25 @@ func (n *NS) Relay(ctx context.Context, ln net.Listener, target string) {
 // Members lists the PIDs of every process inside either namespace (the holder included): the
 // node's programs, containerd's shims, and anything they started that did not leave both.
 // Containers have namespaces of their own and are found through their cgroups instead.
+//
+// The inode numbers name our namespaces only while our holder keeps them alive: once it is gone
+// the kernel hands the same numbers to the next namespaces created on the machine (another
+// run's, or another test's), so from then on members are judged as for an orphaned record.
 func (n *NS) Members() []int {
 	runDir := ""
-	if n.orphaned {
+	if n.orphaned || !n.holds() {
 		runDir = filepath.Dir(n.dir)
 	}
 	return membersOf(n.NetIno, n.MntIno, runDir)
+}
+
+// holds: our holder still runs and is still in the namespaces we recorded.
+func (n *NS) holds() bool {
+	if n.holder == nil || !n.holder.Alive() {
+		return false
+	}
+	ino, err := nsInode(n.PID, "net")
+	return err == nil && ino == n.NetIno
 }
 
 // membersOf lists the processes in either namespace; with runDir set, only the node's programs

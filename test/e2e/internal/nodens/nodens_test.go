@@ -119,6 +119,42 @@ func TestNamespaces(t *testing.T) {
 	}
 }
 
+// TestInodesReused: once a run's holder is gone the kernel gives its namespaces' inode numbers to
+// the next namespaces made on the machine. Destroy (which signals members again after stopping
+// the holder) and Members must then leave those alone: another test's or run's holder is not
+// ours to stop. The reuse is made certain here by handing a stopped run the live one's numbers.
+func TestInodesReused(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	other, err := Create(ctx, t.TempDir(), "10.250.0.3", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Destroy(time.Second) })
+
+	gone, err := proc.Start(proc.Spec{Name: holderName, Dir: t.TempDir(), Path: "/bin/true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for gone.Alive() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stale := &NS{PID: gone.PID, NetIno: other.NetIno, MntIno: other.MntIno, dir: t.TempDir(), holder: gone}
+	if m := stale.Members(); slices.Contains(m, other.PID) {
+		t.Fatalf("a run whose holder is gone claims another run's holder (pid %d) by inode number: %v", other.PID, m)
+	}
+	if err := stale.Destroy(200 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if !other.holder.Alive() {
+		t.Fatal("Destroy of a run whose holder was gone stopped another run's holder")
+	}
+	if got, err := other.Output(ctx, "ip", "-4", "addr", "show", "dev", "lo"); err != nil || !strings.Contains(got, "10.250.0.3/32") {
+		t.Fatalf("the other run's namespaces after the stale Destroy: %q, %v", got, err)
+	}
+}
+
 // listenInside opens a listener whose socket lives in the node's network namespace. The thread
 // goes back to its own namespace and is unlocked afterwards: a locked thread that exits takes
 // down the children it forked (Pdeathsig), the namespace holder among them.
