@@ -14,12 +14,6 @@ import (
 // requires run every job on every pull request to main, each make target's failure fails
 // its job, and together they run `make lint` and every piece of `make test`.
 
-func checksRules() []Rule {
-	return []Rule{
-		{"required-checks", "the required workflows (ci, e2e) run on every pull request to main (no paths, paths-ignore or types filter), every job runs for every such pull request (no if: on labels, actors or events that can skip it, no continue-on-error), each `make` they run gates its job (no || true, -i, -n, -q, -t or variable overrides), and together they run `make lint` and every target of `make test` (the matrix taken from `make ci-matrix`)", checkRequiredChecks},
-	}
-}
-
 var makeBadFlags = []string{"-i", "--ignore-errors", "-n", "--just-print", "--dry-run", "--recon", "-q", "--question", "-t", "--touch", "-W", "--what-if", "--new-file", "--assume-new"}
 
 var fromJSONNeeds = regexp.MustCompile(`^\$\{\{\s*fromJSON\(\s*needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\)\s*\}\}$`)

@@ -14,18 +14,8 @@ import (
 
 // The deploy family: nothing reaches a cluster unless its signature and the evidence admission
 // demands (the SBOM and provenance attestations) were verified against this repository's build
-// on main, and only the deployer's objects of the
-// environment's overlay are applied, from trusted runs, staging before production.
-
-func deployRules() []Rule {
-	return []Rule{
-		{"verify-before-deploy", "a job that changes a cluster first runs `cosign verify`, and `cosign verify-attestation` of each piece of evidence admission demands (a CycloneDX SBOM, a SLSA v1 provenance), of the very image it deploys, with the exact identity of this repository's signing workflow on refs/heads/main and GitHub's issuer, no insecure flag, and the checks gate the deploy (they run wherever it runs, their failure stops it)", checkVerifyBeforeDeploy},
-		{"deploy-scope", "the only change a deploy job makes to a cluster is `kubectl apply` of its own environment's overlay, restricted to the deployer's objects by their label selector", checkDeployScope},
-		{"deploy-environment", "a job that deploys or applies Terraform runs in a GitHub environment named literally, and a kubectl apply is followed by a wait for the rollout", checkDeployEnvironment},
-		{"trusted-runs", "a job that pushes, signs, deploys, applies Terraform or uses an environment runs only for trusted runs: pushes to main or release tags, manual or scheduled runs on main, and successful builds of main pushes (never for pull requests, other branches or failed builds)", checkTrustedRuns},
-		{"deploy-order", "a production job that deploys or applies waits for the staging job that does the same, and does not run when that one fails or is skipped", checkDeployOrder},
-	}
-}
+// on main, and only the deployer's objects of the environment's overlay are applied, from
+// trusted runs, staging before production.
 
 var verifyInsecure = []string{"--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-insecure-registry", "--allow-http-registry",
 	"--private-infrastructure", "--key", "--sk", "--slot", "--certificate", "--certificate-chain", "--ca-roots",

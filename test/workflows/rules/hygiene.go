@@ -8,19 +8,6 @@ import (
 
 // The hygiene family: files GitHub reads as written, jobs that end, runs that do not race.
 
-func readingRules() []Rule {
-	return []Rule{
-		{"workflow-syntax", "every workflow and composite action reads the same to GitHub and to the rules: valid syntax, no duplicate keys, no YAML merge keys (GitHub refuses them; anchors and aliases are resolved as GitHub does), conditions that parse", checkWorkflowSyntax},
-	}
-}
-
-func hygieneRules() []Rule {
-	return []Rule{
-		{"timeouts", "every job sets a fixed timeout-minutes, so a hung job does not hold a runner and its token for six hours", checkTimeouts},
-		{"concurrency", "every workflow (or each of its jobs) sets a concurrency group, and a workflow that pushes, deploys or applies never cancels a run in progress except for pull requests", checkConcurrency},
-	}
-}
-
 func checkWorkflowSyntax(c *Context) []Finding {
 	var out []Finding
 	for _, p := range c.Repo.Problems {

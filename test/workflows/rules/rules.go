@@ -5,7 +5,8 @@
 // every situation a workflow can start in (package cond), and pinned actions against the
 // releases they claim to be (package pins).
 //
-// The rules are grouped by family, one file each: supply.go (what code runs: actions, images,
+// All is the catalog: every rule's name and guarantee, by family. Each family's checks are in a
+// file of their own: supply.go (what code runs: actions, images,
 // tools), token.go (what the job's token and cloud identity can do), scan.go (the image scan
 // gate), deploy.go (verification before deploy, the deployer's scope, environments),
 // terraform.go (apply), signing.go (keyless signatures by digest), checks.go (the checks CI
@@ -48,13 +49,54 @@ type Rule struct {
 	check     func(*Context) []Finding
 }
 
-// All returns every rule, in the order they are reported.
+// All returns every rule, in the order they are reported: the catalog of the pipeline's rules,
+// by family (each family's checks are in the file named beside it).
 func All() []Rule {
-	var out []Rule
-	for _, family := range [][]Rule{readingRules(), supplyRules(), tokenRules(), scanRules(), deployRules(), terraformRules(), signingRules(), checksRules(), hygieneRules()} {
-		out = append(out, family...)
+	return []Rule{
+		// reading (hygiene.go)
+		{"workflow-syntax", "every workflow and composite action reads the same to GitHub and to the rules: valid syntax, no duplicate keys, no YAML merge keys (GitHub refuses them; anchors and aliases are resolved as GitHub does), conditions that parse", checkWorkflowSyntax},
+		// supply (supply.go)
+		{"pinned-actions", "every action and reusable workflow (in workflows and in the repository's composite actions) is pinned to a full 40-hex commit SHA with its version in a `# vX.Y.Z` comment; docker:// images by digest", checkPinnedActions},
+		{"action-owners", "actions and reusable workflows come only from the owners the repository trusts (a look-alike owner is named as such)", checkActionOwners},
+		{"action-release", "every pinned SHA is the commit of the release its comment names, in the table of releases found in public material (pins/actions.tsv); an unknown pair is refused until it is listed", checkActionRelease},
+		{"compromised-releases", "no action release and no Trivy version known to have been compromised (trivy-action up to 0.34.2, setup-trivy before 0.2.6, Trivy 0.69.4-0.69.6, tj-actions/changed-files up to 45.0.7)", checkCompromised},
+		{"retired-runtime", "no action whose pinned release runs on a runtime GitHub has retired (node12, node16, node20)", checkRetiredRuntime},
+		{"pinned-images", "container and service images, the BuildKit image, the SBOM generator, docker actions and images run in scripts (docker run/pull/create) are pinned by digest", checkPinnedImages},
+		{"pinned-tools", "tools are installed at a fixed version: no `@latest` or branch for go install/run, no unversioned npx/npm/pip installs, no script piped from a download into a shell, no download from a branch or `latest` URL, setup actions given an exact version", checkPinnedTools},
+		// token (token.go)
+		{"permissions", "the workflow grants nothing by default (permissions: {} or read-only); every job, reusable-workflow callers included, declares its own, and a write scope only where a step needs it (id-token for OIDC and keyless signing, security-events for SARIF, attestations for GitHub attestations)", checkPermissions},
+		{"checkout-credentials", "actions/checkout never leaves the token in .git/config (persist-credentials: false)", checkCheckoutCredentials},
+		{"no-pull-request-target", "no workflow runs on pull_request_target (a fork's code with this repository's token and secrets)", checkNoPullRequestTarget},
+		{"no-expressions-in-run", "no ${{ }} expression is pasted into a script (run:, composite run:, github-script); values reach scripts through env:", checkNoExpressionsInRun},
+		{"no-static-cloud-credentials", "no stored credential is read anywhere (any secrets.* but GITHUB_TOKEN, secrets: inherit, access keys, passwords or key files given to login actions, credential variables): cloud access comes from OIDC roles", checkNoLongLivedCredentials},
+		{"reusable-workflows", "a job calling a reusable workflow passes no secrets wholesale (secrets: inherit)", checkReusableWorkflows},
+		{"runners", "a job that can run for a pull request runs on a GitHub-hosted runner (no self-hosted labels, runner groups or labels chosen at run time)", checkRunners},
+		{"pull-request-isolation", "a job that can run for a pull request has no environment, no write scope but security-events, assumes no role a privileged job uses, and pushes, signs, deploys and applies nothing", checkPullRequestIsolation},
+		{"env-file-injection", "a privileged job (OIDC, environment, write scopes) never writes to $GITHUB_ENV or $GITHUB_PATH, through which a value would change every later step", checkEnvFileInjection},
+		{"shell-readable", "a privileged job runs only code the rules can read: no command or script known only at run time (eval, bash -c of a variable, a pipe into a shell), no inline code of other languages", checkShellReadable},
+		// scan (scan.go)
+		{"scan-settings", "every Trivy scan that runs fails the job on findings (exit-code not 0), covers HIGH and CRITICAL, keeps its scanners and package types, skips no path, reads no ignore file, policy, VEX or config that could drop findings (none in the repository root either), uses a fresh database from the default source, and installs the Trivy it runs", checkScanSettings},
+		{"scan-before-push", "a job that pushes an image first runs a Trivy image scan that gates the push (no if: that skips it, no continue-on-error, no || true; the push cannot run after it fails) of the image it then pushes (the tag a local build loaded, and a push build with the same inputs)", checkScanBeforePush},
+		// deploy (deploy.go)
+		{"verify-before-deploy", "a job that changes a cluster first runs `cosign verify`, and `cosign verify-attestation` of each piece of evidence admission demands (a CycloneDX SBOM, a SLSA v1 provenance), of the very image it deploys, with the exact identity of this repository's signing workflow on refs/heads/main and GitHub's issuer, no insecure flag, and the checks gate the deploy (they run wherever it runs, their failure stops it)", checkVerifyBeforeDeploy},
+		{"deploy-scope", "the only change a deploy job makes to a cluster is `kubectl apply` of its own environment's overlay, restricted to the deployer's objects by their label selector", checkDeployScope},
+		{"deploy-environment", "a job that deploys or applies Terraform runs in a GitHub environment named literally, and a kubectl apply is followed by a wait for the rollout", checkDeployEnvironment},
+		{"trusted-runs", "a job that pushes, signs, deploys, applies Terraform or uses an environment runs only for trusted runs: pushes to main or release tags, manual or scheduled runs on main, and successful builds of main pushes (never for pull requests, other branches or failed builds)", checkTrustedRuns},
+		{"deploy-order", "a production job that deploys or applies waits for the staging job that does the same, and does not run when that one fails or is skipped", checkDeployOrder},
+		// terraform (terraform.go)
+		{"terraform-apply", "Terraform changes only through `terraform apply <plan file>` of a plan made earlier in the same job and directory, both gated (no destroy, no -auto-approve without a plan, no import or state surgery); when the job checks the plan against the policies (a command reading `terraform show -json` of it), that check gates the apply", checkTerraformApply},
+		{"apply-after-checks", "a job that applies Terraform waits for every check job of its workflow (tests, scans) and does not run when one of them fails or is skipped", checkApplyAfterChecks},
+		// signing (signing.go)
+		{"keyless-signing", "cosign signs and attests keyless with the job's OIDC identity (no key, no password, no token from elsewhere, transparency log on) from a job granted id-token: write", checkKeylessSigning},
+		{"digest-references", "cosign sign/attest/verify and the image set into what is deployed (kustomize edit set image, kubectl set image) name the image by digest; a build signs and attests exactly the digest its push reported, attestations after the signature, and every cosign command of a job names that same digest", checkDigestReferences},
+		{"verify-settings", "every cosign verification anywhere requires the exact identity of this repository's signing workflow and GitHub's OIDC issuer, and passes no flag that skips a check", checkVerifySettings},
+		{"build-evidence", "a build that pushes an image signs it and attests, with cosign, the evidence admission verifies: a CycloneDX SBOM (--type cyclonedx) and a SLSA v1 provenance (--type slsaprovenance1)", checkBuildEvidence},
+		// checks (checks.go)
+		{"required-checks", "the required workflows (ci, e2e) run on every pull request to main (no paths, paths-ignore or types filter), every job runs for every such pull request (no if: on labels, actors or events that can skip it, no continue-on-error), each `make` they run gates its job (no || true, -i, -n, -q, -t or variable overrides), and together they run `make lint` and every target of `make test` (the matrix taken from `make ci-matrix`)", checkRequiredChecks},
+		// hygiene (hygiene.go)
+		{"timeouts", "every job sets a fixed timeout-minutes, so a hung job does not hold a runner and its token for six hours", checkTimeouts},
+		{"concurrency", "every workflow (or each of its jobs) sets a concurrency group, and a workflow that pushes, deploys or applies never cancels a run in progress except for pull requests", checkConcurrency},
 	}
-	return out
 }
 
 // Config is what the rules need to know about this repository beyond its .github/ tree.

@@ -14,13 +14,6 @@ import (
 // The scan family: Trivy scans that can fail, see everything, and look at the image that is
 // then pushed.
 
-func scanRules() []Rule {
-	return []Rule{
-		{"scan-settings", "every Trivy scan that runs fails the job on findings (exit-code not 0), covers HIGH and CRITICAL, keeps its scanners and package types, skips no path, reads no ignore file, policy, VEX or config that could drop findings (none in the repository root either), uses a fresh database from the default source, and installs the Trivy it runs", checkScanSettings},
-		{"scan-before-push", "a job that pushes an image first runs a Trivy image scan that gates the push (no if: that skips it, no continue-on-error, no || true; the push cannot run after it fails) of the image it then pushes (the tag a local build loaded, and a push build with the same inputs)", checkScanBeforePush},
-	}
-}
-
 // scan is one Trivy scan of a job.
 type scan struct {
 	step   *pipeline.Step

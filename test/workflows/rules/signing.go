@@ -14,15 +14,6 @@ import (
 // CycloneDX SBOM and a SLSA v1 provenance attested with cosign (policies/kyverno/base/
 // verify-image-signatures demands both, signed by this workflow's identity).
 
-func signingRules() []Rule {
-	return []Rule{
-		{"keyless-signing", "cosign signs and attests keyless with the job's OIDC identity (no key, no password, no token from elsewhere, transparency log on) from a job granted id-token: write", checkKeylessSigning},
-		{"digest-references", "cosign sign/attest/verify and the image set into what is deployed (kustomize edit set image, kubectl set image) name the image by digest; a build signs and attests exactly the digest its push reported, attestations after the signature, and every cosign command of a job names that same digest", checkDigestReferences},
-		{"verify-settings", "every cosign verification anywhere requires the exact identity of this repository's signing workflow and GitHub's OIDC issuer, and passes no flag that skips a check", checkVerifySettings},
-		{"build-evidence", "a build that pushes an image signs it and attests, with cosign, the evidence admission verifies: a CycloneDX SBOM (--type cyclonedx) and a SLSA v1 provenance (--type slsaprovenance1)", checkBuildEvidence},
-	}
-}
-
 func checkKeylessSigning(c *Context) []Finding {
 	const name = "keyless-signing"
 	var out []Finding

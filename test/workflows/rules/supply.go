@@ -13,18 +13,6 @@ import (
 
 // The supply family: what third-party code a workflow runs, and that it is the code it claims.
 
-func supplyRules() []Rule {
-	return []Rule{
-		{"pinned-actions", "every action and reusable workflow (in workflows and in the repository's composite actions) is pinned to a full 40-hex commit SHA with its version in a `# vX.Y.Z` comment; docker:// images by digest", checkPinnedActions},
-		{"action-owners", "actions and reusable workflows come only from the owners the repository trusts (a look-alike owner is named as such)", checkActionOwners},
-		{"action-release", "every pinned SHA is the commit of the release its comment names, in the table of releases found in public material (pins/actions.tsv); an unknown pair is refused until it is listed", checkActionRelease},
-		{"compromised-releases", "no action release and no Trivy version known to have been compromised (trivy-action up to 0.34.2, setup-trivy before 0.2.6, Trivy 0.69.4-0.69.6, tj-actions/changed-files up to 45.0.7)", checkCompromised},
-		{"retired-runtime", "no action whose pinned release runs on a runtime GitHub has retired (node12, node16, node20)", checkRetiredRuntime},
-		{"pinned-images", "container and service images, the BuildKit image, the SBOM generator, docker actions and images run in scripts (docker run/pull/create) are pinned by digest", checkPinnedImages},
-		{"pinned-tools", "tools are installed at a fixed version: no `@latest` or branch for go install/run, no unversioned npx/npm/pip installs, no script piped from a download into a shell, no download from a branch or `latest` URL, setup actions given an exact version", checkPinnedTools},
-	}
-}
-
 // use is one uses: of the repository.
 type use struct {
 	path, job string

@@ -14,13 +14,6 @@ import (
 // The terraform family: infrastructure changes only by applying a plan made in the same job,
 // checked by the policies, after the workflow's checks, from main.
 
-func terraformRules() []Rule {
-	return []Rule{
-		{"terraform-apply", "Terraform changes only through `terraform apply <plan file>` of a plan made earlier in the same job and directory, both gated (no destroy, no -auto-approve without a plan, no import or state surgery); when the job checks the plan against the policies (a command reading `terraform show -json` of it), that check gates the apply", checkTerraformApply},
-		{"apply-after-checks", "a job that applies Terraform waits for every check job of its workflow (tests, scans) and does not run when one of them fails or is skipped", checkApplyAfterChecks},
-	}
-}
-
 func chdir(cmd *shell.Command) string {
 	for _, a := range cmd.Args {
 		if v, ok := strings.CutPrefix(a.Text, "-chdir="); ok {

@@ -15,21 +15,6 @@ import (
 // The token family: what a job's GitHub token and cloud identity can do, and who can make a
 // job run with them.
 
-func tokenRules() []Rule {
-	return []Rule{
-		{"permissions", "the workflow grants nothing by default (permissions: {} or read-only); every job, reusable-workflow callers included, declares its own, and a write scope only where a step needs it (id-token for OIDC and keyless signing, security-events for SARIF, attestations for GitHub attestations)", checkPermissions},
-		{"checkout-credentials", "actions/checkout never leaves the token in .git/config (persist-credentials: false)", checkCheckoutCredentials},
-		{"no-pull-request-target", "no workflow runs on pull_request_target (a fork's code with this repository's token and secrets)", checkNoPullRequestTarget},
-		{"no-expressions-in-run", "no ${{ }} expression is pasted into a script (run:, composite run:, github-script); values reach scripts through env:", checkNoExpressionsInRun},
-		{"no-static-cloud-credentials", "no stored credential is read anywhere (any secrets.* but GITHUB_TOKEN, secrets: inherit, access keys, passwords or key files given to login actions, credential variables): cloud access comes from OIDC roles", checkNoLongLivedCredentials},
-		{"reusable-workflows", "a job calling a reusable workflow passes no secrets wholesale (secrets: inherit)", checkReusableWorkflows},
-		{"runners", "a job that can run for a pull request runs on a GitHub-hosted runner (no self-hosted labels, runner groups or labels chosen at run time)", checkRunners},
-		{"pull-request-isolation", "a job that can run for a pull request has no environment, no write scope but security-events, assumes no role a privileged job uses, and pushes, signs, deploys and applies nothing", checkPullRequestIsolation},
-		{"env-file-injection", "a privileged job (OIDC, environment, write scopes) never writes to $GITHUB_ENV or $GITHUB_PATH, through which a value would change every later step", checkEnvFileInjection},
-		{"shell-readable", "a privileged job runs only code the rules can read: no command or script known only at run time (eval, bash -c of a variable, a pipe into a shell), no inline code of other languages", checkShellReadable},
-	}
-}
-
 // scopeNeeded says whether a job's steps need a write scope.
 func (c *Context) scopeNeeded(w *pipeline.Workflow, j *pipeline.Job, scope string) bool {
 	if j.Call != nil {
