@@ -19,7 +19,7 @@
 RELEASE_DIR     ?= $(RUN_DIR)/release
 RELEASE_CMD     := $(RUN_DIR)/bin/release
 EVIDENCE_CMD    := $(RUN_DIR)/bin/evidence
-RELEASE_PKGS    := ./cmd/release/... ./cmd/evidence/... ./internal/release/... ./internal/provenance/... ./internal/sbom/... ./internal/cosign/... ./internal/oci/...
+RELEASE_PKGS    := ./cmd/release/... ./cmd/evidence/... ./internal/release/... ./internal/provenance/... ./internal/sbom/... ../internal/cosign/... ../internal/oci/...
 
 # The tests that sign and attest (test-policies, test-release, test-e2e, test-workshop) find the
 # tools through these variables, exported to every recipe.
@@ -58,6 +58,6 @@ test-e2e test-e2e-unit demo: $(COSIGN) $(CYCLONEDX_GOMOD)
 test-e2e-unit: $(KYVERNO)
 
 lint-release: $(TOOLS_BIN)/golangci-lint ## gofmt, go vet and golangci-lint on the release command and its packages
-	@out=$$(cd $(E2E_DIR) && gofmt -l cmd/release cmd/evidence internal/release internal/provenance internal/sbom internal/cosign internal/oci); \
+	@out=$$(cd $(E2E_DIR) && gofmt -l cmd/release cmd/evidence internal/release internal/provenance internal/sbom ../internal/cosign ../internal/oci); \
 	if [ -n "$$out" ]; then echo "gofmt: files need formatting:"; echo "$$out"; exit 1; fi
 	cd $(E2E_DIR) && $(GO) vet $(RELEASE_PKGS) && $(TOOLS_BIN)/golangci-lint run $(RELEASE_PKGS)

@@ -16,9 +16,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/platform-template/template-api/test/policies/internal/cosign"
+	"github.com/platform-template/template-api/test/internal/cosign"
+	"github.com/platform-template/template-api/test/internal/oci"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
-	"github.com/platform-template/template-api/test/policies/internal/registry"
 	"github.com/platform-template/template-api/test/policies/internal/render"
 )
 
@@ -135,17 +135,17 @@ func addSource(uri string) func(map[string]any) {
 // (nil: the run's trusted key).
 type attestation struct {
 	typ, file string
-	key       *cosign.Key
+	key       *cosign.KeyPair
 }
 
-func (a attestation) by(k cosign.Key) attestation { a.key = &k; return a }
+func (a attestation) by(k cosign.KeyPair) attestation { a.key = &k; return a }
 
 // evidence is what an image gets: a signature by the trusted key, attestations, or the
 // attestations of another image copied onto it (the .att artifact, as an attacker with push
 // access could).
 type evidence struct {
 	sign     bool
-	signer   *cosign.Key // sign with this key instead of the trusted one
+	signer   *cosign.KeyPair // sign with this key instead of the trusted one
 	attest   []attestation
 	copyFrom string
 }
@@ -166,9 +166,9 @@ type evidenceRun struct {
 	ctx    context.Context
 	kv     kyverno.CLI
 	cs     cosign.CLI
-	reg    *registry.Registry
-	key    cosign.Key
-	other  cosign.Key
+	reg    *oci.Registry
+	key    cosign.KeyPair
+	other  cosign.KeyPair
 	dir    string
 	policy string
 	n      int
@@ -177,27 +177,31 @@ type evidenceRun struct {
 func newEvidenceRun(t *testing.T) *evidenceRun {
 	t.Helper()
 	kv := cli(t)
-	cs, err := cosign.FromEnv()
+	bin := os.Getenv("COSIGN_BIN")
+	if bin == "" {
+		t.Fatal("COSIGN_BIN is not set: run `make test-policies`, which builds cosign from tools/kyverno and sets it")
+	}
+	cs, err := cosign.Find(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	reg, err := registry.Start(ctx)
+	reg, err := oci.Serve("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := reg.Close(); err != nil {
+		if err := reg.Close(context.Background()); err != nil {
 			t.Errorf("stop the registry: %v", err)
 		}
 	})
 	dir := t.TempDir()
 	e := &evidenceRun{t: t, ctx: ctx, kv: kv, cs: cs, reg: reg, dir: dir}
-	if e.key, err = cs.NewKey(ctx, dir, "trusted"); err != nil {
+	if e.key, err = cs.GenerateKeyPair(ctx, dir, "trusted"); err != nil {
 		t.Fatal(err)
 	}
-	if e.other, err = cs.NewKey(ctx, dir, "other"); err != nil {
+	if e.other, err = cs.GenerateKeyPair(ctx, dir, "other"); err != nil {
 		t.Fatal(err)
 	}
 	pub, err := e.key.PublicPEM()

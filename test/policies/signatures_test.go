@@ -30,7 +30,7 @@ func TestImageSignatures(t *testing.T) {
 		{"other-signer", evidence{signer: &e.other, attest: []attestation{sbomCycloneDX.by(e.other), goodProvenance.by(e.other)}}},
 	})
 	app, migrate, sidecar, unsigned, wrongKey := refs[0], refs[1], refs[2], refs[3], refs[4]
-	tagOnly := e.reg.Host + "/template-api:1.0.0"
+	tagOnly := e.reg.Addr + "/template-api:1.0.0"
 
 	cases := []sigCase{
 		{podWith("signed", app, migrate, sidecar), "", ""},

@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
+	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 func main() {

@@ -19,9 +19,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cosign"
 	"github.com/platform-template/template-api/test/e2e/internal/release"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
+	"github.com/platform-template/template-api/test/internal/cosign"
 )
 
 func main() {

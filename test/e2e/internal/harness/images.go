@@ -12,10 +12,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cosign"
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/release"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
+	"github.com/platform-template/template-api/test/internal/cosign"
+	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 // prepareImages pushes the service image and its variants to the cluster's registry and gives

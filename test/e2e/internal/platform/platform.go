@@ -21,8 +21,8 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/topology"
+	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 // Paths in the repository.

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cosign"
 	"github.com/platform-template/template-api/test/e2e/internal/provenance"
+	"github.com/platform-template/template-api/test/internal/cosign"
 )
 
 // Evidence is what a release attaches to an image, and the ways it can be wrong. The end-to-end

@@ -23,10 +23,10 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cosign"
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/provenance"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
+	"github.com/platform-template/template-api/test/internal/cosign"
+	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 // The identities a local release claims. The admission policy's local variant

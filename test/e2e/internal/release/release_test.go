@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/platform-template/template-api/test/e2e/internal/cosign"
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
 	"github.com/platform-template/template-api/test/e2e/internal/provenance"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
+	"github.com/platform-template/template-api/test/internal/cosign"
+	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 func repoRoot(t *testing.T) string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/platform-template/template-api/test/e2e/internal/oci"
+	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 // tool returns cosign from COSIGN_BIN (make test-release sets it) or the repository's

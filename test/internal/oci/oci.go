@@ -1,6 +1,7 @@
-// Package oci is the container side of the end-to-end tests and of make release without a
-// container engine: an OCI registry on loopback (serving only), an image assembled from a static
-// binary the way the Dockerfile lays it out, pushing it, and reading a file back out of it.
+// Package oci is the container side of the tests and of make release without a container
+// engine: an OCI registry on loopback (serving only), an image assembled from a static binary
+// the way the Dockerfile lays it out (or a random one, for the policy checks), pushing it, and
+// reading a file back out of it.
 // Signatures and attestations are cosign's own (package cosign), never made here.
 package oci
 
@@ -24,6 +25,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
@@ -190,4 +192,19 @@ func Push(ctx context.Context, r Remote, ref string, img v1.Image) (name.Digest,
 		return name.Digest{}, fmt.Errorf("digest: %w", err)
 	}
 	return tag.Context().Digest(d.String()), nil
+}
+
+// PushRandom pushes a small random image as <registry>/<repo>:<tag> and returns its digest
+// reference (<registry>/<repo>@sha256:...): a distinct image for each call, for the policy checks
+// that sign and attest images and hand them to the Kyverno engine.
+func (r *Registry) PushRandom(ctx context.Context, repo, tag string) (string, error) {
+	img, err := random.Image(256, 1)
+	if err != nil {
+		return "", fmt.Errorf("make a random image: %w", err)
+	}
+	d, err := Push(ctx, Remote{}, r.Addr+"/"+repo+":"+tag, img)
+	if err != nil {
+		return "", err
+	}
+	return d.String(), nil
 }
