@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
 	"github.com/platform-template/template-api/test/policies/internal/render"
 )
@@ -33,7 +34,7 @@ var notJudgedOnManifests = map[string]string{
 // be refused. A missing overlay is a failure, not a skip.
 func TestRenderedOverlaysPassEveryPolicy(t *testing.T) {
 	kv := cli(t)
-	k8s := filepath.Join(repoRoot(t), "k8s")
+	k8s := filepath.Join(repo.MustRoot(t), "k8s")
 	if _, err := os.Stat(k8s); err != nil {
 		t.Fatalf("k8s/ is missing (%v): the rendered overlays must pass every policy, so there must be overlays to render", err)
 	}
@@ -68,7 +69,7 @@ func TestRenderedOverlaysPassEveryPolicy(t *testing.T) {
 // broken, so that it cannot pass vacuously.
 func TestOverlayCheckFires(t *testing.T) {
 	kv := cli(t)
-	objects, err := render.Build(filepath.Join(repoRoot(t), "k8s", "overlays", "production"))
+	objects, err := render.Build(filepath.Join(repo.MustRoot(t), "k8s", "overlays", "production"))
 	if err != nil {
 		t.Fatal(err)
 	}

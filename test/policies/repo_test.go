@@ -2,24 +2,14 @@ package policies_test
 
 import (
 	"path/filepath"
-	"runtime"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
 )
 
-// repoRoot is the repository root, found from this file's path.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot find the test's own path")
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
 func policiesDir(t *testing.T) string {
-	return filepath.Join(repoRoot(t), "policies", "kyverno")
+	return filepath.Join(repo.MustRoot(t), "policies", "kyverno")
 }
 
 // cli returns the pinned Kyverno CLI or fails the test (never skips): make test-policies

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // variableOf returns the CEL expression of a policy's variable, whitespace collapsed.
@@ -65,7 +67,7 @@ func TestSharedDefinitionsAgree(t *testing.T) {
 		t.Fatal("no platform namespaces")
 	}
 
-	cluster := filepath.Join(repoRoot(t), "k8s", "cluster")
+	cluster := filepath.Join(repo.MustRoot(t), "k8s", "cluster")
 	var psa struct {
 		Plugins []struct {
 			Name          string `json:"name"`
@@ -151,7 +153,7 @@ func TestSharedDefinitionsAgree(t *testing.T) {
 // ReplicaSet, no namespace beyond the ones its webhooks leave out anyway (and kind's storage
 // namespace), no RBAC object by name.
 func TestKyvernoResourceFilters(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "k8s", "cluster", "kyverno-config.yaml"))
+	b, err := os.ReadFile(filepath.Join(repo.MustRoot(t), "k8s", "cluster", "kyverno-config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

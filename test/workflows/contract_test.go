@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/workflows/cond"
 	"github.com/platform-template/template-api/test/workflows/mutate"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
@@ -103,7 +104,7 @@ func mapValues(m map[string]string) []string {
 func TestPipelineContracts(t *testing.T) {
 	base := realFiles(t)
 	cfg := config(t)
-	if missing := contracts(pipeline.New(repoRoot(t), base), cfg.AppImage); len(missing) > 0 {
+	if missing := contracts(pipeline.New(repo.MustRoot(t), base), cfg.AppImage); len(missing) > 0 {
 		t.Fatalf("the real tree lacks: %s", strings.Join(missing, "; "))
 	}
 	g := &gen{t: t, base: base}
@@ -147,7 +148,7 @@ func TestPipelineContracts(t *testing.T) {
 		}
 		for _, v := range vs {
 			t.Run(tc.name+"/"+v.target, func(t *testing.T) {
-				missing := contracts(pipeline.New(repoRoot(t), v.files), cfg.AppImage)
+				missing := contracts(pipeline.New(repo.MustRoot(t), v.files), cfg.AppImage)
 				if !slices.ContainsFunc(missing, func(m string) bool { return strings.Contains(m, tc.want) }) {
 					t.Errorf("want a missing %q, got %q", tc.want, missing)
 				}

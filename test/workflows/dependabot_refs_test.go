@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // manifestOf is the file (glob) that makes a folder one Dependabot can update, per ecosystem.
@@ -24,7 +26,7 @@ var repoPathInComment = regexp.MustCompile(`(?:^|\s)((?:\.github|docs|test|tools
 // TestDependabotNamesOnlyWhatExists: every folder dependabot.yml watches exists and holds what its
 // ecosystem updates, and every file of the repository its comments point a reader to exists.
 func TestDependabotNamesOnlyWhatExists(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	data, err := os.ReadFile(filepath.Join(root, ".github", "dependabot.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ updates:
 	if err := yaml.Unmarshal([]byte(text), &c); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(dependabotRefProblems(repoRoot(t), c, text), "\n")
+	got := strings.Join(dependabotRefProblems(repo.MustRoot(t), c, text), "\n")
 	for _, want := range []string{"/tools/no-such-tool for gomod", "docs/no-such-page.md, which does not exist"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems %q lack %q", got, want)

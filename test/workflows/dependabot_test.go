@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 type dependabotConfig struct {
@@ -45,7 +47,7 @@ func covered(patterns []string, dir string) bool {
 
 func readDependabot(t *testing.T) dependabotConfig {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".github", "dependabot.yml"))
+	data, err := os.ReadFile(filepath.Join(repo.MustRoot(t), ".github", "dependabot.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ const maxGoModules = 10
 // Every go.mod of the repository says why it is a module of its own and is kept fresh by Dependabot, and so are the Actions, the
 // Dockerfile and the Terraform roots, each with a cooldown.
 func TestDependabotCoversEveryGoModule(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	c := readDependabot(t)
 	dirs := c.dirs()
 	modules := 0

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/workflows/mutate"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
 	"github.com/platform-template/template-api/test/workflows/rules"
@@ -104,7 +105,7 @@ func evidenceContract(repo *pipeline.Repo, policy, goMod []byte) []string {
 }
 
 func TestWorkflowsAttestWhatAdmissionVerifies(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	policy, err := os.ReadFile(filepath.Join(root, policyFile))
 	if err != nil {
 		t.Fatal(err)

@@ -13,20 +13,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // gitleaksBinary is the pinned build (tools/gitleaks); `make test-workflows` passes its path in
 // GITLEAKS. Without it the tests fail: a secret scan that silently does not run proves nothing.
 func gitleaksBinary(t *testing.T) string {
 	t.Helper()
-	path := os.Getenv("GITLEAKS")
-	if path == "" {
-		path = filepath.Join(repoRoot(t), ".tools", "bin", "gitleaks")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("gitleaks is not built (%v): run `make gitleaks` or `make test-workflows`", err)
-	}
-	return path
+	return repo.Tool(t, "GITLEAKS", "gitleaks", "test-workflows")
 }
 
 type leak struct {
@@ -82,7 +77,7 @@ const plantedDir = "test/workflows/testdata/secrets"
 // The planted fixture, scanned on its own with gitleaks' default rules: every planted line is
 // caught. This is what shows the scanner works; the repository scan below must not see it.
 func TestGitleaksCatchesThePlantedKeys(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	leaks := scanDir(t, root, defaultRulesOnly(t), plantedDir)
 	want := map[int]string{ // line -> rule that must catch it
 		5: "aws-access-token",
@@ -103,7 +98,7 @@ func TestGitleaksCatchesThePlantedKeys(t *testing.T) {
 // The repository's configuration exempts exactly the planted folder: the fixture scans clean,
 // but the same kind of key anywhere else is still caught.
 func TestRepositoryConfigAllowlistsOnlyThePlantedFolder(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	config := filepath.Join(root, ".gitleaks.toml")
 	if leaks := scanDir(t, root, config, plantedDir); len(leaks) != 0 {
 		t.Errorf("the planted folder should be allowlisted for the repository scan, got %+v", leaks)
@@ -119,7 +114,7 @@ func TestRepositoryConfigAllowlistsOnlyThePlantedFolder(t *testing.T) {
 
 // The pre-commit hook refuses a commit that stages a key, and lets a clean commit through.
 func TestPreCommitHookRefusesAStagedKey(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	repo := t.TempDir()
 	for _, f := range []string{".githooks/pre-commit", ".gitleaks.toml"} {
 		data, err := os.ReadFile(filepath.Join(root, f))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/workflows/mutate"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
 	"github.com/platform-template/template-api/test/workflows/rules"
@@ -318,7 +319,7 @@ func TestChecksFireOnMutatedRealWorkflows(t *testing.T) {
 // not for what it means.
 func validMutation(t *testing.T, base, files mutate.Files) {
 	t.Helper()
-	repo := pipeline.NewCached(readCache, repoRoot(t), files)
+	repo := pipeline.NewCached(readCache, repo.MustRoot(t), files)
 	for _, w := range repo.Workflows {
 		if string(base[w.Path]) == string(files[w.Path]) && !slices.ContainsFunc(slices.Collect(maps.Keys(files)), func(p string) bool {
 			return strings.HasPrefix(p, ".github/actions/") && string(base[p]) != string(files[p])

@@ -16,25 +16,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/workflows/mutate"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
 	"github.com/platform-template/template-api/test/workflows/rules"
 )
 
-// repoRoot is the repository holding this module (test/workflows).
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // realFiles is a copy of the repository's .github/ tree and the root files the rules read.
 func realFiles(t *testing.T) mutate.Files {
 	t.Helper()
-	repo, err := pipeline.Load(repoRoot(t))
+	repo, err := pipeline.Load(repo.MustRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +64,7 @@ func config(t *testing.T) rules.Config {
 		t.Fatal(err)
 	}
 	makeOnce.Do(func() {
-		root := repoRoot(t)
+		root := repo.MustRoot(t)
 		makeTargets.matrix, makeTargets.err = makeList(root, "ci-matrix")
 		if makeTargets.err == nil {
 			makeTargets.required, makeTargets.err = makeList(root, "ci-required")
@@ -93,7 +84,7 @@ var readCache = pipeline.NewCache()
 // check runs every rule on a set of files, with the repository on disk for the rest.
 func check(t *testing.T, files mutate.Files, cfg rules.Config) []rules.Finding {
 	t.Helper()
-	return rules.Check(pipeline.NewCached(readCache, repoRoot(t), files), cfg)
+	return rules.Check(pipeline.NewCached(readCache, repo.MustRoot(t), files), cfg)
 }
 
 // The pipeline's own workflows: each must exist and break no rule.
@@ -165,7 +156,7 @@ func TestCIMatrixFollowsTheMakefile(t *testing.T) {
 // so that both see the same YAML.
 func TestActionlintVersionsAgree(t *testing.T) {
 	version := func(p string) string {
-		data, err := os.ReadFile(filepath.Join(repoRoot(t), p))
+		data, err := os.ReadFile(filepath.Join(repo.MustRoot(t), p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +176,7 @@ func TestActionlintVersionsAgree(t *testing.T) {
 
 // docs/pipeline.md lists what every rule guarantees: a rule added without its line there fails.
 func TestPipelinePageNamesEveryRule(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "pipeline.md"))
+	data, err := os.ReadFile(filepath.Join(repo.MustRoot(t), "docs", "pipeline.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 var (
@@ -19,8 +21,8 @@ var (
 	manifestChecks = regexp.MustCompile("\\(checks? ((?:`[A-Za-z]+`(?:, )?)+)\\)")
 )
 
-// repo is the text of the repository's files that docs may name tests in, read once per test.
-type repo struct {
+// repoText is the text of the repository's files that docs may name tests in, read once per test.
+type repoText struct {
 	root string
 	// testFuncs holds "func TestX(" / "func FuzzX(" of every _test.go file.
 	testFuncs map[string]bool
@@ -28,9 +30,9 @@ type repo struct {
 	tfRuns    map[string]bool
 }
 
-func loadRepo(t *testing.T, root string) *repo {
+func loadRepo(t *testing.T, root string) *repoText {
 	t.Helper()
-	r := &repo{root: root, testFuncs: map[string]bool{}, files: map[string]string{}, tfRuns: map[string]bool{}}
+	r := &repoText{root: root, testFuncs: map[string]bool{}, files: map[string]string{}, tfRuns: map[string]bool{}}
 	funcRe := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)[A-Za-z0-9_]+)\(`)
 	runRe := regexp.MustCompile(`(?m)^run "([a-z0-9_]+)"`)
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -66,7 +68,7 @@ func loadRepo(t *testing.T, root string) *repo {
 	return r
 }
 
-func (r *repo) file(rel string) string {
+func (r *repoText) file(rel string) string {
 	if s, ok := r.files[rel]; ok {
 		return s
 	}
@@ -75,14 +77,14 @@ func (r *repo) file(rel string) string {
 	return r.files[rel]
 }
 
-func (r *repo) exists(rel string) bool {
+func (r *repoText) exists(rel string) bool {
 	_, err := os.Stat(filepath.Join(r.root, filepath.FromSlash(rel)))
 	return err == nil
 }
 
 // checkTestName says what is wrong with a test a page names, or "" when it exists. A subtest is
 // checked where that family's cases are defined.
-func (r *repo) checkTestName(name string) string {
+func (r *repoText) checkTestName(name string) string {
 	top, sub, _ := strings.Cut(name, "/")
 	if !r.testFuncs[top] {
 		return fmt.Sprintf("no func %s in any _test.go", top)
@@ -122,7 +124,7 @@ func (r *repo) checkTestName(name string) string {
 
 // checkInline checks one inline code span of a page: a test name, a manifest check, a terraform
 // test run block; other spans are not names and pass.
-func (r *repo) checkInline(span string) string {
+func (r *repoText) checkInline(span string) string {
 	switch {
 	case testName.MatchString(span):
 		return r.checkTestName(span)
@@ -136,7 +138,7 @@ func (r *repo) checkInline(span string) string {
 
 // checkManifestChecks checks the manifest invariants a page names as "(check `X`)" or
 // "(checks `X`, `Y`)": each is one of the checks test/manifests runs on every overlay.
-func (r *repo) checkManifestChecks(text string) (named int, problems []string) {
+func (r *repoText) checkManifestChecks(text string) (named int, problems []string) {
 	overlays := r.file("test/manifests/overlays_test.go")
 	if strings.Contains(overlays, "invariant.Structural()") {
 		// The parameter-free checks are listed once, in invariant.Structural.
@@ -180,7 +182,7 @@ func pages(t *testing.T, root string) map[string]string {
 // TestThreatModelNamesRealTests: every test, manifest check and terraform run block a page names
 // in inline code exists, so a renamed or deleted test is caught here.
 func TestThreatModelNamesRealTests(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	r := loadRepo(t, root)
 	named := 0
 	for rel, text := range pages(t, root) {
@@ -206,7 +208,7 @@ func TestThreatModelNamesRealTests(t *testing.T) {
 // TestDocsLinksResolve: every relative link of docs/ and of this area's README section points
 // at a file or folder that exists.
 func TestDocsLinksResolve(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	for rel, text := range pages(t, root) {
 		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
 			target := m[1]
@@ -224,7 +226,7 @@ func TestDocsLinksResolve(t *testing.T) {
 
 // The name check fires on names that do not exist.
 func TestNameCheckFires(t *testing.T) {
-	r := loadRepo(t, repoRoot(t))
+	r := loadRepo(t, repo.MustRoot(t))
 	for span, want := range map[string]string{
 		"TestGuardrailMatrix/unsigned-image":   "",
 		"TestGuardrailMatrix/no-such-case":     `no case "no-such-case"`,
@@ -245,7 +247,7 @@ func TestNameCheckFires(t *testing.T) {
 
 // The manifest check names fire too.
 func TestManifestCheckNamesFire(t *testing.T) {
-	r := loadRepo(t, repoRoot(t))
+	r := loadRepo(t, repo.MustRoot(t))
 	n, problems := r.checkManifestChecks("a (checks `ContainerResources`, `NoSuchCheck`) and (check `CIDeployerLeastPrivilege`)")
 	if n != 3 || len(problems) != 1 || !strings.Contains(problems[0], "NoSuchCheck") {
 		t.Fatalf("named %d, problems %q", n, problems)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // maxFrontPage is the most the root README may weigh: a newcomer reads it in five minutes, and
@@ -38,7 +40,7 @@ func docProblems(text string) []string {
 // three uses), and no markdown page of the repository names a build machine's paths or talks
 // about "this machine".
 func TestFrontPage(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	b, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // lab is one docs/workshop lab: its page, its break (a file under docs/workshop/labs/<num>, or
@@ -84,7 +86,7 @@ func labs() []lab {
 		{num: "08", page: "08-build-from-somewhere-else.md", check: func(t *testing.T, clone string) string {
 			// The command of step 2 in the real repository (it needs the built tools), its
 			// release kept in a folder of its own; step 1's release is the control.
-			root := repoRoot(t)
+			root := repo.MustRoot(t)
 			mustRun(t, root, nil, "make", "release", "RELEASE_DIR="+t.TempDir())
 			dir := t.TempDir()
 			out := mustFail(t, root, nil, "make", "release", "RELEASE_DIR="+dir,
@@ -103,7 +105,7 @@ func labs() []lab {
 			if err != nil || len(logs) != 1 {
 				t.Fatalf("the run left %d audit logs in %s (%v), want one", len(logs), dir, err)
 			}
-			return out + mustRun(t, filepath.Join(repoRoot(t), "test", "e2e"), nil,
+			return out + mustRun(t, filepath.Join(repo.MustRoot(t), "test", "e2e"), nil,
 				"go", "run", "./cmd/demo", "audit", "-file", logs[0], "-grep", "privileged", "-resource", "pods")
 		}},
 	}
@@ -152,7 +154,7 @@ func e2eIn(t *testing.T, dir, cases string) string {
 	if os.Getenv("E2E_CLUSTER") == "" {
 		env = append(env, "E2E_CLUSTER=local")
 	}
-	return mustRun(t, repoRoot(t), env, "make", "test-e2e", "E2E_RUN="+cases, "E2E_VERBOSE=1")
+	return mustRun(t, repo.MustRoot(t), env, "make", "test-e2e", "E2E_RUN="+cases, "E2E_VERBOSE=1")
 }
 
 func readLab(t *testing.T, root, num, name string) string {
@@ -182,7 +184,7 @@ func expectedLines(t *testing.T, root, num string) []string {
 // quotes its break file whole and every refusal line of expected.txt, and there is a page for
 // every lab folder and the other way round.
 func TestLabPagesQuoteTheirBreakAndRefusal(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	var pages, folders, want []string
 	entries, err := os.ReadDir(filepath.Join(root, "docs", "workshop"))
 	if err != nil {
@@ -269,7 +271,7 @@ func TestPageCheckFires(t *testing.T) {
 
 // TestLabBreaksAreRefused runs every lab on a scratch clone and asserts the refusal it promises.
 func TestLabBreaksAreRefused(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	for _, l := range labs() {
 		t.Run(l.num, func(t *testing.T) {
 			clone := scratch(t)

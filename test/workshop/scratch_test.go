@@ -9,20 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// repoRoot is the repository root, two levels above this module.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "docs", "workshop")); err != nil {
-		t.Fatalf("%s is not the repository root: %v", root, err)
-	}
-	return root
-}
+	"github.com/platform-template/template-api/test/internal/repo"
+)
 
 // gitEnv gives git an identity and no global configuration, so commits work on any machine.
 var gitEnv = []string{
@@ -37,7 +26,7 @@ var gitEnv = []string{
 // working tree) to a temporary folder and commits them there, as a participant's clone.
 func scratch(t *testing.T) string {
 	t.Helper()
-	src := repoRoot(t)
+	src := repo.MustRoot(t)
 	dst := t.TempDir()
 	out, err := exec.Command("git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
@@ -117,14 +106,7 @@ func mustFail(t *testing.T, dir string, env []string, name string, args ...strin
 // tool is the path of a built tool: from the environment (make passes it) or .tools/bin.
 func tool(t *testing.T, env, name string) string {
 	t.Helper()
-	p := os.Getenv(env)
-	if p == "" {
-		p = filepath.Join(repoRoot(t), ".tools", "bin", name)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s is not built (%v): run `make test-workshop`, which builds it first", name, err)
-	}
-	return p
+	return repo.Tool(t, env, name, "test-workshop")
 }
 
 // terraformEnv points Terraform at the offline provider mirror when it exists and the caller's

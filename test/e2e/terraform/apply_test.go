@@ -10,6 +10,8 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/random"
 	tt "github.com/gruntwork-io/terratest/modules/terraform"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // TestApplyRegistryInAWS applies the registry module to a real AWS account, checks the created
@@ -20,7 +22,7 @@ func TestApplyRegistryInAWS(t *testing.T) {
 		t.Skip("opt-in, needs an AWS account: set TERRATEST_AWS_APPLY=1, TERRATEST_AWS_ACCOUNT_ID and AWS_REGION with credentials (make terratest-aws)")
 	}
 	requireTerraform(t)
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	account, region := os.Getenv("TERRATEST_AWS_ACCOUNT_ID"), os.Getenv("AWS_REGION")
 	if account == "" || region == "" {
 		t.Fatal("TERRATEST_AWS_ACCOUNT_ID and AWS_REGION must be set")

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // envCase is what one environment must plan.
@@ -38,7 +40,7 @@ func unknownAtPlan() []string {
 
 func TestEnvironmentPlans(t *testing.T) {
 	requireTerraform(t)
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	cases := []envCase{
 		{env: "staging", natGateways: 1, multiAZ: false, deletionProtection: false, backupDays: 7, retentionDays: 90,
 			failingChecks: []string{"module.stack.module.network.check.nat_redundancy"}},

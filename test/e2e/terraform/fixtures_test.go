@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // fixtureCase is one bad root module of testdata/terraform and how it must be refused: by a
@@ -67,7 +69,7 @@ func fixtureCases() []fixtureCase {
 // TestBadFixturesRefused plans every bad fixture and asserts its refusal by message.
 func TestBadFixturesRefused(t *testing.T) {
 	requireTerraform(t)
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	cases := fixtureCases()
 
 	// Every fixture folder has a case, and every case a folder.

@@ -43,21 +43,6 @@ provider "aws" {
 }
 `
 
-// repoRoot is the repository root, three levels above this package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
-	if err != nil {
-		t.Fatalf("repository root: %v", err)
-	}
-	for _, p := range []string{"terraform/modules", "policies/terraform", "test/e2e/testdata/terraform"} {
-		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
-			t.Fatalf("repository root %s has no %s: %v", root, p, err)
-		}
-	}
-	return root
-}
-
 // requireTerraform fails (never skips) when terraform is missing: this suite is part of make test.
 func requireTerraform(t *testing.T) {
 	t.Helper()

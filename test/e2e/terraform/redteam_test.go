@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // The red-team set of the Terraform guardrails lives beside the Rego, in policies/terraform/redteam:
@@ -205,7 +207,7 @@ func stageCase(t *testing.T, root string, c redteamCase) string {
 // variant of its class) is admitted. Run one class with -run 'TestRedTeamPlansRefused/<class>/'.
 func TestRedTeamPlansRefused(t *testing.T) {
 	requireTerraform(t)
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	cases := redteamCases(t, root)
 	insecure := 0
 	for _, c := range cases {

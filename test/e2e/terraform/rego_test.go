@@ -12,12 +12,14 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // TestRegoUnitTests runs the Rego unit tests of policies/terraform (*_test.rego) with OPA's tester:
 // every rule shown firing on a small bad input and quiet on the good one.
 func TestRegoUnitTests(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	results, err := tester.Run(context.Background(), filepath.Join(root, "policies", "terraform"))
 	if err != nil {
 		t.Fatalf("run the Rego tests: %v", err)
@@ -35,7 +37,7 @@ func TestRegoUnitTests(t *testing.T) {
 
 // TestRegoFormatted keeps the policies in `opa fmt` form (OPA v1 syntax).
 func TestRegoFormatted(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	files, err := filepath.Glob(filepath.Join(root, "policies", "terraform", "*.rego"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no Rego files: %v", err)
@@ -62,7 +64,7 @@ var ruleBody = regexp.MustCompile(`(?m)^violations contains violation\("([a-z_.]
 // `violations contains violation(...)` made never to fire) and runs the unit tests on the
 // mutant: a rule whose body can go dead with every test still green is a rule no test proves.
 func TestEveryRuleBodyIsProven(t *testing.T) {
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	dir := filepath.Join(root, "policies", "terraform")
 	files, err := filepath.Glob(filepath.Join(dir, "*.rego"))
 	if err != nil || len(files) == 0 {

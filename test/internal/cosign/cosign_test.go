@@ -5,23 +5,18 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/platform-template/template-api/test/internal/oci"
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // tool returns cosign from COSIGN_BIN (make test-release sets it) or the repository's
 // .tools/bin, and fails, never skips, when it is missing.
 func tool(t *testing.T) CLI {
 	t.Helper()
-	p := os.Getenv("COSIGN_BIN")
-	if p == "" {
-		_, file, _, _ := runtime.Caller(0)
-		p = filepath.Join(filepath.Dir(file), "..", "..", "..", "..", ".tools", "bin", "cosign")
-	}
-	c, err := Find(p)
+	c, err := Find(repo.Tool(t, "COSIGN_BIN", "cosign", "cosign"))
 	if err != nil {
 		t.Fatal(err)
 	}

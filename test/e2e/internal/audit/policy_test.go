@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/platform-template/template-api/test/e2e/internal/manifests"
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // The users the policy checks are run for: people and CI (who must always be on record), and
@@ -172,7 +172,7 @@ func policyProblems(p *Policy) []string {
 
 func repoPolicy(t *testing.T) *Policy {
 	t.Helper()
-	root, err := manifests.FindRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
+
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
-
-	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
 
 // hostPathMount is one of kubeadm's extraVolumes.
@@ -38,7 +38,7 @@ type kubeadmPatch struct {
 // of the folder, the flag naming the file in it) and a writable folder for the log; both write
 // the same rotation settings.
 func TestAuditPolicyIsTheSameFileInBothModes(t *testing.T) {
-	root, err := manifests.FindRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/platform-template/template-api/test/internal/repo"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/platform-template/template-api/test/e2e/internal/cluster"
@@ -48,7 +50,7 @@ type Config struct {
 //	E2E_SERVICE_BIN    the service binary (default <root>/bin/api, built by `make build`)
 //	E2E_REGISTRY       existing mode: a registry the cluster pulls from and the tests push to
 func FromEnv(ctx context.Context, getenv func(string) string) (Config, error) {
-	root, err := manifests.FindRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return Config{}, err
 	}

@@ -123,25 +123,3 @@ func renderGenerated(dir string, files map[string]string) ([]*unstructured.Unstr
 	}
 	return Render(dir)
 }
-
-// FindRoot walks up from the working folder to the repository root (the folder holding k8s/
-// and policies/).
-func FindRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if isDir(filepath.Join(dir, "k8s")) && isDir(filepath.Join(dir, "policies")) && isFile(filepath.Join(dir, "go.mod")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no repository root (with k8s/, policies/ and go.mod) above the working folder")
-		}
-		dir = parent
-	}
-}
-
-func isDir(p string) bool  { st, err := os.Stat(p); return err == nil && st.IsDir() }
-func isFile(p string) bool { st, err := os.Stat(p); return err == nil && !st.IsDir() }

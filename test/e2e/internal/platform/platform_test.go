@@ -18,6 +18,7 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/images"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 const kyvernoVersion = "v1.19.1"
@@ -31,21 +32,12 @@ func render(t *testing.T, dir string) []*unstructured.Unstructured {
 	if objs, ok := rendered[dir]; ok {
 		return objs
 	}
-	objs, err := manifests.Render(filepath.Join(root(t), dir))
+	objs, err := manifests.Render(filepath.Join(repo.MustRoot(t), dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rendered[dir] = objs
 	return objs
-}
-
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := manifests.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // checksumIn reads the "sha256 <hex>" line the declaration's kustomization records.
@@ -84,7 +76,7 @@ func upstreamManifest(t *testing.T, r string) []byte {
 // TestVendoredKyvernoIsUpstream: the vendored install manifest is byte for byte the file of the
 // pinned Kyverno release, and its recorded checksum is the file's.
 func TestVendoredKyvernoIsUpstream(t *testing.T) {
-	r := root(t)
+	r := repo.MustRoot(t)
 	vendored, err := os.ReadFile(filepath.Join(r, KyvernoDeclaration, "upstream", "install.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +157,7 @@ func TestDeclarations(t *testing.T) {
 // TestKyvernoConfigIsThePlatforms: both declarations run Kyverno with the platform's own
 // configuration (k8s/cluster/kyverno-config.yaml), unchanged, in place of upstream's.
 func TestKyvernoConfigIsThePlatforms(t *testing.T) {
-	want, err := kube.DecodeFile(filepath.Join(root(t), "k8s", "cluster", "kyverno-config.yaml"))
+	want, err := kube.DecodeFile(filepath.Join(repo.MustRoot(t), "k8s", "cluster", "kyverno-config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +235,7 @@ func hasProtection(objs []*unstructured.Unstructured) bool {
 // TestReportsControllerReads: the reports controller may read every resource a platform policy
 // matches, or Kyverno never calls that policy Ready.
 func TestReportsControllerReads(t *testing.T) {
-	r := root(t)
+	r := repo.MustRoot(t)
 	granted := map[string]bool{}
 	for _, o := range render(t, KyvernoDeclaration) {
 		if o.GetKind() != "ClusterRole" || o.GetLabels()["rbac.kyverno.io/aggregate-to-reports-controller"] != "true" {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/platform-template/template-api/test/e2e/internal/provenance"
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 // celString reads a CEL string literal as the policies write them: 'x' or r'x'.
@@ -35,7 +36,7 @@ func celString(t *testing.T, expr string) string {
 // cosign-key component swaps in.
 func policyVariables(t *testing.T) (vars map[string]string, localBuilder string) {
 	t.Helper()
-	root := repoRoot(t)
+	root := repo.MustRoot(t)
 	var pol struct {
 		Spec struct {
 			Variables []struct{ Name, Expression string } `json:"variables"`
@@ -136,7 +137,7 @@ func TestPolicyTrustsWhatReleaseClaims(t *testing.T) {
 // attest.
 func TestFixtureIsAReleaseProvenance(t *testing.T) {
 	var fixture map[string]any
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "test", "policies", "testdata", "provenance.json"))
+	b, err := os.ReadFile(filepath.Join(repo.MustRoot(t), "test", "policies", "testdata", "provenance.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,38 +15,23 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
 	"github.com/platform-template/template-api/test/internal/cosign"
 	"github.com/platform-template/template-api/test/internal/oci"
+	"github.com/platform-template/template-api/test/internal/repo"
 )
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
-}
 
 // tools returns cosign, cyclonedx-gomod and the Kyverno CLI from COSIGN_BIN,
 // CYCLONEDX_GOMOD_BIN and KYVERNO_BIN (make test-release sets them) or .tools/bin; missing tools
 // fail the test, never skip it.
 func tools(t *testing.T) (cosign.CLI, sbom.Generator, Admission) {
 	t.Helper()
-	bin := filepath.Join(repoRoot(t), ".tools", "bin")
-	or := func(env, def string) string {
-		if v := os.Getenv(env); v != "" {
-			return v
-		}
-		return filepath.Join(bin, def)
-	}
-	c, err := cosign.Find(or("COSIGN_BIN", "cosign"))
+	c, err := cosign.Find(repo.Tool(t, "COSIGN_BIN", "cosign", "cosign"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := sbom.Find(or("CYCLONEDX_GOMOD_BIN", "cyclonedx-gomod"))
+	g, err := sbom.Find(repo.Tool(t, "CYCLONEDX_GOMOD_BIN", "cyclonedx-gomod", "cyclonedx-gomod"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := or("KYVERNO_BIN", "kyverno")
-	if _, err := os.Stat(k); err != nil {
-		t.Fatalf("the Kyverno CLI (make kyverno-tools): %v", err)
-	}
+	k := repo.Tool(t, "KYVERNO_BIN", "kyverno", "kyverno-tools")
 	return c, g, Admission{Kyverno: k}
 }
 
@@ -57,7 +41,7 @@ func tools(t *testing.T) (cosign.CLI, sbom.Generator, Admission) {
 func checkout(t *testing.T) (root, binary string) {
 	t.Helper()
 	root = t.TempDir()
-	src := repoRoot(t)
+	src := repo.MustRoot(t)
 	for _, dir := range []string{"k8s", "policies/kyverno"} {
 		if err := os.CopyFS(filepath.Join(root, dir), os.DirFS(filepath.Join(src, dir))); err != nil {
 			t.Fatal(err)
@@ -80,7 +64,7 @@ func checkout(t *testing.T) (root, binary string) {
 	}
 	binary = filepath.Join(t.TempDir(), "api")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", binary, "./cmd/probe")
-	cmd.Dir = filepath.Join(repoRoot(t), "test", "e2e")
+	cmd.Dir = filepath.Join(repo.MustRoot(t), "test", "e2e")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the test binary: %v\n%s", err, out)

@@ -5,19 +5,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/test/internal/repo"
 )
 
 func generator(t *testing.T) Generator {
 	t.Helper()
-	p := os.Getenv("CYCLONEDX_GOMOD_BIN")
-	if p == "" {
-		_, file, _, _ := runtime.Caller(0)
-		p = filepath.Join(filepath.Dir(file), "..", "..", "..", "..", ".tools", "bin", "cyclonedx-gomod")
-	}
-	g, err := Find(p)
+	g, err := Find(repo.Tool(t, "CYCLONEDX_GOMOD_BIN", "cyclonedx-gomod", "cyclonedx-gomod"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
+
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
@@ -12,7 +14,7 @@ import (
 // attempts, by the admin and by the CI deployer, in every class, each naming who must refuse it
 // and why, with good controls beside them; every object builds from the real rendered overlay.
 func TestRedTeamTable(t *testing.T) {
-	root, err := manifests.FindRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-template/template-api/test/internal/repo"
+
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
@@ -47,7 +49,7 @@ func TestCheck(t *testing.T) {
 
 // TestMatrixBuilds builds every case's object from the real rendered kind overlay.
 func TestMatrixBuilds(t *testing.T) {
-	root, err := manifests.FindRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,25 +2,17 @@ package coverage
 
 import (
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot find the test's own path")
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
-}
+	"github.com/platform-template/template-api/test/internal/repo"
+)
 
 // TestEveryPolicyHasFailingCases is the gate: every policy in policies/kyverno/base is listed
 // in its kustomization and has failing cases (Pod, Deployment and CronJob where it matches
 // them) and, for validating policies, a passing case.
 func TestEveryPolicyHasFailingCases(t *testing.T) {
-	base := filepath.Join(repoRoot(t), "policies", "kyverno", "base")
+	base := filepath.Join(repo.MustRoot(t), "policies", "kyverno", "base")
 	problems, policies, err := Check(base)
 	if err != nil {
 		t.Fatal(err)
