@@ -32,8 +32,9 @@ DEMO_BIN        := $(RUN_DIR)/demo/demo
 TEST_TARGETS += test-e2e
 LINT_TARGETS += lint-e2e
 
-# The packages of this area of the shared test module (test/e2e/terraform is another's).
-E2E_PKGS := ./internal/... ./guardrails/... ./cmd/...
+# The packages of this area of the shared test module (test/e2e/terraform is another's), with
+# the helpers the e2e tests share with the offline checks (test/internal).
+E2E_PKGS := ./internal/... ./guardrails/... ./cmd/... ../internal/...
 
 .PHONY: node-packages test-e2e test-e2e-unit lint-e2e demo demo-down demo-audit
 
@@ -53,11 +54,11 @@ node-packages: ## Install the local node's runtime from Debian's packages (conta
 	done
 
 lint-e2e: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint on the e2e harness, tests and demo
-	$(call go_fmt_vet,$(E2E_DIR),internal guardrails cmd,$(E2E_PKGS))
+	$(call go_fmt_vet,$(E2E_DIR),internal guardrails cmd ../internal,$(E2E_PKGS))
 	cd $(E2E_DIR) && $(GOLANGCI_LINT) run --config $(ROOT)/.golangci.yml $(E2E_PKGS)
 
 test-e2e-unit: ## The e2e harness's own unit tests (no cluster)
-	cd $(E2E_DIR) && $(GO) test -count=1 ./internal/...
+	cd $(E2E_DIR) && $(GO) test -count=1 ./internal/... ../internal/repo/...
 
 # The suite is compiled, then run as a binary so that its report (phase timings, admission
 # latency) is printed on success too; E2E_VERBOSE=1 lists every test and refusal.
