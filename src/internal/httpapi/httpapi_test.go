@@ -914,3 +914,18 @@ func FuzzItemEncoding(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendJSONStringIsEncodingJSON: the service's one JSON string writer (item bodies, the
+// access line's remote address) writes exactly what encoding/json writes, byte for byte.
+func TestAppendJSONStringIsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "127.0.0.1:8080", "[fe80::1%eth0]:80", `quote " and \ backslash`,
+		"ctl \x00\x01\x1f\t\n\r\b\f", "é ü 日本", "bad \xff\xfe utf8", "\u2028\u2029", "<a href='x'>&amp;</a>"} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	}
+}

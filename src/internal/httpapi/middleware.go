@@ -121,7 +121,7 @@ func (st *requestState) accessFields(b []byte, pattern, method string, status in
 	b = append(b, `,"duration_ms":`...)
 	b = reqlog.AppendMillis(b, d)
 	b = append(b, `,"remote_addr":`...)
-	b = reqlog.AppendString(b, remote)
+	b = appendJSONString(b, remote)
 	b = append(b, `,"trace_from_client":`...)
 	return strconv.AppendBool(b, validTrace)
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -169,42 +168,6 @@ func quotedHex(b, v []byte) []byte {
 	b = hex.AppendEncode(b, v)
 	return append(b, '"')
 }
-
-// AppendString appends s as a JSON string, escaped as JSON requires (quotes, backslashes, control
-// characters; invalid UTF-8 becomes U+FFFD).
-func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			b = utf8.AppendRune(b, r) // RuneError for invalid bytes
-			i += n
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-	}
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
 
 // Quoted appends s as a JSON string, for values known to need no escaping (hex, validated ids,
 // the service's own constants): the caller vouches for that.

@@ -78,20 +78,6 @@ func TestAppendMillisMatchesTheFloat(t *testing.T) {
 	}
 }
 
-func TestAppendStringIsJSON(t *testing.T) {
-	for _, s := range []string{"", "127.0.0.1:8080", "[fe80::1%eth0]:80", `quote " and \ backslash`, "ctl \x00\x01\x1f\t\n\r", "é ü 日本", "bad \xff\xfe utf8", "\u2028\u2029"} {
-		var got, want string
-		if err := json.Unmarshal(AppendString(nil, s), &got); err != nil {
-			t.Fatalf("AppendString(%q) = %s: not JSON: %v", s, AppendString(nil, s), err)
-		}
-		m, _ := json.Marshal(s)
-		_ = json.Unmarshal(m, &want)
-		if got != want {
-			t.Errorf("AppendString(%q) decodes to %q, encoding/json gives %q", s, got, want)
-		}
-	}
-}
-
 type timedContext struct {
 	context.Context
 	at time.Time
