@@ -178,25 +178,7 @@ func TestLoosenedGuardrailIsCaught(t *testing.T) {
 	if c.Name == "" {
 		t.Fatal("the matrix has no no-liveness-probe case")
 	}
-	policy := &unstructured.Unstructured{}
-	policy.SetAPIVersion("policies.kyverno.io/v1")
-	policy.SetKind("ValidatingPolicy")
-	policy.SetName(c.Want.Policy)
-	setActions := func(actions ...any) error {
-		live, err := s.env.Admin.Get(ctx, policy)
-		if err != nil {
-			return err
-		}
-		if err := unstructured.SetNestedSlice(live.Object, actions, "spec", "validationActions"); err != nil {
-			return err
-		}
-		r, err := s.env.Admin.Resource(live)
-		if err != nil {
-			return err
-		}
-		_, err = r.Update(ctx, live, metav1.UpdateOptions{})
-		return err
-	}
+	setActions := func(actions ...any) error { return setPolicyActions(ctx, c.Want.Policy, actions...) }
 	// Kyverno picks a policy change up asynchronously: poll until the case behaves as wanted.
 	await := func(what string, admitted bool) scenario.Result {
 		t.Helper()

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/platform-template/template-api/test/e2e/internal/harness"
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
 	"github.com/platform-template/template-api/test/e2e/internal/scenario"
 )
@@ -67,39 +67,19 @@ func actor(a scenario.Attempt) string {
 // ValidatingAdmissionPolicies (they are loaded asynchronously after they are created), and Kyverno
 // one of the policies the table relies on, each shown by a dry-run its policy must refuse.
 func awaitAdmissionPolicies(ctx context.Context) error {
-	canaries := []struct {
-		component kube.Component
-		policy    string
-		obj       *unstructured.Unstructured
-	}{
-		{kube.AdmissionPolicy, "restrict-rbac-subjects", obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "rt-canary", map[string]any{
+	return s.env.AwaitCanaries(ctx, []harness.Canary{
+		{Component: kube.AdmissionPolicy, Policy: "restrict-rbac-subjects", Obj: obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "rt-canary", map[string]any{
 			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
 			"subjects": []any{map[string]any{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"}}})},
-		{kube.AdmissionPolicy, "restrict-platform-namespace-rbac", obj("rbac.authorization.k8s.io/v1", "RoleBinding", "kyverno", "rt-canary", map[string]any{
+		{Component: kube.AdmissionPolicy, Policy: "restrict-platform-namespace-rbac", Obj: obj("rbac.authorization.k8s.io/v1", "RoleBinding", "kyverno", "rt-canary", map[string]any{
 			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
 			"subjects": []any{map[string]any{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "rt-canary"}}})},
-		{kube.AdmissionPolicy, "restrict-namespace-security-labels", obj("v1", "Namespace", "", "rt-canary", nil, "pod-security.kubernetes.io/enforce", "privileged")},
-		{kube.AdmissionPolicy, "restrict-policy-exceptions", obj("policies.kyverno.io/v1", "PolicyException", scenario.Namespace, "rt-canary", map[string]any{
+		{Component: kube.AdmissionPolicy, Policy: "restrict-namespace-security-labels", Obj: obj("v1", "Namespace", "", "rt-canary", nil, "pod-security.kubernetes.io/enforce", "privileged")},
+		{Component: kube.AdmissionPolicy, Policy: "restrict-policy-exceptions", Obj: obj("policies.kyverno.io/v1", "PolicyException", scenario.Namespace, "rt-canary", map[string]any{
 			"spec": map[string]any{"policyRefs": []any{map[string]any{"name": "require-probes", "kind": "ValidatingPolicy"}}}})},
-		{kube.Kyverno, "restrict-service-types", obj("v1", "Service", scenario.Namespace, "rt-canary", map[string]any{
+		{Component: kube.Kyverno, Policy: "restrict-service-types", Obj: obj("v1", "Service", scenario.Namespace, "rt-canary", map[string]any{
 			"spec": map[string]any{"type": "ExternalName", "externalName": "canary.example"}})},
-	}
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for _, c := range canaries {
-		if err := kube.Poll(wctx, c.policy+" in force", 250*time.Millisecond, func(ctx context.Context) error {
-			r := kube.Classify(s.env.Admin.CreateDryRun(ctx, c.obj))
-			if r.Component == c.component {
-				if _, ok := r.Policies[c.policy]; ok {
-					return nil
-				}
-			}
-			return fmt.Errorf("canary answered %s", r)
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 func obj(apiVersion, kind, ns, name string, fields map[string]any, labels ...string) *unstructured.Unstructured {

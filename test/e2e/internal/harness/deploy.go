@@ -71,21 +71,30 @@ const OtherNamespace = "e2e-other-team"
 func (e *Env) WaitWebhooksLive(ctx context.Context) error {
 	defer e.Timings.Track("kyverno webhooks answering")()
 	base := e.Base()
-	canaries := []struct {
-		policy string
-		obj    *unstructured.Unstructured
-	}{
-		{"verify-image-signatures", scenario.Canary(base, "canary-unsigned", func(i scenario.Images) string { return i.Unsigned }, false)},
-		{"require-requests-limits", scenario.Canary(base, "canary-limits", nil, true)},
-	}
+	return e.AwaitCanaries(ctx, []Canary{
+		{kube.Kyverno, "verify-image-signatures", scenario.Canary(base, "canary-unsigned", func(i scenario.Images) string { return i.Unsigned }, false)},
+		{kube.Kyverno, "require-requests-limits", scenario.Canary(base, "canary-limits", nil, true)},
+	})
+}
+
+// Canary is an object a policy must refuse once it is in force.
+type Canary struct {
+	Component kube.Component // who refuses it
+	Policy    string         // by which policy
+	Obj       *unstructured.Unstructured
+}
+
+// AwaitCanaries waits, up to a minute, until each canary's dry-run create is refused by its
+// component and policy: policies and webhooks come into force asynchronously after they are
+// created.
+func (e *Env) AwaitCanaries(ctx context.Context, canaries []Canary) error {
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for _, c := range canaries {
-		if err := kube.Poll(wctx, "Kyverno refusing a canary by "+c.policy, 250*time.Millisecond, func(ctx context.Context) error {
-			err := e.Admin.CreateDryRun(ctx, c.obj)
-			r := kube.Classify(err)
-			if r.Component == kube.Kyverno {
-				if _, ok := r.Policies[c.policy]; ok {
+		if err := kube.Poll(wctx, fmt.Sprintf("%s refusing a canary by %s", c.Component, c.Policy), 250*time.Millisecond, func(ctx context.Context) error {
+			r := kube.Classify(e.Admin.CreateDryRun(ctx, c.Obj))
+			if r.Component == c.Component {
+				if _, ok := r.Policies[c.Policy]; ok {
 					return nil
 				}
 			}
