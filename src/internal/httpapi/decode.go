@@ -26,6 +26,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any)
 	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}
+	if err := checkContentEncoding(r.Header.Values("Content-Encoding")); err != nil {
+		// RFC 9110 15.5.16: a 415 for a content coding says which codings would be accepted.
+		w.Header().Set("Accept-Encoding", "identity")
+		return err
+	}
 	if r.ContentLength > maxBytes {
 		return tooLarge(maxBytes)
 	}
@@ -42,6 +47,22 @@ func checkJSONContentType(ct string) *apiError {
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return &apiError{http.StatusUnsupportedMediaType, codeUnsupportedType, "JSON must be UTF-8"}
+	}
+	return nil
+}
+
+// checkContentEncoding refuses a body that says it is encoded (gzip, br, ...): the service
+// decodes none, and reading such a body as if it were not would store what the client did not
+// send (a gzip-labelled plain body would be taken as is, where a proxy in front might have
+// decoded or inspected it differently). Only identity, or no Content-Encoding, is read. The
+// client's value is not echoed.
+func checkContentEncoding(values []string) *apiError {
+	for _, v := range values {
+		for _, coding := range strings.Split(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return &apiError{http.StatusUnsupportedMediaType, codeUnsupportedType, "the body must not be compressed or otherwise encoded (Content-Encoding): send it as is"}
+			}
+		}
 	}
 	return nil
 }

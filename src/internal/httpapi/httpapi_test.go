@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -164,6 +165,62 @@ func TestCreateItemRefusesBadInput(t *testing.T) {
 			before := h.count(t)
 			w := h.do(http.MethodPost, "/v1/items", tc.contentType, strings.NewReader(tc.body))
 			assertError(t, w, tc.status, tc.code, tc.msg)
+			if after := h.count(t); after != before {
+				t.Fatalf("refused request changed the table: %d -> %d rows", before, after)
+			}
+		})
+	}
+}
+
+// TestCreateItemRefusesContentEncodings: a body that says it is compressed or otherwise encoded
+// is refused (415 with Accept-Encoding: identity) and stores nothing, whether or not it really is
+// encoded; identity, in any case, is read as no encoding at all.
+func TestCreateItemRefusesContentEncodings(t *testing.T) {
+	h := newHarness(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write([]byte(`{"name":"zipped"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		encodings []string // one Content-Encoding header line each
+		body      string
+		created   bool
+	}{
+		{"gzip label on a plain body", []string{"gzip"}, `{"name":"a"}`, false},
+		{"a real gzip body", []string{"gzip"}, gz.String(), false},
+		{"br", []string{"br"}, `{"name":"a"}`, false},
+		{"deflate after identity", []string{"identity, deflate"}, `{"name":"a"}`, false},
+		{"a second header line", []string{"identity", "gzip"}, `{"name":"a"}`, false},
+		{"an unknown coding", []string{"x-custom"}, `{"name":"a"}`, false},
+		{"identity", []string{"identity"}, `{"name":"a"}`, true},
+		{"IDENTITY", []string{"IDENTITY"}, `{"name":"a"}`, true},
+		{"empty", []string{""}, `{"name":"a"}`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.count(t)
+			r := httptest.NewRequest(http.MethodPost, "/v1/items", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", jsonCT)
+			for _, e := range tc.encodings {
+				r.Header.Add("Content-Encoding", e)
+			}
+			w := httptest.NewRecorder()
+			h.handler.ServeHTTP(w, r)
+			if tc.created {
+				if w.Code != http.StatusCreated {
+					t.Fatalf("status %d, want 201: %s", w.Code, w.Body)
+				}
+				return
+			}
+			assertError(t, w, http.StatusUnsupportedMediaType, codeUnsupportedType, "must not be compressed")
+			if got := w.Header().Get("Accept-Encoding"); got != "identity" {
+				t.Fatalf("Accept-Encoding = %q, want identity", got)
+			}
 			if after := h.count(t); after != before {
 				t.Fatalf("refused request changed the table: %d -> %d rows", before, after)
 			}
