@@ -18,6 +18,7 @@ import (
 
 	"github.com/platform-template/template-api/test/internal/cosign"
 	"github.com/platform-template/template-api/test/internal/oci"
+	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
 	"github.com/platform-template/template-api/test/policies/internal/render"
 )
@@ -177,11 +178,7 @@ type evidenceRun struct {
 func newEvidenceRun(t *testing.T) *evidenceRun {
 	t.Helper()
 	kv := cli(t)
-	bin := os.Getenv("COSIGN_BIN")
-	if bin == "" {
-		t.Fatal("COSIGN_BIN is not set: run `make test-policies`, which builds cosign from tools/kyverno and sets it")
-	}
-	cs, err := cosign.Find(bin)
+	cs, err := cosign.Find(repo.Tool(t, "COSIGN_BIN", "cosign", "test-policies"))
 	if err != nil {
 		t.Fatal(err)
 	}

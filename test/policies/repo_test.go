@@ -12,13 +12,9 @@ func policiesDir(t *testing.T) string {
 	return filepath.Join(repo.MustRoot(t), "policies", "kyverno")
 }
 
-// cli returns the pinned Kyverno CLI or fails the test (never skips): make test-policies
-// builds it and sets KYVERNO_BIN.
+// cli returns the pinned Kyverno CLI (KYVERNO_BIN, which make test-policies sets, else
+// .tools/bin) or fails the test, never skips it.
 func cli(t *testing.T) kyverno.CLI {
 	t.Helper()
-	c, err := kyverno.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return kyverno.CLI{Path: repo.Tool(t, "KYVERNO_BIN", "kyverno", "test-policies")}
 }

@@ -319,15 +319,15 @@ func TestChecksFireOnMutatedRealWorkflows(t *testing.T) {
 // not for what it means.
 func validMutation(t *testing.T, base, files mutate.Files) {
 	t.Helper()
-	repo := pipeline.NewCached(readCache, repo.MustRoot(t), files)
-	for _, w := range repo.Workflows {
+	cached := pipeline.NewCached(readCache, repo.MustRoot(t), files)
+	for _, w := range cached.Workflows {
 		if string(base[w.Path]) == string(files[w.Path]) && !slices.ContainsFunc(slices.Collect(maps.Keys(files)), func(p string) bool {
 			return strings.HasPrefix(p, ".github/actions/") && string(base[p]) != string(files[p])
 		}) {
 			continue // unchanged, and the real tree parses (TestRepositoryWorkflowsFollowEveryRule)
 		}
 		for _, j := range w.Jobs {
-			for _, s := range repo.Flow(j) {
+			for _, s := range cached.Flow(j) {
 				if s.Run == "" {
 					continue
 				}

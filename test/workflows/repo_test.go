@@ -25,11 +25,11 @@ import (
 // realFiles is a copy of the repository's .github/ tree and the root files the rules read.
 func realFiles(t *testing.T) mutate.Files {
 	t.Helper()
-	repo, err := pipeline.Load(repo.MustRoot(t))
+	loaded, err := pipeline.Load(repo.MustRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return mutate.Files(repo.Files).Clone()
+	return mutate.Files(loaded.Files).Clone()
 }
 
 var (

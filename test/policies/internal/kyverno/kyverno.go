@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -19,18 +18,6 @@ import (
 // CLI is the kyverno binary.
 type CLI struct {
 	Path string
-}
-
-// FromEnv returns the CLI named by $KYVERNO_BIN (set by `make test-policies`).
-func FromEnv() (CLI, error) {
-	p := os.Getenv("KYVERNO_BIN")
-	if p == "" {
-		return CLI{}, errors.New("KYVERNO_BIN is not set: run `make test-policies`, which builds the pinned Kyverno CLI from tools/kyverno and sets it")
-	}
-	if _, err := os.Stat(p); err != nil { //nolint:gosec // the binary make test-policies names
-		return CLI{}, fmt.Errorf("KYVERNO_BIN=%s: %w", p, err)
-	}
-	return CLI{Path: p}, nil
 }
 
 // Subject identifies a resource in a report.
