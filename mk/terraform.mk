@@ -3,8 +3,8 @@
 #   make test-terraform   fmt -check, the module READMEs' tables current, validate of every module,
 #                         env and the bootstrap, `terraform test` of every module and of the
 #                         bootstrap (mock provider), then the Terratest suite in
-#                         test/e2e/terraform: the Rego unit tests, real plans of both envs, of every
-#                         bad fixture and of the red-team set (policies/terraform/redteam), each
+#                         test/e2e/terraform: the Rego unit tests, real plans of both envs and of the
+#                         red-team set (policies/terraform/redteam), each
 #                         judged by the Rego policies of policies/terraform (OPA's Go packages)
 #   make lint-terraform   terraform fmt -check; the READMEs' inputs/outputs tables current
 #                         (terraform-docs); gofmt and go vet of test/e2e/terraform
@@ -27,7 +27,6 @@ TF_ENVS      := $(TF_DIR)/envs/staging $(TF_DIR)/envs/production
 TF_ROOTS     := $(TF_MODULES) $(TF_ENVS) $(TF_DIR)/bootstrap
 # Roots with a tests/ folder of `terraform test` files.
 TF_TESTED    := $(patsubst %/tests,%,$(sort $(wildcard $(TF_DIR)/modules/*/tests))) $(TF_DIR)/bootstrap
-TF_FIXTURES  := $(ROOT)/test/e2e/testdata/terraform
 TF_REDTEAM   := $(ROOT)/policies/terraform/redteam
 TF_MIRROR    := /opt/tf-plugins
 TERRATEST_TIMEOUT ?= 90m
@@ -63,7 +62,7 @@ lint-terraform: terraform-fmt terraform-docs-check terraform-go-lint ## terrafor
 
 terraform-fmt:
 	@start=$$(date +%s); \
-	$(TF_RUN) fmt -check -recursive -diff $(TF_DIR) $(TF_FIXTURES) $(TF_REDTEAM); \
+	$(TF_RUN) fmt -check -recursive -diff $(TF_DIR) $(TF_REDTEAM); \
 	echo "terraform fmt: clean ($$(( $$(date +%s) - start ))s)"
 
 terraform-docs: $(TERRAFORM_DOCS) ## Rewrite the inputs/outputs tables of every Terraform module README
@@ -114,7 +113,7 @@ terraform-test: terraform-init
 	echo "terraform test: $(words $(TF_TESTED)) roots passed ($$(( $$(date +%s) - start ))s)"
 
 terratest:
-	@echo "terratest: Rego unit tests, then about 100 real plans (both envs, the bad fixtures of test/e2e/testdata/terraform, the red team of policies/terraform/redteam), 8-10 s of CPU each: about 9 min on 2 idle cores"
+	@echo "terratest: Rego unit tests, then about 100 real plans (both envs and the red team of policies/terraform/redteam), 8-10 s of CPU each: about 9 min on 2 idle cores"
 	@mkdir -p $(RUN_DIR)/terraform-plugin-cache
 	@start=$$(date +%s); \
 	cd $(ROOT)/test/e2e && env $(TF_ENV) $(GO) test -count=1 -timeout $(TERRATEST_TIMEOUT) ./terraform/...; \

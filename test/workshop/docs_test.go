@@ -96,8 +96,8 @@ func (r *repoText) checkTestName(name string) string {
 	switch top {
 	case "TestGuardrailMatrix":
 		ok = strings.Contains(r.file("test/e2e/internal/scenario/cases.go"), `"`+sub+`"`)
-	case "TestBadFixturesRefused":
-		ok = r.exists("test/e2e/testdata/terraform/" + sub)
+	case "TestRedTeamPlansRefused": // <class>/<case>, one file of the Terraform red team
+		ok = r.exists("policies/terraform/redteam/" + sub + ".tf")
 	case "TestEachCheckRefusesItsBadFixture":
 		ok = r.exists("test/workflows/testdata/bad/" + sub)
 	case "TestRepositoryWorkflowsFollowEveryRule":
@@ -228,15 +228,15 @@ func TestDocsLinksResolve(t *testing.T) {
 func TestNameCheckFires(t *testing.T) {
 	r := loadRepo(t, repo.MustRoot(t))
 	for span, want := range map[string]string{
-		"TestGuardrailMatrix/unsigned-image":   "",
-		"TestGuardrailMatrix/no-such-case":     `no case "no-such-case"`,
-		"TestNoSuchTest":                       "no func TestNoSuchTest",
-		"TestBadFixturesRefused/rds-public":    "",
-		"TestBadFixturesRefused/rds-imaginary": "no case",
-		"TestOverlays/base":                    "does not know where the subtests",
-		`run "least_privilege"`:                "",
-		`run "no_such_run"`:                    "no terraform test run",
-		"ci-deployer":                          "",
+		"TestGuardrailMatrix/unsigned-image":                        "",
+		"TestGuardrailMatrix/no-such-case":                          `no case "no-such-case"`,
+		"TestNoSuchTest":                                            "no func TestNoSuchTest",
+		"TestRedTeamPlansRefused/data/publicly_accessible_override": "",
+		"TestRedTeamPlansRefused/data/rds_imaginary":                "no case",
+		"TestOverlays/base":                                         "does not know where the subtests",
+		`run "least_privilege"`:                                     "",
+		`run "no_such_run"`:                                         "no terraform test run",
+		"ci-deployer":                                               "",
 	} {
 		got := r.checkInline(span)
 		if want == "" && got != "" || want != "" && !strings.Contains(got, want) {
