@@ -75,16 +75,6 @@ module "key" {
   partition   = var.partition
 }
 
-moved {
-  from = aws_kms_key.state
-  to   = module.key.aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.state
-  to   = module.key.aws_kms_alias.this
-}
-
 resource "aws_s3_bucket" "state" {
   bucket = local.bucket_name
 
