@@ -679,6 +679,43 @@ func tokenOps() []operator {
 				return true
 			}))
 		}},
+		{"supply", "a privileged job restores files from the Actions cache", "no-restored-caches", func(g *gen) []variant {
+			return g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, 1, mutate.Node("uses: actions/cache/restore@0123456789abcdef0123456789abcdef01234567 # v4.3.0\nwith:\n  path: ~/go/pkg/mod\n  key: go-${{ hashFiles('**/go.sum') }}"))
+				return true
+			})
+		}},
+		{"supply", "caching turned back on in a privileged job (the input removed or set to true)", "no-restored-caches", func(g *gen) []variant {
+			var out []variant
+			for _, spelling := range []string{"", "true", "${{ vars.CACHE }}"} {
+				out = append(out, g.steps(func(p place) bool {
+					with := mutate.Get(p.step, "with")
+					return privilegedJob(p) && (mutate.Str(with, "cache") == "false" || mutate.Str(with, "cache-binary") == "false")
+				}, func(p place) bool {
+					with := mutate.Get(p.step, "with")
+					for _, in := range []string{"cache", "cache-binary"} {
+						if mutate.Str(with, in) != "false" {
+							continue
+						}
+						if spelling == "" {
+							mutate.Delete(with, in)
+						} else {
+							mutate.SetStr(with, in, spelling)
+						}
+					}
+					return true
+				})...)
+			}
+			return out
+		}},
+		{"supply", "a privileged build reads its layers from the Actions cache", "no-restored-caches", func(g *gen) []variant {
+			return g.steps(func(p place) bool {
+				return privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "docker/build-push-action")
+			}, func(p place) bool {
+				mutate.SetStr(mutate.Get(p.step, "with"), "cache-from", "type=gha")
+				return true
+			})
+		}},
 		{"token", "a privileged job writes to GITHUB_ENV", "env-file-injection", func(g *gen) []variant {
 			return g.jobs(privilegedJob, func(p place) bool {
 				at := len(mutate.Steps(p.job.Node))

@@ -572,3 +572,66 @@ func unpinnedTool(c *shell.Command) string {
 }
 
 var shells = map[string]bool{"bash": true, "sh": true, "dash": true, "zsh": true, "ksh": true, "source": true, ".": true}
+
+// cachingActions are the actions that restore files from the Actions cache, by the input that
+// turns it on and what that input must say in a privileged job. The cache is shared by every run
+// on a branch: an entry one job writes, any later job restores, so a job that merely runs tests
+// (third-party modules, pull requests merged on main) can plant a binary, a module or a
+// vulnerability database that the job holding the OIDC token then runs or trusts.
+var cachingActions = map[string][]struct{ input, want, why string }{
+	"actions/setup-go":            {{"cache", "false", "caches the module and build caches by default"}},
+	"aquasecurity/trivy-action":   {{"cache", "false", "caches the Trivy binary and its vulnerability database by default"}},
+	"aquasecurity/setup-trivy":    {{"cache", "false", "caches the Trivy binary when asked"}},
+	"actions/setup-node":          {{"cache", "", "caches the package manager's store when asked"}, {"package-manager-cache", "false", "caches the package manager's store by default (v5)"}},
+	"actions/setup-python":        {{"cache", "", "caches the package manager's store when asked"}},
+	"actions/setup-java":          {{"cache", "", "caches the build tool's dependencies when asked"}},
+	"actions/setup-dotnet":        {{"cache", "", "caches the NuGet packages when asked"}},
+	"docker/setup-buildx-action":  {{"cache-binary", "false", "caches the buildx binary it downloads by default"}},
+	"docker/build-push-action":    {{"cache-from", "", "reads the build cache from where it is written"}},
+	"docker/bake-action":          {{"set", "", "may read a build cache (*.cache-from)"}},
+	"astral-sh/setup-uv":          {{"enable-cache", "false", "caches the uv store"}},
+	"ruby/setup-ruby":             {{"bundler-cache", "", "caches the installed gems when asked"}},
+	"gradle/actions/setup-gradle": {{"cache-disabled", "true", "caches Gradle's home by default"}},
+}
+
+// checkNoRestoredCaches refuses, in a privileged job, every road by which a file written by
+// another run comes back from the Actions cache: actions/cache (and its restore action), an
+// action that caches by default unless told not to, one told to cache, and a build that reads
+// its cache from the Actions cache (cache-from type=gha), in a step or a script.
+func checkNoRestoredCaches(c *Context) []Finding {
+	const name = "no-restored-caches"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if !privileged(w, j) {
+				continue
+			}
+			for _, s := range c.flow(j) {
+				a := s.Action()
+				if a == "actions/cache" || a == "actions/cache/restore" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q restores files from the Actions cache in a privileged job: any run on the branch can write what it restores", s.Label()))
+					continue
+				}
+				for _, in := range cachingActions[a] {
+					v := strings.TrimSpace(strings.Trim(strings.TrimSpace(s.With[in.input]), `"'`))
+					if in.input == "set" && !strings.Contains(v, "cache-from") || v == in.want || in.want == "" && v == "false" {
+						continue
+					}
+					if in.want == "" {
+						out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q sets %s %q in a privileged job: %s %s, which any run on the branch can write", s.Label(), in.input, v, a, in.why))
+					} else {
+						out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q must set %s: %s in a privileged job: %s %s, which any run on the branch can write", s.Label(), in.input, in.want, a, in.why))
+					}
+				}
+			}
+			for _, cm := range c.commands(w, j) {
+				for _, v := range cm.cmd.Flag("--cache-from") {
+					if strings.Contains(v.Text, "type=gha") || !v.Known {
+						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` reads the build cache from the Actions cache in a privileged job, which any run on the branch can write", cm.step.Label(), cm.cmd.Text))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
