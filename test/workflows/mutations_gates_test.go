@@ -77,22 +77,13 @@ func patternOps() []operator {
 			})
 		}},
 		operator{"patterns", "a long-lived key in a job variable", "no-static-cloud-credentials", func(g *gen) []variant {
-			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aws-actions/configure-aws-credentials") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.job.Node, "env"), "AWS_ACCESS_KEY_ID", "${{ vars.CI_ACCESS_KEY_ID }}")
-				return true
-			})
+			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aws-actions/configure-aws-credentials") }, setEnv("AWS_ACCESS_KEY_ID", "${{ vars.CI_ACCESS_KEY_ID }}"))
 		}},
 		operator{"patterns", "a personal access token for gh", "no-static-cloud-credentials", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "gh") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "GH_TOKEN", "${{ secrets.RELEASE_BOT_PAT }}")
-				return true
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "gh") }, setEnv("GH_TOKEN", "${{ secrets.RELEASE_BOT_PAT }}"))
 		}},
 		operator{"patterns", "a kubeconfig from secrets", "no-static-cloud-credentials", func(g *gen) []variant {
-			return g.steps(deployStep, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "KUBE_CONFIG_DATA", "${{ secrets.KUBECONFIG_PROD }}")
-				return true
-			})
+			return g.steps(deployStep, setEnv("KUBE_CONFIG_DATA", "${{ secrets.KUBECONFIG_PROD }}"))
 		}},
 		operator{"patterns", "a registry password for docker login", "no-static-cloud-credentials", func(g *gen) []variant {
 			return g.jobs(pushJob, func(p place) bool {
@@ -255,16 +246,10 @@ func weakenedOps() []operator {
 			return g.steps(trivyStep, func(p place) bool { return mutate.Delete(with(p.step), "exit-code") })
 		}},
 		operator{"weakened", "Trivy told to ignore a file by a job variable", "scan-settings", func(g *gen) []variant {
-			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aquasecurity/trivy-action") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.job.Node, "env"), "TRIVY_IGNOREFILE", "ci/ignore")
-				return true
-			})
+			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aquasecurity/trivy-action") }, setEnv("TRIVY_IGNOREFILE", "ci/ignore"))
 		}},
 		operator{"weakened", "Trivy's severity lowered by a step variable", "scan-settings", func(g *gen) []variant {
-			return g.steps(trivyStep, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "TRIVY_SEVERITY", "LOW")
-				return true
-			})
+			return g.steps(trivyStep, setEnv("TRIVY_SEVERITY", "LOW"))
 		}},
 		operator{"weakened", "a .trivyignore at the root of the checkout", "scan-settings", func(g *gen) []variant {
 			files := g.base.Clone()
@@ -465,10 +450,7 @@ func weakenedOps() []operator {
 			return signEdit(g, `cosign sign --yes "${IMAGE}@${DIGEST}"`, `cosign sign --yes "${IMAGE}:sha-${GITHUB_SHA}"`)
 		}},
 		operator{"weakened", "signing a digest the push did not report", "digest-references", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "sign") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "DIGEST", "${{ steps.scan.outputs.digest }}")
-				return true
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "sign") }, setEnv("DIGEST", "${{ steps.scan.outputs.digest }}"))
 		}},
 		operator{"weakened", "attesting before signing", "digest-references", func(g *gen) []variant {
 			return g.jobs(func(p place) bool {

@@ -47,6 +47,18 @@ func setWith(key, value string) func(p place) bool {
 	return func(p place) bool { mutate.SetStr(with(p.step), key, value); return true }
 }
 
+// setEnv returns an edit that sets a variable in the env: of the step, or of the job for a job.
+func setEnv(name, value string) func(p place) bool {
+	return func(p place) bool {
+		n := p.step
+		if n == nil {
+			n = p.job.Node
+		}
+		mutate.SetStr(mutate.Map(n, "env"), name, value)
+		return true
+	}
+}
+
 func setKey(key, value string) func(p place) bool {
 	return func(p place) bool {
 		n := p.step
