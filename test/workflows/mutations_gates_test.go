@@ -56,11 +56,7 @@ func patternOps() []operator {
 	for _, name := range sortedKeys(identities) {
 		edit := identities[name]
 		ops = append(ops, operator{"patterns", "verification: " + name, "verify-before-deploy", func(g *gen) []variant {
-			return g.steps(verifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", edit(old))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(verifyStep, editScript(edit))
 		}})
 	}
 	roleStep := func(p place) bool {
@@ -302,11 +298,7 @@ func weakenedOps() []operator {
 			})
 		}},
 		operator{"weakened", "the build's own check of its signature matches any identity", "verify-settings", func(g *gen) []variant {
-			return g.steps(buildVerifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, `--certificate-identity "$identity"`, `--certificate-identity-regexp '.*'`))
-				return old != mutate.Str(p.step, "run")
-			})
+			return g.steps(buildVerifyStep, replaceInRun(`--certificate-identity "$identity"`, `--certificate-identity-regexp '.*'`, -1))
 		}},
 		operator{"weakened", "attestation verification dropped", "verify-before-deploy", func(g *gen) []variant {
 			return g.steps(verifyStep, func(p place) bool {
@@ -321,18 +313,10 @@ func weakenedOps() []operator {
 		}},
 		// Each piece of evidence admission demands is verified before the deploy, not just one.
 		operator{"weakened", "provenance verification dropped, the SBOM's kept", "verify-before-deploy", func(g *gen) []variant {
-			return g.steps(verifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type slsaprovenance1", "verify-attestation --type cyclonedx", 1))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(verifyStep, replaceInRun("verify-attestation --type slsaprovenance1", "verify-attestation --type cyclonedx", 1))
 		}},
 		operator{"weakened", "attestation of a type the build never attests", "verify-before-deploy", func(g *gen) []variant {
-			return g.steps(verifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type cyclonedx", "verify-attestation --type custom", 1))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(verifyStep, replaceInRun("verify-attestation --type cyclonedx", "verify-attestation --type custom", 1))
 		}},
 	)
 	for _, flag := range []string{"--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-insecure-registry", "--private-infrastructure", "--check-claims=false", "--key cosign.pub"} {
@@ -362,11 +346,7 @@ func weakenedOps() []operator {
 	for _, name := range sortedKeys(applies) {
 		edit := applies[name]
 		ops = append(ops, operator{"weakened", "apply: " + name, "deploy-scope", func(g *gen) []variant {
-			return g.steps(deployStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", edit(old))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(deployStep, editScript(edit))
 		}})
 	}
 	ops = append(ops,
@@ -477,11 +457,7 @@ func weakenedOps() []operator {
 			return g.steps(attestsStep("cyclonedx"), dropAttest("cyclonedx"))
 		}},
 		operator{"weakened", "the SBOM attested as SPDX", "build-evidence", func(g *gen) []variant {
-			return g.steps(attestsStep("cyclonedx"), func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "--type cyclonedx", "--type spdxjson", 1))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(attestsStep("cyclonedx"), replaceInRun("--type cyclonedx", "--type spdxjson", 1))
 		}},
 		// Same digest everywhere: the provenance attached to another reference than the one
 		// signed (here another repository at the same digest), which admission never reads.
@@ -499,11 +475,7 @@ func weakenedOps() []operator {
 			})
 		}},
 		operator{"weakened", "the overlay set to the image by tag", "digest-references", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, "@${DIGEST}", ":main"))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, replaceInRun("@${DIGEST}", ":main", -1))
 		}},
 	)
 	return ops
@@ -641,11 +613,7 @@ func tokenOps() []operator {
 			})
 		}},
 		{"token", "a job output pasted into a deploy script", "no-expressions-in-run", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, "${DIGEST}", "${{ needs.resolve.outputs.digest }}"))
-				return old != mutate.Str(p.step, "run")
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, replaceInRun("${DIGEST}", "${{ needs.resolve.outputs.digest }}", -1))
 		}},
 		{"token", "a pull request's title pasted into a script", "no-expressions-in-run", func(g *gen) []variant {
 			return first(2, g.steps(requiredMake, func(p place) bool {
