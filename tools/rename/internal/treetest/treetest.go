@@ -16,7 +16,7 @@ func Write(t testing.TB, files map[string]string) string {
 	root := t.TempDir()
 	for rel, content := range files {
 		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil { //nolint:gosec // a test's temporary tree, laid out as a checkout is
 			t.Fatal(err)
 		}
 		mode := os.FileMode(0o644)
