@@ -18,6 +18,7 @@ import (
 
 	"github.com/platform-template/template-api/test/internal/cosign"
 	"github.com/platform-template/template-api/test/internal/oci"
+	"github.com/platform-template/template-api/test/internal/oci/ocitest"
 	"github.com/platform-template/template-api/test/internal/repo"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
 	"github.com/platform-template/template-api/test/policies/internal/render"
@@ -184,15 +185,7 @@ func newEvidenceRun(t *testing.T) *evidenceRun {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	reg, err := oci.Serve("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.Close(context.Background()); err != nil {
-			t.Errorf("stop the registry: %v", err)
-		}
-	})
+	reg := ocitest.Serve(t)
 	dir := t.TempDir()
 	e := &evidenceRun{t: t, ctx: ctx, kv: kv, cs: cs, reg: reg, dir: dir}
 	if e.key, err = cs.GenerateKeyPair(ctx, dir, "trusted"); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/platform-template/template-api/test/policies/internal/cases"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
 )
 
@@ -34,7 +35,7 @@ func TestGeneratedDefaultDeny(t *testing.T) {
 		t.Fatalf("no generated resources: %v\n%s", err, log)
 	}
 	generated := map[string]bool{}
-	for _, doc := range splitYAML(string(b)) {
+	for _, doc := range cases.SplitYAML(string(b)) {
 		var np struct {
 			Kind     string `json:"kind"`
 			Metadata struct {

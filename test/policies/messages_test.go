@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/platform-template/template-api/test/policies/internal/cases"
 	"github.com/platform-template/template-api/test/policies/internal/coverage"
 	"github.com/platform-template/template-api/test/policies/internal/kyverno"
 )
@@ -182,7 +183,7 @@ func readObjects(t *testing.T, path string) []object {
 		t.Fatal(err)
 	}
 	var out []object
-	for _, doc := range splitYAML(string(b)) {
+	for _, doc := range cases.SplitYAML(string(b)) {
 		var o object
 		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
 			t.Fatalf("parse %s: %v", path, err)
@@ -195,19 +196,4 @@ func readObjects(t *testing.T, path string) []object {
 		t.Fatalf("%s holds no objects", path)
 	}
 	return out
-}
-
-// splitYAML splits a multi-document YAML stream at its "---" lines.
-func splitYAML(s string) []string {
-	var docs []string
-	var cur []string
-	for _, line := range strings.Split(s, "\n") {
-		if strings.TrimRight(line, " ") == "---" {
-			docs = append(docs, strings.Join(cur, "\n"))
-			cur = nil
-			continue
-		}
-		cur = append(cur, line)
-	}
-	return append(docs, strings.Join(cur, "\n"))
 }

@@ -131,11 +131,7 @@ func TestWorkflowsAttestWhatAdmissionVerifies(t *testing.T) {
 		})},
 		{name: "the provenance written by hand", want: "evidence provenance -github", variants: g.steps(func(p place) bool {
 			return p.step != nil && strings.Contains(mutate.Str(p.step, "run"), "evidence provenance -github")
-		}, func(p place) bool {
-			old := mutate.Str(p.step, "run")
-			mutate.SetStr(p.step, "run", strings.Replace(old, ".run/bin/evidence provenance -github -dockerfile Dockerfile", `echo '{"buildDefinition":{}}'`, 1))
-			return mutate.Str(p.step, "run") != old
-		})},
+		}, replaceInRun(".run/bin/evidence provenance -github -dockerfile Dockerfile", `echo '{"buildDefinition":{}}'`, 1))},
 		{name: "the policy asks for an SPDX SBOM", want: "the policy verifies attestations",
 			policy: []byte(strings.Replace(string(policy), "type: https://cyclonedx.org/bom", "type: https://spdx.dev/Document", 1))},
 		{name: "tools/kyverno moves cosign", want: "tools/kyverno pins",

@@ -56,11 +56,7 @@ func patternOps() []operator {
 	for _, name := range sortedKeys(identities) {
 		edit := identities[name]
 		ops = append(ops, operator{"patterns", "verification: " + name, "verify-before-deploy", func(g *gen) []variant {
-			return g.steps(verifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", edit(old))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(verifyStep, editScript(edit))
 		}})
 	}
 	roleStep := func(p place) bool {
@@ -77,22 +73,13 @@ func patternOps() []operator {
 			})
 		}},
 		operator{"patterns", "a long-lived key in a job variable", "no-static-cloud-credentials", func(g *gen) []variant {
-			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aws-actions/configure-aws-credentials") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.job.Node, "env"), "AWS_ACCESS_KEY_ID", "${{ vars.CI_ACCESS_KEY_ID }}")
-				return true
-			})
+			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aws-actions/configure-aws-credentials") }, setEnv("AWS_ACCESS_KEY_ID", "${{ vars.CI_ACCESS_KEY_ID }}"))
 		}},
 		operator{"patterns", "a personal access token for gh", "no-static-cloud-credentials", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "gh") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "GH_TOKEN", "${{ secrets.RELEASE_BOT_PAT }}")
-				return true
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "gh") }, setEnv("GH_TOKEN", "${{ secrets.RELEASE_BOT_PAT }}"))
 		}},
 		operator{"patterns", "a kubeconfig from secrets", "no-static-cloud-credentials", func(g *gen) []variant {
-			return g.steps(deployStep, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "KUBE_CONFIG_DATA", "${{ secrets.KUBECONFIG_PROD }}")
-				return true
-			})
+			return g.steps(deployStep, setEnv("KUBE_CONFIG_DATA", "${{ secrets.KUBECONFIG_PROD }}"))
 		}},
 		operator{"patterns", "a registry password for docker login", "no-static-cloud-credentials", func(g *gen) []variant {
 			return g.jobs(pushJob, func(p place) bool {
@@ -255,16 +242,10 @@ func weakenedOps() []operator {
 			return g.steps(trivyStep, func(p place) bool { return mutate.Delete(with(p.step), "exit-code") })
 		}},
 		operator{"weakened", "Trivy told to ignore a file by a job variable", "scan-settings", func(g *gen) []variant {
-			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aquasecurity/trivy-action") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.job.Node, "env"), "TRIVY_IGNOREFILE", "ci/ignore")
-				return true
-			})
+			return g.jobs(func(p place) bool { return jobUses(p.job.Node, "aquasecurity/trivy-action") }, setEnv("TRIVY_IGNOREFILE", "ci/ignore"))
 		}},
 		operator{"weakened", "Trivy's severity lowered by a step variable", "scan-settings", func(g *gen) []variant {
-			return g.steps(trivyStep, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "TRIVY_SEVERITY", "LOW")
-				return true
-			})
+			return g.steps(trivyStep, setEnv("TRIVY_SEVERITY", "LOW"))
 		}},
 		operator{"weakened", "a .trivyignore at the root of the checkout", "scan-settings", func(g *gen) []variant {
 			files := g.base.Clone()
@@ -317,11 +298,7 @@ func weakenedOps() []operator {
 			})
 		}},
 		operator{"weakened", "the build's own check of its signature matches any identity", "verify-settings", func(g *gen) []variant {
-			return g.steps(buildVerifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, `--certificate-identity "$identity"`, `--certificate-identity-regexp '.*'`))
-				return old != mutate.Str(p.step, "run")
-			})
+			return g.steps(buildVerifyStep, replaceInRun(`--certificate-identity "$identity"`, `--certificate-identity-regexp '.*'`, -1))
 		}},
 		operator{"weakened", "attestation verification dropped", "verify-before-deploy", func(g *gen) []variant {
 			return g.steps(verifyStep, func(p place) bool {
@@ -336,18 +313,10 @@ func weakenedOps() []operator {
 		}},
 		// Each piece of evidence admission demands is verified before the deploy, not just one.
 		operator{"weakened", "provenance verification dropped, the SBOM's kept", "verify-before-deploy", func(g *gen) []variant {
-			return g.steps(verifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type slsaprovenance1", "verify-attestation --type cyclonedx", 1))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(verifyStep, replaceInRun("verify-attestation --type slsaprovenance1", "verify-attestation --type cyclonedx", 1))
 		}},
 		operator{"weakened", "attestation of a type the build never attests", "verify-before-deploy", func(g *gen) []variant {
-			return g.steps(verifyStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "verify-attestation --type cyclonedx", "verify-attestation --type custom", 1))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(verifyStep, replaceInRun("verify-attestation --type cyclonedx", "verify-attestation --type custom", 1))
 		}},
 	)
 	for _, flag := range []string{"--insecure-ignore-tlog", "--insecure-ignore-sct", "--allow-insecure-registry", "--private-infrastructure", "--check-claims=false", "--key cosign.pub"} {
@@ -377,11 +346,7 @@ func weakenedOps() []operator {
 	for _, name := range sortedKeys(applies) {
 		edit := applies[name]
 		ops = append(ops, operator{"weakened", "apply: " + name, "deploy-scope", func(g *gen) []variant {
-			return g.steps(deployStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", edit(old))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(deployStep, editScript(edit))
 		}})
 	}
 	ops = append(ops,
@@ -465,10 +430,7 @@ func weakenedOps() []operator {
 			return signEdit(g, `cosign sign --yes "${IMAGE}@${DIGEST}"`, `cosign sign --yes "${IMAGE}:sha-${GITHUB_SHA}"`)
 		}},
 		operator{"weakened", "signing a digest the push did not report", "digest-references", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "sign") }, func(p place) bool {
-				mutate.SetStr(mutate.Map(p.step, "env"), "DIGEST", "${{ steps.scan.outputs.digest }}")
-				return true
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "cosign", "sign") }, setEnv("DIGEST", "${{ steps.scan.outputs.digest }}"))
 		}},
 		operator{"weakened", "attesting before signing", "digest-references", func(g *gen) []variant {
 			return g.jobs(func(p place) bool {
@@ -495,11 +457,7 @@ func weakenedOps() []operator {
 			return g.steps(attestsStep("cyclonedx"), dropAttest("cyclonedx"))
 		}},
 		operator{"weakened", "the SBOM attested as SPDX", "build-evidence", func(g *gen) []variant {
-			return g.steps(attestsStep("cyclonedx"), func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "--type cyclonedx", "--type spdxjson", 1))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(attestsStep("cyclonedx"), replaceInRun("--type cyclonedx", "--type spdxjson", 1))
 		}},
 		// Same digest everywhere: the provenance attached to another reference than the one
 		// signed (here another repository at the same digest), which admission never reads.
@@ -517,11 +475,7 @@ func weakenedOps() []operator {
 			})
 		}},
 		operator{"weakened", "the overlay set to the image by tag", "digest-references", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, "@${DIGEST}", ":main"))
-				return mutate.Str(p.step, "run") != old
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, replaceInRun("@${DIGEST}", ":main", -1))
 		}},
 	)
 	return ops
@@ -659,11 +613,7 @@ func tokenOps() []operator {
 			})
 		}},
 		{"token", "a job output pasted into a deploy script", "no-expressions-in-run", func(g *gen) []variant {
-			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.ReplaceAll(old, "${DIGEST}", "${{ needs.resolve.outputs.digest }}"))
-				return old != mutate.Str(p.step, "run")
-			})
+			return g.steps(func(p place) bool { return p.step != nil && stepRuns(p.step, "kustomize", "edit") }, replaceInRun("${DIGEST}", "${{ needs.resolve.outputs.digest }}", -1))
 		}},
 		{"token", "a pull request's title pasted into a script", "no-expressions-in-run", func(g *gen) []variant {
 			return first(2, g.steps(requiredMake, func(p place) bool {

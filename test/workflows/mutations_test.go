@@ -47,6 +47,34 @@ func setWith(key, value string) func(p place) bool {
 	return func(p place) bool { mutate.SetStr(with(p.step), key, value); return true }
 }
 
+// editScript returns an edit that rewrites a step's run: script with edit; it applies where the
+// script changes.
+func editScript(edit func(run string) string) func(p place) bool {
+	return func(p place) bool {
+		old := mutate.Str(p.step, "run")
+		mutate.SetStr(p.step, "run", edit(old))
+		return mutate.Str(p.step, "run") != old
+	}
+}
+
+// replaceInRun returns an edit that replaces old with new in a step's run: script, the first n
+// times (n < 0: every time), as strings.Replace does; it applies where that changes the script.
+func replaceInRun(old, new string, n int) func(p place) bool {
+	return editScript(func(run string) string { return strings.Replace(run, old, new, n) })
+}
+
+// setEnv returns an edit that sets a variable in the env: of the step, or of the job for a job.
+func setEnv(name, value string) func(p place) bool {
+	return func(p place) bool {
+		n := p.step
+		if n == nil {
+			n = p.job.Node
+		}
+		mutate.SetStr(mutate.Map(n, "env"), name, value)
+		return true
+	}
+}
+
 func setKey(key, value string) func(p place) bool {
 	return func(p place) bool {
 		n := p.step

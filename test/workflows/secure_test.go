@@ -133,18 +133,10 @@ func secureVariants() []secureVariant {
 			})
 		}, nil},
 		{"kubectl with global flags before apply", func(g *gen) []variant {
-			return g.steps(deployStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "kubectl apply", "kubectl --namespace template-api --request-timeout 60s apply", 1))
-				return old != mutate.Str(p.step, "run")
-			})
+			return g.steps(deployStep, replaceInRun("kubectl apply", "kubectl --namespace template-api --request-timeout 60s apply", 1))
 		}, nil},
 		{"server-side apply with a field manager", func(g *gen) []variant {
-			return g.steps(deployStep, func(p place) bool {
-				old := mutate.Str(p.step, "run")
-				mutate.SetStr(p.step, "run", strings.Replace(old, "kubectl apply", "kubectl apply --server-side --field-manager=ci-deployer", 1))
-				return old != mutate.Str(p.step, "run")
-			})
+			return g.steps(deployStep, replaceInRun("kubectl apply", "kubectl apply --server-side --field-manager=ci-deployer", 1))
 		}, nil},
 		{"the overlay rendered by kustomize and piped to apply, with pipefail", func(g *gen) []variant {
 			return g.steps(deployStep, func(p place) bool {

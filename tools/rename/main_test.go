@@ -9,31 +9,22 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/tools/rename/internal/treetest"
 )
 
 // fixture is a miniature of the template: the three files the current identity is read from,
 // plus a Go file, a workflow and a Terraform file that name it.
 func fixture(t *testing.T) string {
 	t.Helper()
-	root := t.TempDir()
-	files := map[string]string{
+	return treetest.Write(t, map[string]string{
 		"go.mod":                   "module example.com/org/widget\n\ngo 1.26\n",
 		"k8s/base/deployment.yaml": "metadata:\n  name: widget\n  labels:\n    app.kubernetes.io/name: widget\n",
 		"terraform/modules/identity/variables.tf": "variable \"github_repository\" {\n  default = \"example-org/widget\"\n}\n",
 		"src/main.go":                   "package main\n\nimport _ \"example.com/org/widget/src/x\"\n\nconst name = \"widget\"\n",
 		".github/workflows/deploy.yaml": "run: kubectl -n widget rollout status deployment/widget\n",
 		"terraform/envs/main.tf":        "locals {\n  name = \"widget-${local.environment}\"\n}\n",
-	}
-	for rel, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
+	})
 }
 
 // snapshot maps every file of a tree to its content hash.

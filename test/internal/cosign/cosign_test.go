@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/platform-template/template-api/test/internal/oci"
+	"github.com/platform-template/template-api/test/internal/oci/ocitest"
 	"github.com/platform-template/template-api/test/internal/repo"
 )
 
@@ -48,11 +49,7 @@ func pushImage(t *testing.T, reg *oci.Registry, repo, label string) string {
 func TestSignAttestVerify(t *testing.T) {
 	ctx := context.Background()
 	c := tool(t)
-	reg, err := oci.Serve("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close(ctx) })
+	reg := ocitest.Serve(t)
 	dir := t.TempDir()
 	key, err := c.GenerateKeyPair(ctx, dir, "run")
 	if err != nil {
@@ -159,11 +156,7 @@ func TestCheckStatements(t *testing.T) {
 func TestPasswordNeverInErrors(t *testing.T) {
 	ctx := context.Background()
 	c := tool(t)
-	reg, err := oci.Serve("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close(ctx) })
+	reg := ocitest.Serve(t)
 	key, err := c.GenerateKeyPair(ctx, t.TempDir(), "run")
 	if err != nil {
 		t.Fatal(err)

@@ -108,11 +108,8 @@ type command struct {
 func (c *Context) commands(w *pipeline.Workflow, j *pipeline.Job) []command {
 	var out []command
 	for _, s := range c.flow(j) {
-		if s.Run == "" {
-			continue
-		}
-		sc, err := c.script(w, j, s)
-		if err != nil {
+		sc := c.runScript(w, j, s)
+		if sc == nil {
 			continue
 		}
 		for _, cmd := range sc.Commands {
@@ -120,6 +117,19 @@ func (c *Context) commands(w *pipeline.Workflow, j *pipeline.Job) []command {
 		}
 	}
 	return out
+}
+
+// runScript is the script of a run step, read; nil for a step that runs none or one whose script
+// cannot be read (rule shell-readable reports those of privileged jobs).
+func (c *Context) runScript(w *pipeline.Workflow, j *pipeline.Job, s *pipeline.Step) *shell.Script {
+	if s.Run == "" {
+		return nil
+	}
+	sc, err := c.script(w, j, s)
+	if err != nil {
+		return nil
+	}
+	return sc
 }
 
 func (c *Context) cond(src string) *cond.Condition {

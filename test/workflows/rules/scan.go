@@ -44,11 +44,8 @@ func (c *Context) scans(w *pipeline.Workflow, j *pipeline.Job) []scan {
 			out = append(out, scan{step: s, kind: kind, target: target, opts: opts})
 			continue
 		}
-		if s.Run == "" {
-			continue
-		}
-		sc, err := c.script(w, j, s)
-		if err != nil {
+		sc := c.runScript(w, j, s)
+		if sc == nil {
 			continue
 		}
 		for _, cmd := range sc.Commands {
@@ -271,11 +268,8 @@ func (c *Context) pushes(w *pipeline.Workflow, j *pipeline.Job) []push {
 			out = append(out, push{step: s})
 			continue
 		}
-		if s.Run == "" {
-			continue
-		}
-		sc, err := c.script(w, j, s)
-		if err != nil {
+		sc := c.runScript(w, j, s)
+		if sc == nil {
 			continue
 		}
 		for _, cmd := range sc.Commands {

@@ -55,13 +55,9 @@ type Verdict struct {
 // A path that never runs any of them and ends with success makes the answer no, as does a
 // path on which their failure is ignored.
 func (s *Script) FailsWithout(gates []*Command) Verdict {
-	if s.file == nil {
-		return Verdict{Reason: "the script is not read"}
-	}
-	sm := s.newSim(gates, nil)
-	ends := sm.run()
-	if sm.overflow {
-		return Verdict{Reason: "the script has too many paths to follow"}
+	ends, why := s.follow(gates, nil)
+	if why != "" {
+		return Verdict{Reason: why}
 	}
 	for _, p := range ends {
 		if p.status != ok && p.status != unknown {
@@ -84,13 +80,9 @@ func (s *Script) FailsWithout(gates []*Command) Verdict {
 // Guards reports whether, when each of the gates fails, no path through the script runs any of
 // the actions: an action can only run after a gate has succeeded.
 func (s *Script) Guards(gates, actions []*Command) Verdict {
-	if s.file == nil {
-		return Verdict{Reason: "the script is not read"}
-	}
-	sm := s.newSim(gates, actions)
-	ends := sm.run()
-	if sm.overflow {
-		return Verdict{Reason: "the script has too many paths to follow"}
+	ends, why := s.follow(gates, actions)
+	if why != "" {
+		return Verdict{Reason: why}
 	}
 	for _, p := range ends {
 		if !p.reached {
@@ -113,19 +105,33 @@ func (s *Script) Guards(gates, actions []*Command) Verdict {
 // Runs reports whether every path through the script that ends with success runs one of the
 // commands (all commands succeed).
 func (s *Script) Runs(cmds []*Command) Verdict {
-	if s.file == nil {
-		return Verdict{Reason: "the script is not read"}
-	}
-	sm := s.newSim(nil, cmds)
-	for _, p := range sm.run() {
+	// A path found that ends with success without them is the answer even when there are more
+	// paths than are followed.
+	ends, why := s.follow(nil, cmds)
+	for _, p := range ends {
 		if p.status != failed && !p.reached {
 			return Verdict{Reason: "a path through the script ends with success without running it"}
 		}
 	}
-	if sm.overflow {
-		return Verdict{Reason: "the script has too many paths to follow"}
+	if why != "" {
+		return Verdict{Reason: why}
 	}
 	return Verdict{OK: true}
+}
+
+// follow follows the paths through the script with the fail commands failing and the watch
+// commands watched, and returns how each path ends. why, when not empty, is the reason the ends
+// are not all the script's: it was not read (no ends), or it has more paths than are followed.
+func (s *Script) follow(fail, watch []*Command) (ends []pathState, why string) {
+	if s.file == nil {
+		return nil, "the script is not read"
+	}
+	sm := s.newSim(fail, watch)
+	ends = sm.run()
+	if sm.overflow {
+		return ends, "the script has too many paths to follow"
+	}
+	return ends, ""
 }
 
 func (s *Script) newSim(fail, watch []*Command) *sim {
@@ -776,13 +782,7 @@ func (sm *sim) setFlags(p *pathState, args []string) {
 			return
 		}
 		if (a == "-o" || a == "+o") && i+1 < len(args) {
-			on := a == "-o"
-			switch args[i+1] {
-			case "errexit":
-				p.errexit = on
-			case "pipefail":
-				p.pipefail = on
-			}
+			setOption(args[i+1], a == "-o", &p.errexit, &p.pipefail)
 			i++
 			continue
 		}
@@ -796,12 +796,7 @@ func (sm *sim) setFlags(p *pathState, args []string) {
 				p.errexit = on
 			case 'o':
 				if j == len(a)-2 && i+1 < len(args) {
-					switch args[i+1] {
-					case "errexit":
-						p.errexit = on
-					case "pipefail":
-						p.pipefail = on
-					}
+					setOption(args[i+1], on, &p.errexit, &p.pipefail)
 					i++
 				}
 			}

@@ -174,13 +174,7 @@ func shellFlags(args []string) (errexit, pipefail bool) {
 		switch {
 		case a == "-o" || a == "+o":
 			if i+1 < len(args) {
-				on := a == "-o"
-				switch args[i+1] {
-				case "errexit":
-					errexit = on
-				case "pipefail":
-					pipefail = on
-				}
+				setOption(args[i+1], a == "-o", &errexit, &pipefail)
 				i++
 			}
 		case strings.HasPrefix(a, "--"):
@@ -193,12 +187,7 @@ func shellFlags(args []string) (errexit, pipefail bool) {
 				case 'o':
 					// -eo pipefail: the option name is the next argument
 					if j == len(a)-2 && i+1 < len(args) {
-						switch args[i+1] {
-						case "errexit":
-							errexit = on
-						case "pipefail":
-							pipefail = on
-						}
+						setOption(args[i+1], on, &errexit, &pipefail)
 						i++
 					}
 				}
@@ -206,6 +195,17 @@ func shellFlags(args []string) (errexit, pipefail bool) {
 		}
 	}
 	return errexit, pipefail
+}
+
+// setOption sets the option that `-o name` (on) or `+o name` (off) names, if it is errexit or
+// pipefail: the two the analysis follows (shellFlags for a shell's arguments, setFlags for set).
+func setOption(name string, on bool, errexit, pipefail *bool) {
+	switch name {
+	case "errexit":
+		*errexit = on
+	case "pipefail":
+		*pipefail = on
+	}
 }
 
 // runnerVars are set by the runner for every step; env: cannot change them.

@@ -7,7 +7,8 @@
 //	                       the SLSA v1 provenance predicate of a GitHub Actions run, from the
 //	                       GITHUB_* variables and the Dockerfile's pinned bases
 //
-// It imports only the standard library and the two writers, so the workflow builds it in seconds.
+// It imports only the standard library, the two writers and internal/cli (its main), so the
+// workflow builds it in seconds.
 package main
 
 import (
@@ -19,23 +20,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/platform-template/template-api/test/e2e/internal/cli"
 	"github.com/platform-template/template-api/test/e2e/internal/provenance"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
 )
 
-func main() {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "evidence: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("evidence", run) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {

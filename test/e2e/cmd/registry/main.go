@@ -10,21 +10,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/platform-template/template-api/test/e2e/internal/cli"
 	"github.com/platform-template/template-api/test/internal/oci"
 )
 
 func main() {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr)
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "registry: %v\n", err)
-		os.Exit(1)
-	}
+	cli.Main("registry", func(ctx context.Context, args []string, _ func(string) string, _, stderr io.Writer) error {
+		return run(ctx, args, stderr)
+	})
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {

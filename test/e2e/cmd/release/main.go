@@ -13,26 +13,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
+	"github.com/platform-template/template-api/test/e2e/internal/cli"
 	"github.com/platform-template/template-api/test/e2e/internal/release"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
 	"github.com/platform-template/template-api/test/internal/cosign"
 )
 
-func main() {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "release: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("release", run) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {

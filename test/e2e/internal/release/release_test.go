@@ -14,7 +14,7 @@ import (
 	"github.com/platform-template/template-api/test/e2e/internal/provenance"
 	"github.com/platform-template/template-api/test/e2e/internal/sbom"
 	"github.com/platform-template/template-api/test/internal/cosign"
-	"github.com/platform-template/template-api/test/internal/oci"
+	"github.com/platform-template/template-api/test/internal/oci/ocitest"
 	"github.com/platform-template/template-api/test/internal/repo"
 )
 
@@ -166,11 +166,7 @@ func TestRelease(t *testing.T) {
 	}
 	// The release's own registry is gone with the release; the saved layout carries everything
 	// to another registry, as make demo does.
-	reg, err := oci.Serve("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close(ctx) })
+	reg := ocitest.Serve(t)
 	if err := cfg.Cosign.Load(ctx, res.Layout, reg.Addr+"/"+ImageName); err != nil {
 		t.Fatal(err)
 	}

@@ -4,30 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/platform-template/template-api/test/internal/repo"
-
 	"github.com/platform-template/template-api/test/e2e/internal/kube"
-	"github.com/platform-template/template-api/test/e2e/internal/manifests"
 )
 
 // TestRedTeamTable checks the red-team table's shape without a cluster: at least 80 bad
 // attempts, by the admin and by the CI deployer, in every class, each naming who must refuse it
 // and why, with good controls beside them; every object builds from the real rendered overlay.
 func TestRedTeamTable(t *testing.T) {
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifests.KindOverlayWithImage(root, t.TempDir(), "127.0.0.1:5001/template-api@sha256:"+strings.Repeat("a", 64), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b Base
-	for _, o := range objs {
-		if o.GetKind() == "Deployment" && o.GetName() == "template-api" {
-			b.Deployment = o
-		}
-	}
+	b := renderedBase(t)
 	b.Images = Images{Signed: "s@sha256:1", Unsigned: "u", WrongKey: "w", Latest: "l", Untrusted: "x"}
 	table := RedTeam()
 	bad, good := 0, 0

@@ -49,23 +49,7 @@ func TestCheck(t *testing.T) {
 
 // TestMatrixBuilds builds every case's object from the real rendered kind overlay.
 func TestMatrixBuilds(t *testing.T) {
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifests.KindOverlayWithImage(root, t.TempDir(), "127.0.0.1:5001/template-api@sha256:"+strings.Repeat("a", 64), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b Base
-	for _, o := range objs {
-		if o.GetKind() == "Deployment" && o.GetName() == "template-api" {
-			b.Deployment = o
-		}
-	}
-	if b.Deployment == nil {
-		t.Fatalf("no Deployment template-api in %s", filepath.Join(root, manifests.KindOverlay))
-	}
+	b := renderedBase(t)
 	b.Images = Images{Signed: "s", Unsigned: "u", WrongKey: "w", Latest: "l", Untrusted: "x"}
 	b.OtherNamespace = "other"
 	cases := Matrix()
@@ -89,4 +73,25 @@ func TestMatrixBuilds(t *testing.T) {
 	if err := errors.New("x"); kube.Classify(err).Component != kube.Other {
 		t.Errorf("a plain error must classify as Other")
 	}
+}
+
+// renderedBase is a Base whose Deployment is template-api's from the real rendered kind overlay
+// (its image pinned by a digest); the test sets the images and namespaces its cases name.
+func renderedBase(t *testing.T) Base {
+	t.Helper()
+	root := repo.MustRoot(t)
+	objs, err := manifests.KindOverlayWithImage(root, t.TempDir(), "127.0.0.1:5001/template-api@sha256:"+strings.Repeat("a", 64), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Base
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" && o.GetName() == "template-api" {
+			b.Deployment = o
+		}
+	}
+	if b.Deployment == nil {
+		t.Fatalf("no Deployment template-api in %s", filepath.Join(root, manifests.KindOverlay))
+	}
+	return b
 }

@@ -1,10 +1,10 @@
 package identity
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/platform-template/template-api/tools/rename/internal/treetest"
 )
 
 func TestNew(t *testing.T) {
@@ -65,28 +65,13 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for rel, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 func TestCurrent(t *testing.T) {
 	good := map[string]string{
 		ModuleFile: "// comment\nmodule example.com/widget\n\ngo 1.26\n",
 		NameFile:   "metadata:\n  name: widget\n  labels:\n    app.kubernetes.io/name: widget\n",
 		RepoFile:   "variable \"other\" {\n  default = \"x\"\n}\n\nvariable \"github_repository\" {\n  type    = string\n  default = \"example-org/widget\"\n}\n",
 	}
-	got, err := Current(writeTree(t, good))
+	got, err := Current(treetest.Write(t, good))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +86,7 @@ func TestCurrent(t *testing.T) {
 					files[k] = v
 				}
 			}
-			if _, err := Current(writeTree(t, files)); err == nil || !strings.Contains(err.Error(), "root of a copy of the template") {
+			if _, err := Current(treetest.Write(t, files)); err == nil || !strings.Contains(err.Error(), "root of a copy of the template") {
 				t.Fatalf("want an error naming the missing file, got %v", err)
 			}
 		})
@@ -111,7 +96,7 @@ func TestCurrent(t *testing.T) {
 				files[k] = v
 			}
 			files[missing] = "nothing here\n"
-			if _, err := Current(writeTree(t, files)); err == nil || !strings.Contains(err.Error(), missing) {
+			if _, err := Current(treetest.Write(t, files)); err == nil || !strings.Contains(err.Error(), missing) {
 				t.Fatalf("want an error naming %s, got %v", missing, err)
 			}
 		})

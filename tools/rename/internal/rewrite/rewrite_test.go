@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/platform-template/template-api/tools/rename/internal/identity"
+	"github.com/platform-template/template-api/tools/rename/internal/treetest"
 )
 
 var (
@@ -77,25 +78,6 @@ func TestBinary(t *testing.T) {
 	}
 }
 
-func tree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for rel, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(rel, ".sh") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 func read(t *testing.T, root, rel string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
@@ -107,7 +89,7 @@ func read(t *testing.T, root, rel string) string {
 
 func TestMakeAndApply(t *testing.T) {
 	binary := "widget\x00\x01example.com/org/widget"
-	root := tree(t, map[string]string{
+	root := treetest.Write(t, map[string]string{
 		"go.mod": "module example.com/org/widget\n\ngo 1.26\n",
 		"go.sum": "example.com/org/widget v1.0.0 h1:x\n",
 		"src/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/org/widget/src/b\"\n\t\"example.com/org/widget/src/a\"\n\t\"github.com/zzz/lib\"\n)\n\n" +
@@ -176,7 +158,7 @@ func TestMakeAndApply(t *testing.T) {
 
 func TestMakeRefusesBeforeWriting(t *testing.T) {
 	t.Run("Go file that no longer parses", func(t *testing.T) {
-		root := tree(t, map[string]string{"go.mod": "module example.com/org/widget\n", "x.go": "package widget\n"})
+		root := treetest.Write(t, map[string]string{"go.mod": "module example.com/org/widget\n", "x.go": "package widget\n"})
 		// "package widget" becomes "package payments": fine; a name that is not an identifier is not
 		ids := []Pair{{"widget", "pay-ments"}}
 		if _, err := Make(root, ids); err == nil || !strings.Contains(err.Error(), "gofmt x.go") {
@@ -187,7 +169,7 @@ func TestMakeRefusesBeforeWriting(t *testing.T) {
 		}
 	})
 	t.Run("move onto an existing file", func(t *testing.T) {
-		root := tree(t, map[string]string{"a-widget.txt": "x", "a-payments.txt": "y"})
+		root := treetest.Write(t, map[string]string{"a-widget.txt": "x", "a-payments.txt": "y"})
 		if _, err := Make(root, Pairs(from, to)); err == nil || !strings.Contains(err.Error(), "exists already") {
 			t.Fatalf("want a conflict error, got %v", err)
 		}
