@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/platform-template/template-api/test/workflows/mutate"
@@ -342,6 +343,13 @@ func weakenedOps() []operator {
 			return strings.ReplaceAll(s, `-k "$OVERLAY"`, "-f k8s/ --recursive")
 		},
 		"--force": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --force") },
+		"--prune": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --prune") },
+		"run by find -exec on every kustomization": func(s string) string {
+			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `find k8s -name kustomization.yaml -execdir kubectl apply -k . \;`)
+		},
+		"run by su -c without the selector": func(s string) string {
+			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY" --selector `+selector, `su -c 'kubectl apply -k "$OVERLAY"' runner`)
+		},
 	}
 	for _, name := range sortedKeys(applies) {
 		edit := applies[name]
@@ -369,6 +377,54 @@ func weakenedOps() []operator {
 				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: kubectl -n template-api delete networkpolicy --all`))
 				return true
 			})
+		}},
+		operator{"weakened", "a deploy job reaches the cluster around kubectl", "deploy-scope", func(g *gen) []variant {
+			var out []variant
+			for _, run := range []string{
+				`curl -sf -X PATCH -H "Authorization: Bearer $(aws eks get-token --cluster-name "$EKS_CLUSTER_NAME" --output text --query status.token)" "https://$API/apis/apps/v1/namespaces/template-api/deployments/template-api"`,
+				`kubectl proxy --port 8001 & sleep 2; wget -qO- --method=DELETE http://127.0.0.1:8001/api/v1/namespaces/template-api/pods`,
+				`kubectl auth reconcile -f k8s/extra/rbac.yaml`,
+				`kubectl certificate approve node-csr-x`,
+				`kubectl port-forward -n template-api svc/template-api 8080:8080 &`,
+				`kubectl slurp -n template-api`,
+				`aws eks update-cluster-config --name "$EKS_CLUSTER_NAME" --resources-vpc-config endpointPublicAccess=true`,
+				`aws iam attach-role-policy --role-name deployer --policy-arn arn:aws:iam::aws:policy/AdministratorAccess`,
+			} {
+				out = append(out, first(1, g.jobs(func(p place) bool { return deploysJob(p.job.Node) }, func(p place) bool {
+					mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("run: "+strconv.Quote(run)))
+					return true
+				}))...)
+			}
+			return out
+		}},
+		operator{"supply", "a privileged job checks out code its run is not for", "trusted-checkout", func(g *gen) []variant {
+			var out []variant
+			for _, edit := range []func(with *yaml.Node){
+				func(w *yaml.Node) { mutate.SetStr(w, "ref", "${{ github.event.workflow_run.head_branch }}") },
+				func(w *yaml.Node) { mutate.SetStr(w, "ref", "${{ github.head_ref || github.sha }}") },
+				func(w *yaml.Node) { mutate.SetStr(w, "ref", "refs/heads/release") },
+				func(w *yaml.Node) {
+					mutate.SetStr(w, "repository", "${{ github.event.workflow_run.head_repository.full_name }}")
+				},
+			} {
+				out = append(out, g.steps(func(p place) bool {
+					return privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/checkout")
+				}, func(p place) bool {
+					edit(mutate.Map(p.step, "with"))
+					return true
+				})...)
+			}
+			return out
+		}},
+		operator{"supply", "a privileged job's script switches to other code", "trusted-checkout", func(g *gen) []variant {
+			var out []variant
+			for _, run := range []string{`git fetch origin "$REF" && git checkout FETCH_HEAD`, `git -C . pull --ff-only origin dev`, `gh pr checkout "$PR"`, `git clone https://github.com/someone/tools .tools-src`} {
+				out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+					mutate.InsertStep(p.job.Node, 1, mutate.Node("run: "+strconv.Quote(run)))
+					return true
+				}))...)
+			}
+			return out
 		}},
 		operator{"weakened", "no wait for the rollout", "deploy-environment", func(g *gen) []variant {
 			return g.steps(func(p place) bool {

@@ -336,7 +336,15 @@ func checkDeployScope(c *Context) []Finding {
 					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q changes the cluster through the action %s: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector), where the rules can see what it applies", s.Label(), s.Action()))
 				}
 			}
-			for _, cm := range c.commands(w, j) {
+			cmds := c.commands(w, j)
+			if reachesCluster(cmds) {
+				for _, cm := range cmds {
+					if why := outsideKubectl(cm.cmd); why != "" {
+						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, why))
+					}
+				}
+			}
+			for _, cm := range cmds {
 				if !deploys(cm.cmd) {
 					continue
 				}
@@ -401,7 +409,65 @@ func (c *Context) applyProblems(j *pipeline.Job, cmd *shell.Command) []string {
 	if cmd.Has("--force") {
 		p = append(p, "passes --force, which deletes and recreates what it cannot patch")
 	}
+	if cmd.Has("--prune", "--prune-allowlist", "--prune-whitelist", "--applyset") {
+		p = append(p, "prunes: it deletes every object of the selector that the overlay does not hold")
+	}
 	return p
+}
+
+// reachesCluster reports whether a job's commands talk to a cluster: they change one, or they
+// set up kubectl's credentials for one.
+func reachesCluster(cmds []command) bool {
+	for _, cm := range cmds {
+		if deploys(cm.cmd) || kubectlApply(cm.cmd) {
+			return true
+		}
+		if svc, op := awsCall(cm.cmd); svc == "eks" && (op == "update-kubeconfig" || op == "get-token") {
+			return true
+		}
+	}
+	return false
+}
+
+// networkClients send requests the rules cannot read the meaning of.
+var networkClients = map[string]bool{
+	"curl": true, "wget": true, "http": true, "https": true, "xh": true, "httpie": true, "nc": true, "ncat": true,
+	"netcat": true, "socat": true, "grpcurl": true, "websocat": true, "telnet": true,
+}
+
+var awsValued = valued("--region", "--profile", "--output", "--query", "--endpoint-url", "--cli-read-timeout",
+	"--cli-connect-timeout", "--ca-bundle", "--color", "--cli-binary-format")
+
+// awsCall returns the service and operation of an aws CLI command.
+func awsCall(c *shell.Command) (service, op string) {
+	if base(c.Name) != "aws" {
+		return "", ""
+	}
+	ops := c.Operands(awsValued)
+	if len(ops) < 2 {
+		return "", ""
+	}
+	return ops[0].Text, ops[1].Text
+}
+
+// outsideKubectl says why a command of a job that reaches a cluster goes around kubectl, whose
+// commands the rules judge: a raw cluster token, a request the rules cannot read, or a change to
+// the cloud. A deploy reads from the cloud (describe, list, get) and logs in to the registry.
+func outsideKubectl(c *shell.Command) string {
+	if networkClients[base(c.Name)] {
+		return "sends a request from a job that reaches the cluster: the cluster is reached through kubectl only, whose commands the rules judge (an API server token in a header would go around them)"
+	}
+	svc, op := awsCall(c)
+	switch {
+	case base(c.Name) != "aws" || svc == "":
+		return ""
+	case svc == "eks" && op == "get-token":
+		return "mints a cluster token for a client other than kubectl: the cluster is reached through kubectl only"
+	case svc == "eks" && op == "update-kubeconfig", svc == "ecr" && op == "get-login-password", svc == "sts" && op == "get-caller-identity",
+		strings.HasPrefix(op, "describe-"), strings.HasPrefix(op, "list-"), strings.HasPrefix(op, "get-"):
+		return ""
+	}
+	return fmt.Sprintf("calls aws %s %s from a job that deploys: a deploy reads from the cloud (describe, list, get) and changes only the overlay it applies", svc, op)
 }
 
 // kustomizeBuildDir returns DIR for `kustomize build DIR` or `kubectl kustomize DIR`.

@@ -3,6 +3,7 @@ package rules
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/platform-template/template-api/test/workflows/pipeline"
@@ -51,30 +52,35 @@ func valued(flags ...string) map[string]bool {
 
 func base(name string) string { return path.Base(name) }
 
-// kubectlMutating are the kubectl subcommands that change a cluster.
-var kubectlMutating = map[string]bool{
-	"apply": true, "create": true, "replace": true, "patch": true, "set": true, "edit": true, "delete": true,
-	"scale": true, "autoscale": true, "expose": true, "run": true, "label": true, "annotate": true, "taint": true,
-	"drain": true, "cordon": true, "uncordon": true, "cp": true, "exec": true, "debug": true, "attach": true,
-	"rollout": true,
+// kubectlReadOnly are the kubectl subcommands that change nothing in a cluster, with the second
+// words that keep a subcommand read-only where it has writing ones too. Every other subcommand
+// counts as a change: the writing ones, proxy and port-forward (a way past kubectl to the API
+// server and the pods), certificate approve, auth reconcile (RBAC), and plugins (kubectl-<name>,
+// programs the rules do not read).
+var kubectlReadOnly = map[string][]string{
+	"": nil, "get": nil, "describe": nil, "logs": nil, "explain": nil, "api-resources": nil, "api-versions": nil,
+	"version": nil, "cluster-info": nil, "top": nil, "wait": nil, "diff": nil, "kustomize": nil, "config": nil,
+	"events": nil, "completion": nil, "options": nil, "help": nil,
+	"auth": {"can-i", "whoami"}, "rollout": {"status", "history"}, "plugin": {"list"},
 }
 
-// deploys reports whether a command changes a cluster.
+// deploys reports whether a command changes a cluster, or reaches it other than by reading.
 func deploys(c *shell.Command) bool {
 	switch base(c.Name) {
 	case "kubectl", "oc":
 		sub, i := c.Subcommand(kubectlValued)
-		if !kubectlMutating[sub] {
+		second, ok := kubectlReadOnly[sub]
+		if !ok {
+			return true
+		}
+		if second == nil {
 			return false
 		}
-		if sub == "rollout" {
-			next := ""
-			if i+1 < len(c.Args) {
-				next = c.Args[i+1].Text
-			}
-			return next == "restart" || next == "undo" || next == "pause" || next == "resume"
+		next := ""
+		if i+1 < len(c.Args) {
+			next = c.Args[i+1].Text
 		}
-		return true
+		return !slices.Contains(second, next)
 	case "helm":
 		sub, _ := c.Subcommand(helmValued)
 		return sub == "install" || sub == "upgrade" || sub == "uninstall" || sub == "rollback" || sub == "delete"

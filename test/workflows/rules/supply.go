@@ -635,3 +635,72 @@ func checkNoRestoredCaches(c *Context) []Finding {
 	}
 	return out
 }
+
+// trustedRefs are what a privileged job may check out: the commit of its own run, or for a job
+// started by a finished build, that build's commit (trusted-runs requires it to be a push to
+// main). A ref from an input, a branch name or a pull request would apply, sign or deploy code
+// nobody reviewed for it.
+var trustedRefs = map[string]bool{"github.sha": true, "github.ref": true, "github.event.workflow_run.head_sha": true}
+
+// gitSwitches are the git subcommands that put another commit into the working tree.
+var gitSwitches = map[string]bool{
+	"checkout": true, "switch": true, "pull": true, "reset": true, "merge": true, "rebase": true, "cherry-pick": true,
+	"am": true, "worktree": true, "clone": true, "restore": true, "revert": true, "read-tree": true, "checkout-index": true,
+	"stash": true, "apply": true, "submodule": true,
+}
+
+var gitValued = valued("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env")
+
+// untrustedRef says why a ref: of actions/checkout is not the run's own commit, or "".
+func untrustedRef(ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	inner, ok := strings.CutPrefix(ref, "${{")
+	inner, ok2 := strings.CutSuffix(inner, "}}")
+	if !ok || !ok2 || strings.Contains(inner, "${{") {
+		return fmt.Sprintf("checks out %q, a ref written in the workflow rather than the commit of its run", ref)
+	}
+	for _, alt := range strings.Split(inner, "||") {
+		if !trustedRefs[strings.TrimSpace(alt)] {
+			return fmt.Sprintf("checks out %q: %s is not the commit of its run (github.sha, github.ref, or the triggering build's github.event.workflow_run.head_sha)", ref, strings.TrimSpace(alt))
+		}
+	}
+	return ""
+}
+
+// checkTrustedCheckout refuses, in a privileged job, working trees of anything but the run's own
+// commit: actions/checkout of another ref or repository, and scripts that switch to another
+// commit or fetch another repository's code.
+func checkTrustedCheckout(c *Context) []Finding {
+	const name = "trusted-checkout"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if !privileged(w, j) {
+				continue
+			}
+			for _, s := range c.flow(j) {
+				if s.Action() != "actions/checkout" {
+					continue
+				}
+				if why := untrustedRef(s.With["ref"]); why != "" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q %s", s.Label(), why))
+				}
+				if r := strings.TrimSpace(s.With["repository"]); r != "" && strings.Join(strings.Fields(r), "") != "${{github.repository}}" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q checks out the repository %q in a privileged job: only this repository's reviewed code runs there", s.Label(), r))
+				}
+			}
+			for _, cm := range c.commands(w, j) {
+				sub, _ := cm.cmd.Subcommand(gitValued)
+				switch {
+				case base(cm.cmd.Name) == "git" && gitSwitches[sub],
+					base(cm.cmd.Name) == "gh" && (sub == "pr" || sub == "repo") && len(cm.cmd.Args) > 1 && slices.ContainsFunc(cm.cmd.Args, func(a shell.Word) bool { return a.Text == "checkout" || a.Text == "clone" }):
+					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` puts other code in the working tree of a privileged job: it runs the commit its checkout took", cm.step.Label(), cm.cmd.Text))
+				}
+			}
+		}
+	}
+	return out
+}

@@ -50,9 +50,53 @@ var wrappers = map[string]func(args []Word) int{
 	"stdbuf":   func(a []Word) int { return skipFlags(a, nil) },
 	"time":     func(a []Word) int { return skipFlags(a, nil) },
 	"unbuffer": func([]Word) int { return 0 },
+	"setsid":   func(a []Word) int { return skipFlags(a, nil) },
+	"doas":     func(a []Word) int { return skipFlags(a, map[string]bool{"-u": true, "-C": true}) },
+	"ionice":   func(a []Word) int { return skipFlags(a, map[string]bool{"-c": true, "-n": true, "-p": true}) },
+	"chrt":     func(a []Word) int { return skipFlags(a, nil) + 1 },
+	"taskset":  func(a []Word) int { return skipFlags(a, nil) + 1 },
+	"chroot":   func(a []Word) int { return skipFlags(a, map[string]bool{"--userspec": true, "--groups": true}) + 1 },
+	"flock": func(a []Word) int {
+		return skipFlags(a, map[string]bool{"-w": true, "-E": true, "--timeout": true}) + 1
+	},
+	"strace": func(a []Word) int {
+		return skipFlags(a, map[string]bool{"-o": true, "-e": true, "-p": true, "-s": true, "-u": true})
+	},
+	"ltrace": func(a []Word) int {
+		return skipFlags(a, map[string]bool{"-o": true, "-e": true, "-p": true, "-s": true, "-u": true})
+	},
+	"watch":    func(a []Word) int { return skipFlags(a, map[string]bool{"-n": true, "--interval": true, "-d": true}) },
+	"parallel": func(a []Word) int { return skipFlags(a, map[string]bool{"-j": true, "--jobs": true, "-S": true}) },
+	"faketime": func(a []Word) int { return skipFlags(a, map[string]bool{"-f": true}) + 1 },
+	"busybox":  func([]Word) int { return 0 },
+	"runuser": func(a []Word) int {
+		if _, ok := commandFlag(a); ok {
+			return -1 // runuser -c runs a script: read as one
+		}
+		return skipFlags(a, map[string]bool{"-u": true, "-g": true, "-G": true})
+	},
+	"nsenter": func(a []Word) int { return skipFlags(a, map[string]bool{"-t": true, "--target": true}) },
+	"unshare": func(a []Word) int { return skipFlags(a, nil) },
 	"retry": func(a []Word) int {
 		return skipFlags(a, map[string]bool{"-t": true, "-d": true, "--times": true, "--delay": true})
 	},
+}
+
+// commandFlag returns the value of -c (also in a cluster of short flags, -qc) or --command.
+func commandFlag(a []Word) (Word, bool) {
+	for i, w := range a {
+		switch {
+		case w.Text == "--":
+			return Word{}, false
+		case strings.HasPrefix(w.Text, "--command="):
+			return Word{Text: strings.TrimPrefix(w.Text, "--command="), Known: w.Known}, true
+		case w.Text == "--command" || len(w.Text) > 1 && w.Text[0] == '-' && w.Text[1] != '-' && strings.HasSuffix(w.Text, "c"):
+			if i+1 < len(a) {
+				return a[i+1], true
+			}
+		}
+	}
+	return Word{}, false
 }
 
 func skipFlags(a []Word, valued map[string]bool) int {
@@ -218,13 +262,21 @@ func (c *collector) call(x *syntax.CallExpr, st *syntax.Stmt, via []string, line
 	for i, w := range x.Args {
 		words[i] = c.s.word(w, vars)
 	}
-	// Unwrap env, timeout, sudo, xargs...
+	return c.command(words, x, st, vars, via, line, from)
+}
+
+// command records the command a list of words runs (after its wrappers: env, timeout, sudo,
+// xargs...), then the commands it runs in turn: a nested script, or find's -exec.
+func (c *collector) command(words []Word, x *syntax.CallExpr, st *syntax.Stmt, vars map[string]Word, via []string, line int, from *Command) *Command {
 	for len(words) > 0 {
 		skip, ok := wrappers[path.Base(words[0].Text)]
 		if !ok {
 			break
 		}
 		n := skip(words[1:])
+		if n < 0 {
+			break
+		}
 		if 1+n > len(words) {
 			n = len(words) - 1
 		}
@@ -256,7 +308,32 @@ func (c *collector) call(x *syntax.CallExpr, st *syntax.Stmt, via []string, line
 	}
 	c.s.Commands = append(c.s.Commands, cmd)
 	c.nestedScript(cmd, x, st, vars, via, line)
+	if path.Base(cmd.Name) == "find" {
+		for _, sub := range findExecs(cmd.Args) {
+			c.command(sub, x, nil, vars, via, line, nil)
+		}
+	}
 	return cmd
+}
+
+// findExecs returns the commands find runs: each -exec, -execdir, -ok or -okdir up to its ;
+// or +.
+func findExecs(args []Word) [][]Word {
+	var out [][]Word
+	for i := 0; i < len(args); i++ {
+		switch args[i].Text {
+		case "-exec", "-execdir", "-ok", "-okdir":
+			j := i + 1
+			for j < len(args) && args[j].Text != ";" && args[j].Text != "+" {
+				j++
+			}
+			if j > i+1 {
+				out = append(out, slices.Clone(args[i+1:j]))
+			}
+			i = j
+		}
+	}
+	return out
 }
 
 // nestedScript parses the script a command runs, if it runs one.
@@ -288,6 +365,13 @@ func (c *collector) nestedScript(cmd *Command, x *syntax.CallExpr, st *syntax.St
 			return
 		}
 		src, what, fresh = string(data), "source "+cmd.Args[0].Text, false
+	case name == "su" || name == "runuser" || name == "script":
+		// su -c, runuser -c and script -c run their string with a shell.
+		cs, ok := commandFlag(cmd.Args)
+		if !ok {
+			return
+		}
+		src, known, what = cs.Text, cs.Known, name+" -c"
 	case shells[name]:
 		var flags []string
 		script := -1

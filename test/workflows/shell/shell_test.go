@@ -30,6 +30,12 @@ func TestFindsCommandsWhereverTheyAre(t *testing.T) {
 		{"command substitution", `out=$(kubectl apply -k o)`, "$(...)"},
 		{"here-document", "bash <<'EOF'\nkubectl apply -k o\nEOF", "bash <<here-document"},
 		{"xargs", `echo o | xargs -n1 kubectl apply -k`, ""},
+		{"find -exec", `find k8s -name kustomization.yaml -execdir kubectl apply -k . \;`, ""},
+		{"find -exec with +", `find k8s -name '*.yaml' -exec kubectl apply -f {} +`, ""},
+		{"more wrappers", `setsid flock /tmp/l ionice -c 3 taskset 0x1 chrt 1 doas -u root strace -o /tmp/t watch -n 1 parallel -j 2 kubectl apply -k o`, ""},
+		{"su -c", `su -c 'kubectl apply -k o' runner`, "su -c"},
+		{"runuser -c", `runuser -u runner -c "kubectl apply -k o"`, "runuser -c"},
+		{"script -c", `script -qc 'kubectl apply -k o' /dev/null`, "script -c"},
 		{"script of the repository", `bash .github/scripts/deploy.sh k8s/overlays/staging`, "bash .github/scripts/deploy.sh"},
 		{"variable holding a literal", "k=kubectl\n$k apply -k o", ""},
 	}
