@@ -722,6 +722,29 @@ func tokenOps() []operator {
 				return true
 			})
 		}},
+		{"supply", "a privileged job sets a variable that changes what its tools run, fetch or trust", "tool-environment", func(g *gen) []variant {
+			var out []variant
+			for _, kv := range [][2]string{
+				{"BASH_ENV", ".ci/env.sh"}, {"LD_PRELOAD", "/tmp/hook.so"}, {"PATH", "./bin:/usr/bin:/bin"},
+				{"TF_CLI_ARGS_plan", "-destroy"}, {"TF_CLI_CONFIG_FILE", ".ci/mirror.tfrc"}, {"TF_WORKSPACE", "scratch"},
+				{"SIGSTORE_ROOT_FILE", ".ci/fulcio.pem"}, {"TUF_ROOT", ".ci/tuf"}, {"COSIGN_REPOSITORY", "ghcr.io/someone/sigs"},
+				{"DOCKER_CONFIG", ".ci/docker"}, {"DOCKER_HOST", "tcp://builder.example.com:2376"}, {"BUILDKIT_HOST", "tcp://bk:1234"},
+				{"GOPROXY", "https://proxy.example.com"}, {"GONOSUMDB", "*"}, {"GOFLAGS", "-toolexec=./ci/wrap"},
+				{"AWS_ENDPOINT_URL_STS", "https://sts.example.com"}, {"AWS_CONFIG_FILE", ".ci/aws.conf"},
+			} {
+				out = append(out, first(1, g.jobs(privilegedJob, func(p place) bool {
+					mutate.SetStr(mutate.Map(p.job.Node, "env"), kv[0], kv[1])
+					return true
+				}))...)
+			}
+			for _, run := range []string{`export GONOSUMDB='*' && make evidence`, `TF_CLI_ARGS=-auto-approve terraform -chdir=. version`, `env LD_PRELOAD=/tmp/x.so true`} {
+				out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+					mutate.InsertStep(p.job.Node, 1, mutate.Node("run: "+strconv.Quote(run)))
+					return true
+				}))...)
+			}
+			return out
+		}},
 		{"token", "a privileged job writes to GITHUB_ENV", "env-file-injection", func(g *gen) []variant {
 			return g.jobs(privilegedJob, func(p place) bool {
 				at := len(mutate.Steps(p.job.Node))

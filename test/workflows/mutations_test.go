@@ -254,6 +254,47 @@ func shellOps() []operator {
 					return editHas(p.step, "terraform", []string{"plan"}, masks["|| true"])
 				})
 		}},
+		operator{"weakened", "the applied plan narrowed or changed on its command line (-target, -replace, -var)", "terraform-apply", func(g *gen) []variant {
+			var out []variant
+			for _, flag := range []string{"-target=module.stack.module.network", "-replace=module.stack.module.database.aws_db_instance.this", "-var=db_deletion_protection=false", "-var-file=../../../.ci/extra.tfvars"} {
+				out = append(out, g.steps(func(p place) bool {
+					return p.step != nil && stepHas(p.step, "terraform", "plan") && appliesTerraform(p.job.Node)
+				}, func(p place) bool {
+					return editHas(p.step, "terraform", []string{"plan"}, func(s string, c mutate.Command) string {
+						return c.ReplaceCommand(s, func(x string) string { return strings.Replace(x, " plan ", " plan "+flag+" ", 1) })
+					})
+				})...)
+			}
+			return out
+		}},
+		operator{"weakened", "init takes providers past the lock file before an apply", "terraform-apply", func(g *gen) []variant {
+			var out []variant
+			for _, flag := range []string{"-upgrade", "-plugin-dir=.ci/plugins", "-lockfile=none"} {
+				out = append(out, g.steps(func(p place) bool {
+					return p.step != nil && stepHas(p.step, "terraform", "init") && appliesTerraform(p.job.Node)
+				}, func(p place) bool {
+					return editHas(p.step, "terraform", []string{"init"}, func(s string, c mutate.Command) string {
+						return c.ReplaceCommand(s, func(x string) string { return strings.Replace(x, " init", " init "+flag, 1) })
+					})
+				})...)
+			}
+			return out
+		}},
+		operator{"weakened", "the plan judged with another environment's rules", "terraform-apply", func(g *gen) []variant {
+			return g.steps(func(p place) bool {
+				return p.step != nil && stepHas(p.step, "make", "tf-policy") && appliesTerraform(p.job.Node) && mutate.Get(p.job.Node, "environment") != nil
+			}, func(p place) bool {
+				other := "staging"
+				if mutate.Str(p.job.Node, "environment") == "staging" {
+					other = "production"
+				}
+				return editHas(p.step, "make", []string{"tf-policy"}, func(s string, c mutate.Command) string {
+					return c.ReplaceCommand(s, func(x string) string {
+						return strings.Replace(x, `ENVIRONMENT="$ENVIRONMENT"`, "ENVIRONMENT="+other, 1)
+					})
+				})
+			})
+		}},
 		operator{"shell", "a make target's failure ignored", "required-checks", func(g *gen) []variant {
 			return g.steps(requiredMake, func(p place) bool { return editRun(p.step, []string{"make"}, masks["|| true"]) })
 		}},

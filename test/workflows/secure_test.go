@@ -268,6 +268,37 @@ run: |
 				return true
 			})
 		}, nil},
+		{"a privileged job that appends to PATH, sets harmless tool variables and reads the cloud", func(g *gen) []variant {
+			return first(2, g.jobs(func(p place) bool { return deploysJob(p.job.Node) }, func(p place) bool {
+				env := mutate.Map(p.job.Node, "env")
+				mutate.SetStr(env, "TF_IN_AUTOMATION", "1")
+				mutate.SetStr(env, "DOCKER_BUILDKIT", "1")
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`name: report
+run: |
+  export PATH="$PATH:$HOME/.local/bin"
+  aws eks describe-cluster --name "$EKS_CLUSTER_NAME" --query cluster.version
+  kubectl -n template-api get deployment template-api -o wide
+  git --no-pager log -1 --format=%H`))
+				return true
+			}))
+		}, nil},
+		{"caching left on in jobs that hold no power (tests, scans)", func(g *gen) []variant {
+			return first(2, g.steps(func(p place) bool {
+				return !privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/setup-go")
+			}, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.step, "with"), "cache", "true")
+				return true
+			}))
+		}, nil},
+		{"checkout of the triggering build's commit, spelled out", func(g *gen) []variant {
+			return g.steps(func(p place) bool {
+				return privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/checkout")
+			}, func(p place) bool {
+				mutate.SetStr(mutate.Map(p.step, "with"), "ref", "${{ github.sha }}")
+				mutate.SetStr(mutate.Map(p.step, "with"), "repository", "${{ github.repository }}")
+				return true
+			})
+		}, nil},
 	}
 }
 

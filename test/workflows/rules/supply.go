@@ -704,3 +704,133 @@ func checkTrustedCheckout(c *Context) []Finding {
 	}
 	return out
 }
+
+// toolVariables change what a privileged job's tools run, where they fetch from or whom they
+// trust, unseen by every rule that reads their commands: a shell that sources a file first, a
+// library preloaded into every program, a tool shadowed on PATH, Terraform arguments and
+// provider sources, a Sigstore trust root, a Docker daemon, builder or credential helper, a Go
+// module proxy without the checksum database, AWS endpoints. Each name, or prefix with *, with
+// what it does.
+var toolVariables = []struct{ name, why string }{
+	{"BASH_ENV", "bash runs that file before every script"},
+	{"ENV", "sh runs that file before every script"},
+	{"PROMPT_COMMAND", "bash runs it"},
+	{"SHELLOPTS", "changes how every script runs"},
+	{"BASHOPTS", "changes how every script runs"},
+	{"LD_PRELOAD", "loads a library into every program"},
+	{"LD_AUDIT", "loads a library into every program"},
+	{"LD_LIBRARY_PATH", "loads other libraries into every program"},
+	{"NODE_OPTIONS", "loads code into every Node program"},
+	{"PYTHONPATH", "loads other modules into every Python program"},
+	{"PYTHONSTARTUP", "runs code in Python"},
+	{"PERL5OPT", "loads code into every Perl program"},
+	{"PERL5LIB", "loads other modules into every Perl program"},
+	{"RUBYOPT", "loads code into every Ruby program"},
+	{"JAVA_TOOL_OPTIONS", "loads agents into every JVM"},
+	{"_JAVA_OPTIONS", "loads agents into every JVM"},
+	{"GIT_CONFIG_*", "gives git configuration (hooks, helpers, other remotes)"},
+	{"GIT_SSH_COMMAND", "runs a program for every git fetch"},
+	{"GIT_EXEC_PATH", "runs other git programs"},
+	{"GIT_ASKPASS", "runs a program for git's credentials"},
+	{"TF_CLI_ARGS*", "adds arguments to every terraform command (-destroy, -target, -auto-approve)"},
+	{"TF_CLI_CONFIG_FILE", "installs providers from where that file says"},
+	{"TERRAFORM_CONFIG", "installs providers from where that file says"},
+	{"TF_PLUGIN_CACHE_DIR", "takes provider binaries from that folder"},
+	{"TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "lets cached providers past the lock file"},
+	{"TF_SKIP_PROVIDER_VERIFY", "skips provider signature checks"},
+	{"TF_REATTACH_PROVIDERS", "talks to provider processes started elsewhere"},
+	{"TF_DATA_DIR", "uses another working directory (modules, providers, state)"},
+	{"TF_WORKSPACE", "plans and applies another workspace's state"},
+	{"TF_VAR_*", "changes the configuration applied, unreviewed"},
+	{"SIGSTORE_*", "replaces Sigstore's trust root, transparency log or token"},
+	{"TUF_ROOT", "replaces Sigstore's trust root"},
+	{"TUF_MIRROR", "replaces Sigstore's trust root"},
+	{"COSIGN_*", "changes where cosign signs, what it trusts, or with which key"},
+	{"DOCKER_CONFIG", "runs the credential helpers and proxies that file names"},
+	{"DOCKER_HOST", "builds and pushes on another daemon"},
+	{"DOCKER_CONTEXT", "builds and pushes on another daemon"},
+	{"DOCKER_CERT_PATH", "trusts other certificates"},
+	{"BUILDKIT_HOST", "builds on another builder"},
+	{"BUILDX_BUILDER", "builds on another builder"},
+	{"BUILDX_CONFIG", "configures another builder"},
+	{"GOPROXY", "downloads modules from elsewhere"},
+	{"GOSUMDB", "checks modules against another database, or none"},
+	{"GONOSUMDB", "skips the checksum database"},
+	{"GONOSUMCHECK", "skips the checksum database"},
+	{"GOINSECURE", "downloads modules without TLS"},
+	{"GOPRIVATE", "skips the checksum database and the proxy"},
+	{"GONOPROXY", "downloads modules straight from their hosts"},
+	{"GOFLAGS", "adds flags to every go command (-mod=mod, -toolexec)"},
+	{"GOTOOLCHAIN", "downloads and runs another Go toolchain"},
+	{"GOENV", "reads Go settings from that file"},
+	{"AWS_ENDPOINT_URL*", "sends AWS calls elsewhere"},
+	{"AWS_CA_BUNDLE", "trusts other certificates for AWS"},
+	{"AWS_CONFIG_FILE", "runs the credential_process that file names"},
+	{"KUBECTL_EXTERNAL_DIFF", "runs that program"},
+	{"NPM_CONFIG_*", "changes npm's registry or scripts"},
+	{"PIP_*", "changes pip's index"},
+}
+
+// toolVariable returns why setting a variable changes a privileged job's tools, or "". PATH
+// may only grow at its end ($PATH:dir), where nothing it adds shadows a tool.
+func toolVariable(name, value string) string {
+	if name == "PATH" {
+		v := strings.TrimSpace(strings.Trim(strings.TrimSpace(value), `"'`))
+		if strings.HasPrefix(v, "$PATH:") || strings.HasPrefix(v, "${PATH}:") {
+			return ""
+		}
+		return "puts other programs first on PATH, shadowing the tools the rules read"
+	}
+	upper := strings.ToUpper(name)
+	for _, t := range toolVariables {
+		if p, ok := strings.CutSuffix(t.name, "*"); ok && strings.HasPrefix(upper, p) || upper == t.name {
+			return t.why
+		}
+	}
+	return ""
+}
+
+// checkToolEnvironment refuses, in a privileged job, a variable that changes what its tools do,
+// set in env: (of the workflow, the job, a step, a composite action) or by a script.
+func checkToolEnvironment(c *Context) []Finding {
+	const name = "tool-environment"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			if !privileged(w, j) {
+				continue
+			}
+			type place struct {
+				env   pipeline.Env
+				path  string
+				where string
+			}
+			places := []place{{w.Env, w.Path, "the workflow's env"}, {j.Env, w.Path, "the job's env"}}
+			for _, s := range c.flow(j) {
+				places = append(places, place{s.Env, c.stepPath(w, s), fmt.Sprintf("the env of step %q", s.Label())})
+			}
+			for _, p := range places {
+				for _, k := range slices.Sorted(mapsKeys(p.env.Vars)) {
+					if why := toolVariable(k, p.env.Vars[k]); why != "" {
+						out = append(out, finding(name, p.path, p.env.Line, j.ID, "%s sets %s in a privileged job: it %s", p.where, k, why))
+					}
+				}
+			}
+			for _, s := range c.flow(j) {
+				if s.Run == "" {
+					continue
+				}
+				sc, err := c.script(w, j, s)
+				if err != nil {
+					continue
+				}
+				for _, a := range sc.Assigns {
+					if why := toolVariable(a.Name, a.Value.Text); why != "" {
+						out = append(out, finding(name, c.stepPath(w, s), s.ScriptLine+a.Line-1, j.ID, "step %q sets %s in a privileged job: it %s", s.Label(), a.Name, why))
+					}
+				}
+			}
+		}
+	}
+	return dedupeFindings(out)
+}

@@ -77,6 +77,28 @@ func checkTerraformApply(c *Context) []Finding {
 					at("applies %q, which no `terraform plan -out=%s` of the same directory makes earlier in this job", file, file)
 					continue
 				}
+				for _, p := range plans {
+					for _, f := range []string{"-target", "-replace", "-var", "-var-file"} {
+						if p.cmd.Has(f) {
+							at("applies a plan made with %s (`%s`): what is applied is the reviewed configuration, whole", f, p.cmd.Text)
+						}
+					}
+				}
+				for _, i := range cmds {
+					if terraform(i.cmd) != "init" || chdir(i.cmd) != chdir(a.cmd) {
+						continue
+					}
+					for _, f := range []string{"-upgrade", "-plugin-dir", "-from-module", "-get-plugins"} {
+						if i.cmd.Has(f) {
+							at("follows `%s`, whose %s takes providers or modules other than the reviewed lock file's", i.cmd.Text, f)
+						}
+					}
+					for _, v := range i.cmd.Flag("-lockfile") {
+						if v.Text != "readonly" {
+							at("follows `%s`, which lets init change the provider lock file (-lockfile=%s)", i.cmd.Text, v.Text)
+						}
+					}
+				}
 				if ok, why := c.gatedBy(w, j, plans, a); !ok {
 					at("is not gated by its plan: %s", why)
 				}
@@ -89,11 +111,30 @@ func checkTerraformApply(c *Context) []Finding {
 					if ok, why := c.gatedBy(w, j, policies, a); !ok {
 						at("is not gated by the policy check of its plan: %s", why)
 					}
+					for _, p := range policies {
+						if env := judgedAs(p.cmd); env != "" && j.Environment != "" && env != j.Environment {
+							at("is checked by `%s` with %s's rules, not those of its environment %s", p.cmd.Text, env, j.Environment)
+						}
+					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// judgedAs returns the environment a policy check names (make tf-policy ENVIRONMENT=..., or
+// tfpolicy -environment ...), "" when it names none (production's rules, the strictest).
+func judgedAs(cmd *shell.Command) string {
+	for _, a := range cmd.Args {
+		if v, ok := strings.CutPrefix(a.Text, "ENVIRONMENT="); ok {
+			return strings.Trim(v, `"'`)
+		}
+	}
+	for _, v := range cmd.Flag("-environment", "--environment") {
+		return v.Text
+	}
+	return ""
 }
 
 // policyChecks are the commands that check a plan against the policies: a command that names

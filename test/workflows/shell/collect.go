@@ -174,7 +174,7 @@ func (c *collector) stmt(st *syntax.Stmt, via []string, line int, from *Command)
 	case *syntax.DeclClause:
 		for _, a := range x.Args {
 			c.words(a.Value, via, line)
-			c.assign(a)
+			c.assign(a, lineOf(line, a))
 		}
 	case *syntax.TimeClause:
 		c.stmt(x.Stmt, via, line, from)
@@ -192,17 +192,27 @@ func (c *collector) stmt(st *syntax.Stmt, via []string, line int, from *Command)
 	return nil
 }
 
-func (c *collector) assign(a *syntax.Assign) {
+// lineOf is the line of a node: the line of the command that runs its script when nested.
+func lineOf(line int, n syntax.Node) int {
+	if line == 0 {
+		return int(n.Pos().Line())
+	}
+	return line
+}
+
+func (c *collector) assign(a *syntax.Assign, line int) {
 	if a.Name == nil {
 		return
 	}
 	if a.Value == nil {
 		if !a.Naked {
 			c.vars[a.Name.Value] = Word{Known: true}
+			c.s.Assigns = append(c.s.Assigns, Assign{Line: line, Name: a.Name.Value, Value: Word{Known: true}})
 		}
 		return
 	}
 	w := c.s.word(a.Value, c.vars)
+	c.s.Assigns = append(c.s.Assigns, Assign{Line: line, Name: a.Name.Value, Value: w})
 	if a.Append {
 		if old, ok := c.vars[a.Name.Value]; ok {
 			w = Word{Text: old.Text + w.Text, Known: old.Known && w.Known}
@@ -241,7 +251,7 @@ func (c *collector) call(x *syntax.CallExpr, st *syntax.Stmt, via []string, line
 	}
 	if len(x.Args) == 0 {
 		for _, a := range x.Assigns {
-			c.assign(a)
+			c.assign(a, lineOf(line, a))
 		}
 		return nil
 	}
@@ -255,6 +265,7 @@ func (c *collector) call(x *syntax.CallExpr, st *syntax.Stmt, via []string, line
 		for _, a := range x.Assigns {
 			if a.Name != nil && a.Value != nil {
 				vars[a.Name.Value] = c.s.word(a.Value, c.vars)
+				c.s.Assigns = append(c.s.Assigns, Assign{Line: line, Name: a.Name.Value, Value: vars[a.Name.Value]})
 			}
 		}
 	}
@@ -269,6 +280,18 @@ func (c *collector) call(x *syntax.CallExpr, st *syntax.Stmt, via []string, line
 // xargs...), then the commands it runs in turn: a nested script, or find's -exec.
 func (c *collector) command(words []Word, x *syntax.CallExpr, st *syntax.Stmt, vars map[string]Word, via []string, line int, from *Command) *Command {
 	for len(words) > 0 {
+		if path.Base(words[0].Text) == "env" {
+			for _, w := range words[1:] {
+				name, value, ok := strings.Cut(w.Text, "=")
+				if strings.HasPrefix(w.Text, "-") || !ok {
+					if !strings.HasPrefix(w.Text, "-") {
+						break
+					}
+					continue
+				}
+				c.s.Assigns = append(c.s.Assigns, Assign{Line: line, Name: name, Value: Word{Text: value, Known: w.Known}})
+			}
+		}
 		skip, ok := wrappers[path.Base(words[0].Text)]
 		if !ok {
 			break

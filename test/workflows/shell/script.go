@@ -46,11 +46,21 @@ type Script struct {
 	// Opaque lists the code the analysis cannot read: a command name or a script that is only
 	// known at run time, code in another language.
 	Opaque []Opaque
+	// Assigns lists every variable the script sets, for the rest of the script or for one
+	// command: NAME=value, export and declare, NAME=value before a command, env NAME=value.
+	Assigns []Assign
 
 	file   *syntax.File
 	nested map[*syntax.CallExpr]*inner
 	opts   Options
 	exprs  map[string]string // placeholder -> ${{ }} expression it stands for
+}
+
+// Assign is a variable a script sets.
+type Assign struct {
+	Line  int
+	Name  string
+	Value Word
 }
 
 // Opaque is code the analysis cannot read.
