@@ -745,6 +745,53 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
+		{"token", "the role to assume named by an input, an event, a step or chained", "role-source", func(g *gen) []variant {
+			var out []variant
+			for _, edit := range []func(with *yaml.Node){
+				func(w *yaml.Node) {
+					mutate.SetStr(w, "role-to-assume", "${{ inputs.role || vars.AWS_DEPLOY_ROLE_ARN }}")
+				},
+				func(w *yaml.Node) {
+					mutate.SetStr(w, "role-to-assume", "${{ github.event.workflow_run.head_commit.message }}")
+				},
+				func(w *yaml.Node) { mutate.SetStr(w, "role-to-assume", "${{ steps.pick.outputs.role }}") },
+				func(w *yaml.Node) { mutate.SetStr(w, "role-chaining", "true") },
+			} {
+				out = append(out, first(3, g.steps(func(p place) bool {
+					return strings.HasPrefix(mutate.Uses(p.step), "aws-actions/configure-aws-credentials")
+				}, func(p place) bool {
+					edit(mutate.Map(p.step, "with"))
+					return true
+				}))...)
+			}
+			out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: aws sts assume-role --role-arn "$OTHER_ROLE" --role-session-name x`))
+				return true
+			}))...)
+			return out
+		}},
+		{"token", "a privileged job runs a JavaScript or Docker action of the repository", "shell-readable", func(g *gen) []variant {
+			var out []variant
+			for _, using := range []string{"using: node24\n  main: index.js", "using: docker\n  image: Dockerfile"} {
+				vs := first(2, g.jobs(privilegedJob, func(p place) bool {
+					mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("uses: ./.github/actions/notify"))
+					return true
+				}))
+				for k := range vs {
+					vs[k].files[".github/actions/notify/action.yml"] = []byte("name: notify\ndescription: tell the team\nruns:\n  " + using + "\n")
+				}
+				out = append(out, vs...)
+			}
+			return out
+		}},
+		{"control-flow", "release tags widened to any tag", "trusted-runs", func(g *gen) []variant {
+			return g.workflows(func(f string, d *mutate.Doc) bool {
+				return mutate.Get(mutate.Get(mutate.Get(d.Root, "on"), "push"), "tags") != nil
+			}, func(f string, d *mutate.Doc) bool {
+				mutate.Set(mutate.Get(mutate.Get(d.Root, "on"), "push"), "tags", mutate.Node(`["*"]`))
+				return true
+			})
+		}},
 		{"token", "a privileged job writes to GITHUB_ENV", "env-file-injection", func(g *gen) []variant {
 			return g.jobs(privilegedJob, func(p place) bool {
 				at := len(mutate.Steps(p.job.Node))

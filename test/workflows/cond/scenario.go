@@ -29,6 +29,7 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		{Name: "push to main", Event: "push", Ref: "refs/heads/main", Trusted: true},
 		{Name: "push of a tag v1.2.3", Event: "push", Ref: "refs/tags/v1.2.3", Trusted: true},
+		{Name: "push of a tag that is not a release", Event: "push", Ref: "refs/tags/wip"},
 		{Name: "push to another branch", Event: "push", Ref: "refs/heads/feature"},
 		{Name: "pull request from a branch", Event: "pull_request", Ref: "refs/pull/7/merge", BaseRef: "main"},
 		{Name: "pull request from a fork", Event: "pull_request", Ref: "refs/pull/8/merge", BaseRef: "main", Fork: true},

@@ -426,6 +426,15 @@ func checkShellReadable(c *Context) []Finding {
 				continue
 			}
 			for _, s := range c.flow(j) {
+				if strings.HasPrefix(s.Uses, "./") {
+					if a, ok := c.Repo.Action(s.Uses); !ok || a.Using != "composite" {
+						using := "no action.yml the rules can read"
+						if ok {
+							using = "runs.using " + a.Using
+						}
+						out = append(out, finding("shell-readable", c.stepPath(w, s), s.UsesLine, j.ID, "step %q runs the repository's action %s (%s) in a privileged job: only composite actions, whose steps the rules read, run there", s.Label(), s.Uses, using))
+					}
+				}
 				if s.Run == "" {
 					continue
 				}
@@ -436,6 +445,55 @@ func checkShellReadable(c *Context) []Finding {
 				}
 				for _, o := range sc.Opaque {
 					out = append(out, finding("shell-readable", c.stepPath(w, s), s.ScriptLine+o.Line-1, j.ID, "step %q runs code the rules cannot read in a privileged job: `%s`: %s", s.Label(), o.Text, o.Why))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// roleSource matches what may name a role to assume: the workflow itself (a literal ARN) or the
+// repository's configuration (vars.*). An input, an event field, a matrix value or a step's
+// output would let whoever starts the run, or whatever ran before, pick another role that trusts
+// the same subject (the apply role from a deploy job of the same environment).
+var roleSource = regexp.MustCompile(`^(arn:[a-z-]+:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+|\$\{\{\s*vars\.[A-Za-z0-9_]+\s*\}\})$`)
+
+var varsOfMatrix = regexp.MustCompile(`^\$\{\{\s*vars\[\s*matrix\.([A-Za-z0-9_-]+)\s*\]\s*\}\}$`)
+
+// matrixVar reports whether a value is vars[matrix.KEY] where the job's matrix lists KEY's
+// values literally (each the name of a repository variable), not from an expression.
+func matrixVar(j *pipeline.Job, v string) bool {
+	m := varsOfMatrix.FindStringSubmatch(v)
+	if m == nil || j.MatrixExpr || len(j.MatrixExprs) > 0 || len(j.Matrix[m[1]]) == 0 {
+		return false
+	}
+	for _, name := range j.Matrix[m[1]] {
+		if !literalEnv.MatchString(name) {
+			return false
+		}
+	}
+	return true
+}
+
+func checkRoleSource(c *Context) []Finding {
+	const name = "role-source"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			for _, s := range c.flow(j) {
+				if s.Action() != "aws-actions/configure-aws-credentials" {
+					continue
+				}
+				if r := strings.TrimSpace(s.With["role-to-assume"]); r != "" && !roleSource.MatchString(r) && !matrixVar(j, r) {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q assumes the role %q: a role is named by the workflow or a repository variable (vars.*), never by an input, an event, a matrix or an earlier step", s.Label(), r))
+				}
+				if v := strings.TrimSpace(s.With["role-chaining"]); v == "true" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q chains roles: the job holds the first role's power too", s.Label()))
+				}
+			}
+			for _, cm := range c.commands(w, j) {
+				if svc, op := awsCall(cm.cmd); svc == "sts" && strings.HasPrefix(op, "assume-role") {
+					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` assumes a role from a script: roles are assumed through GitHub OIDC by configure-aws-credentials, with the role the workflow names", cm.step.Label(), cm.cmd.Text))
 				}
 			}
 		}
