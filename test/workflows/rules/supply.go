@@ -601,38 +601,33 @@ var cachingActions = map[string][]struct{ input, want, why string }{
 func checkNoRestoredCaches(c *Context) []Finding {
 	const name = "no-restored-caches"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			if !privileged(w, j) {
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		for _, s := range c.flow(j) {
+			a := s.Action()
+			if a == "actions/cache" || a == "actions/cache/restore" {
+				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q restores files from the Actions cache in a privileged job: any run on the branch can write what it restores", s.Label()))
 				continue
 			}
-			for _, s := range c.flow(j) {
-				a := s.Action()
-				if a == "actions/cache" || a == "actions/cache/restore" {
-					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q restores files from the Actions cache in a privileged job: any run on the branch can write what it restores", s.Label()))
+			for _, in := range cachingActions[a] {
+				v := strings.TrimSpace(strings.Trim(strings.TrimSpace(s.With[in.input]), `"'`))
+				if in.input == "set" && !strings.Contains(v, "cache-from") || v == in.want || in.want == "" && v == "false" {
 					continue
 				}
-				for _, in := range cachingActions[a] {
-					v := strings.TrimSpace(strings.Trim(strings.TrimSpace(s.With[in.input]), `"'`))
-					if in.input == "set" && !strings.Contains(v, "cache-from") || v == in.want || in.want == "" && v == "false" {
-						continue
-					}
-					if in.want == "" {
-						out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q sets %s %q in a privileged job: %s %s, which any run on the branch can write", s.Label(), in.input, v, a, in.why))
-					} else {
-						out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q must set %s: %s in a privileged job: %s %s, which any run on the branch can write", s.Label(), in.input, in.want, a, in.why))
-					}
-				}
-			}
-			for _, cm := range c.commands(w, j) {
-				for _, v := range cm.cmd.Flag("--cache-from") {
-					if strings.Contains(v.Text, "type=gha") || !v.Known {
-						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` reads the build cache from the Actions cache in a privileged job, which any run on the branch can write", cm.step.Label(), cm.cmd.Text))
-					}
+				if in.want == "" {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q sets %s %q in a privileged job: %s %s, which any run on the branch can write", s.Label(), in.input, v, a, in.why))
+				} else {
+					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q must set %s: %s in a privileged job: %s %s, which any run on the branch can write", s.Label(), in.input, in.want, a, in.why))
 				}
 			}
 		}
-	}
+		for _, cm := range c.commands(w, j) {
+			for _, v := range cm.cmd.Flag("--cache-from") {
+				if strings.Contains(v.Text, "type=gha") || !v.Known {
+					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` reads the build cache from the Actions cache in a privileged job, which any run on the branch can write", cm.step.Label(), cm.cmd.Text))
+				}
+			}
+		}
+	})
 	return out
 }
 
@@ -676,32 +671,27 @@ func untrustedRef(ref string) string {
 func checkTrustedCheckout(c *Context) []Finding {
 	const name = "trusted-checkout"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			if !privileged(w, j) {
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		for _, s := range c.flow(j) {
+			if s.Action() != "actions/checkout" {
 				continue
 			}
-			for _, s := range c.flow(j) {
-				if s.Action() != "actions/checkout" {
-					continue
-				}
-				if why := untrustedRef(s.With["ref"]); why != "" {
-					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q %s", s.Label(), why))
-				}
-				if r := strings.TrimSpace(s.With["repository"]); r != "" && strings.Join(strings.Fields(r), "") != "${{github.repository}}" {
-					out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q checks out the repository %q in a privileged job: only this repository's reviewed code runs there", s.Label(), r))
-				}
+			if why := untrustedRef(s.With["ref"]); why != "" {
+				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q %s", s.Label(), why))
 			}
-			for _, cm := range c.commands(w, j) {
-				sub, _ := cm.cmd.Subcommand(gitValued)
-				switch {
-				case base(cm.cmd.Name) == "git" && gitSwitches[sub],
-					base(cm.cmd.Name) == "gh" && (sub == "pr" || sub == "repo") && len(cm.cmd.Args) > 1 && slices.ContainsFunc(cm.cmd.Args, func(a shell.Word) bool { return a.Text == "checkout" || a.Text == "clone" }):
-					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` puts other code in the working tree of a privileged job: it runs the commit its checkout took", cm.step.Label(), cm.cmd.Text))
-				}
+			if r := strings.TrimSpace(s.With["repository"]); r != "" && strings.Join(strings.Fields(r), "") != "${{github.repository}}" {
+				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q checks out the repository %q in a privileged job: only this repository's reviewed code runs there", s.Label(), r))
 			}
 		}
-	}
+		for _, cm := range c.commands(w, j) {
+			sub, _ := cm.cmd.Subcommand(gitValued)
+			switch {
+			case base(cm.cmd.Name) == "git" && gitSwitches[sub],
+				base(cm.cmd.Name) == "gh" && (sub == "pr" || sub == "repo") && len(cm.cmd.Args) > 1 && slices.ContainsFunc(cm.cmd.Args, func(a shell.Word) bool { return a.Text == "checkout" || a.Text == "clone" }):
+				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` puts other code in the working tree of a privileged job: it runs the commit its checkout took", cm.step.Label(), cm.cmd.Text))
+			}
+		}
+	})
 	return out
 }
 
@@ -795,42 +785,34 @@ func toolVariable(name, value string) string {
 func checkToolEnvironment(c *Context) []Finding {
 	const name = "tool-environment"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			if !privileged(w, j) {
-				continue
-			}
-			type place struct {
-				env   pipeline.Env
-				path  string
-				where string
-			}
-			places := []place{{w.Env, w.Path, "the workflow's env"}, {j.Env, w.Path, "the job's env"}}
-			for _, s := range c.flow(j) {
-				places = append(places, place{s.Env, c.stepPath(w, s), fmt.Sprintf("the env of step %q", s.Label())})
-			}
-			for _, p := range places {
-				for _, k := range slices.Sorted(mapsKeys(p.env.Vars)) {
-					if why := toolVariable(k, p.env.Vars[k]); why != "" {
-						out = append(out, finding(name, p.path, p.env.Line, j.ID, "%s sets %s in a privileged job: it %s", p.where, k, why))
-					}
-				}
-			}
-			for _, s := range c.flow(j) {
-				if s.Run == "" {
-					continue
-				}
-				sc, err := c.script(w, j, s)
-				if err != nil {
-					continue
-				}
-				for _, a := range sc.Assigns {
-					if why := toolVariable(a.Name, a.Value.Text); why != "" {
-						out = append(out, finding(name, c.stepPath(w, s), s.ScriptLine+a.Line-1, j.ID, "step %q sets %s in a privileged job: it %s", s.Label(), a.Name, why))
-					}
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		type place struct {
+			env   pipeline.Env
+			path  string
+			where string
+		}
+		places := []place{{w.Env, w.Path, "the workflow's env"}, {j.Env, w.Path, "the job's env"}}
+		for _, s := range c.flow(j) {
+			places = append(places, place{s.Env, c.stepPath(w, s), fmt.Sprintf("the env of step %q", s.Label())})
+		}
+		for _, p := range places {
+			for _, k := range slices.Sorted(mapsKeys(p.env.Vars)) {
+				if why := toolVariable(k, p.env.Vars[k]); why != "" {
+					out = append(out, finding(name, p.path, p.env.Line, j.ID, "%s sets %s in a privileged job: it %s", p.where, k, why))
 				}
 			}
 		}
-	}
+		for _, s := range c.flow(j) {
+			sc := c.runScript(w, j, s)
+			if sc == nil {
+				continue
+			}
+			for _, a := range sc.Assigns {
+				if why := toolVariable(a.Name, a.Value.Text); why != "" {
+					out = append(out, finding(name, c.stepPath(w, s), s.ScriptLine+a.Line-1, j.ID, "step %q sets %s in a privileged job: it %s", s.Label(), a.Name, why))
+				}
+			}
+		}
+	})
 	return dedupeFindings(out)
 }

@@ -397,58 +397,48 @@ func checkPullRequestIsolation(c *Context) []Finding {
 
 func checkEnvFileInjection(c *Context) []Finding {
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			if !privileged(w, j) {
-				continue
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		for _, cm := range c.commands(w, j) {
+			targets := cm.cmd.Stdout
+			if base(cm.cmd.Name) == "tee" {
+				targets = append(targets, cm.cmd.Operands(nil)...)
 			}
-			for _, cm := range c.commands(w, j) {
-				targets := cm.cmd.Stdout
-				if base(cm.cmd.Name) == "tee" {
-					targets = append(targets, cm.cmd.Operands(nil)...)
-				}
-				for _, t := range targets {
-					if strings.Contains(t.Text, "GITHUB_ENV") || strings.Contains(t.Text, "GITHUB_PATH") {
-						out = append(out, finding("env-file-injection", c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q writes to %s in a privileged job: every later step would run with what it writes", cm.step.Label(), t.Text))
-					}
+			for _, t := range targets {
+				if strings.Contains(t.Text, "GITHUB_ENV") || strings.Contains(t.Text, "GITHUB_PATH") {
+					out = append(out, finding("env-file-injection", c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q writes to %s in a privileged job: every later step would run with what it writes", cm.step.Label(), t.Text))
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 
 func checkShellReadable(c *Context) []Finding {
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			if !privileged(w, j) {
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		for _, s := range c.flow(j) {
+			if strings.HasPrefix(s.Uses, "./") {
+				if a, ok := c.Repo.Action(s.Uses); !ok || a.Using != "composite" {
+					using := "no action.yml the rules can read"
+					if ok {
+						using = "runs.using " + a.Using
+					}
+					out = append(out, finding("shell-readable", c.stepPath(w, s), s.UsesLine, j.ID, "step %q runs the repository's action %s (%s) in a privileged job: only composite actions, whose steps the rules read, run there", s.Label(), s.Uses, using))
+				}
+			}
+			if s.Run == "" {
 				continue
 			}
-			for _, s := range c.flow(j) {
-				if strings.HasPrefix(s.Uses, "./") {
-					if a, ok := c.Repo.Action(s.Uses); !ok || a.Using != "composite" {
-						using := "no action.yml the rules can read"
-						if ok {
-							using = "runs.using " + a.Using
-						}
-						out = append(out, finding("shell-readable", c.stepPath(w, s), s.UsesLine, j.ID, "step %q runs the repository's action %s (%s) in a privileged job: only composite actions, whose steps the rules read, run there", s.Label(), s.Uses, using))
-					}
-				}
-				if s.Run == "" {
-					continue
-				}
-				sc, err := c.script(w, j, s)
-				if err != nil {
-					out = append(out, finding("shell-readable", c.stepPath(w, s), s.RunLine, j.ID, "step %q: %v", s.Label(), err))
-					continue
-				}
-				for _, o := range sc.Opaque {
-					out = append(out, finding("shell-readable", c.stepPath(w, s), s.ScriptLine+o.Line-1, j.ID, "step %q runs code the rules cannot read in a privileged job: `%s`: %s", s.Label(), o.Text, o.Why))
-				}
+			sc, err := c.script(w, j, s)
+			if err != nil {
+				out = append(out, finding("shell-readable", c.stepPath(w, s), s.RunLine, j.ID, "step %q: %v", s.Label(), err))
+				continue
+			}
+			for _, o := range sc.Opaque {
+				out = append(out, finding("shell-readable", c.stepPath(w, s), s.ScriptLine+o.Line-1, j.ID, "step %q runs code the rules cannot read in a privileged job: `%s`: %s", s.Label(), o.Text, o.Why))
 			}
 		}
-	}
+	})
 	return out
 }
 
