@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -791,6 +792,35 @@ func tokenOps() []operator {
 				mutate.Set(mutate.Get(mutate.Get(d.Root, "on"), "push"), "tags", mutate.Node(`["*"]`))
 				return true
 			})
+		}},
+		{"supply", "Dependabot proposes releases at once, lets updates run code, or swaps a registry", "dependabot-settings", func(g *gen) []variant {
+			const file = ".github/dependabot.yml"
+			var out []variant
+			for i, edit := range []func(update, root *yaml.Node){
+				func(u, _ *yaml.Node) { mutate.SetStr(u, "insecure-external-code-execution", "allow") },
+				func(u, _ *yaml.Node) { mutate.Delete(u, "cooldown") },
+				func(u, _ *yaml.Node) { mutate.Set(u, "cooldown", mutate.Node("{default-days: 0}")) },
+				func(_, root *yaml.Node) {
+					mutate.Set(root, "registries", mutate.Node("{mirror: {type: goproxy-server, url: 'https://proxy.example.com', replaces-base: true}}"))
+				},
+			} {
+				files := g.base.Clone()
+				d := g.parse(file, files)
+				updates := mutate.Get(d.Root, "updates")
+				if updates == nil || len(updates.Content) == 0 {
+					g.t.Fatalf("%s has no updates", file)
+				}
+				edit(updates.Content[i%len(updates.Content)], d.Root)
+				files[file] = d.Bytes()
+				out = append(out, variant{target: fmt.Sprintf("%s/edit %d", file, i), files: files})
+			}
+			return out
+		}},
+		{"shell", "a privileged job runs a program it downloaded", "shell-readable", func(g *gen) []variant {
+			return first(3, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: gh release download v1.2.3 --repo someone/tools --pattern helper && chmod +x helper && ./helper`))
+				return true
+			}))
 		}},
 		{"token", "a privileged job writes to GITHUB_ENV", "env-file-injection", func(g *gen) []variant {
 			return g.jobs(privilegedJob, func(p place) bool {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/platform-template/template-api/test/workflows/pins"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
 	"github.com/platform-template/template-api/test/workflows/shell"
+	"go.yaml.in/yaml/v4"
 )
 
 // The supply family: what third-party code a workflow runs, and that it is the code it claims.
@@ -815,4 +817,53 @@ func checkToolEnvironment(c *Context) []Finding {
 		}
 	})
 	return dedupeFindings(out)
+}
+
+// minCooldownDays is the least delay Dependabot waits after a release before proposing it: a
+// compromised release is usually found and pulled within days (trivy-action's was).
+const minCooldownDays = 3
+
+// checkDependabotSettings refuses a Dependabot configuration that proposes a release the day it
+// is published, lets package managers run code from the updated dependencies with the
+// registries' credentials (insecure-external-code-execution), or sends every fetch of an
+// ecosystem to another registry (replaces-base).
+func checkDependabotSettings(c *Context) []Finding {
+	const name = "dependabot-settings"
+	var out []Finding
+	for _, p := range []string{".github/dependabot.yml", ".github/dependabot.yaml"} {
+		data, ok := c.Repo.Files[p]
+		if !ok {
+			continue
+		}
+		var cfg struct {
+			Registries map[string]struct {
+				ReplacesBase bool `yaml:"replaces-base"`
+			} `yaml:"registries"`
+			Updates []struct {
+				Ecosystem string `yaml:"package-ecosystem"`
+				Exec      string `yaml:"insecure-external-code-execution"`
+				Cooldown  *struct {
+					DefaultDays int `yaml:"default-days"`
+				} `yaml:"cooldown"`
+			} `yaml:"updates"`
+		}
+		if err := yaml.Unmarshal(data, &cfg); err != nil {
+			out = append(out, finding(name, p, 0, "", "does not parse: %v", err))
+			continue
+		}
+		for _, r := range slices.Sorted(maps.Keys(cfg.Registries)) {
+			if cfg.Registries[r].ReplacesBase {
+				out = append(out, finding(name, p, 0, "", "registry %s replaces the ecosystem's own registry for every dependency (replaces-base)", r))
+			}
+		}
+		for _, u := range cfg.Updates {
+			if u.Exec == "allow" {
+				out = append(out, finding(name, p, 0, "", "the %s updates allow insecure-external-code-execution: the package manager would run the updated dependencies' code with the registries' credentials", u.Ecosystem))
+			}
+			if u.Cooldown == nil || u.Cooldown.DefaultDays < minCooldownDays {
+				out = append(out, finding(name, p, 0, "", "the %s updates wait less than %d days after a release (cooldown default-days): a compromised release would be proposed the day it appears", u.Ecosystem, minCooldownDays))
+			}
+		}
+	}
+	return out
 }

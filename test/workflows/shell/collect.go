@@ -452,8 +452,12 @@ func (c *collector) nestedScript(cmd *Command, x *syntax.CallExpr, st *syntax.St
 		}
 	case strings.HasPrefix(name, "./") || strings.HasPrefix(cmd.Name, "/") || strings.Contains(cmd.Name, "/"):
 		data, ok := c.readFile(Word{Text: cmd.Name, Known: true})
+		if !ok && !strings.HasPrefix(cmd.Name, "/") && !builtHere(cmd.Name) {
+			c.s.opaque(line, cmd.Text, "it runs "+cmd.Name+", a program that is not a file of the repository (downloaded or written at run time)")
+			return
+		}
 		if !ok || !isShellScript(data) {
-			return // a program of the repository or of the system, not a script we read
+			return // a program of the repository, of the system, or built from the repository
 		}
 		src, what = string(data), cmd.Name
 		errexit, pipefail = shebangFlags(data)
@@ -520,6 +524,13 @@ func shebangFlags(data []byte) (errexit, pipefail bool) {
 		return shellFlags(f[1:])
 	}
 	return false, false
+}
+
+// builtHere reports whether a program is one the repository's make builds from its pinned
+// sources (.run/bin, .tools/bin).
+func builtHere(name string) bool {
+	p := path.Clean(strings.TrimPrefix(name, "./"))
+	return strings.HasPrefix(p, ".run/") || strings.HasPrefix(p, ".tools/")
 }
 
 func (c *collector) readFile(w Word) ([]byte, bool) {

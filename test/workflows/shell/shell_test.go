@@ -69,6 +69,8 @@ func TestReportsCodeItCannotRead(t *testing.T) {
 		{"inline python", `python3 -c 'import os; os.system("kubectl apply -k o")'`, "", "inline code"},
 		{"a step in another language", `print("hello")`, "python", "not a POSIX shell"},
 		{"a script that is not in the repository", `bash ./missing.sh`, "", "not a file of the repository"},
+		{"a program downloaded at run time", "gh release download v1 --repo someone/tools --pattern helper\nchmod +x helper && ./helper", "", "not a file of the repository"},
+		{"a program in the home folder", `~/bin/helper --apply`, "", "not a file of the repository"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
