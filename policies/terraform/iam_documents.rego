@@ -1,5 +1,5 @@
 # Every IAM policy document of the plan, as normalised statements the rules can judge: identity
-# policies, trust policies and resource policies (KMS, S3, ECR, Secrets Manager).
+# policies, trust policies and resource policies (KMS, S3, ECR, Secrets Manager, SQS, SNS).
 #
 # A document known at plan time is parsed as JSON. A document unknown at plan time is judged only
 # when it is built by an aws_iam_policy_document: the plan shows that data source's statements
@@ -23,6 +23,10 @@ document_attributes := {
 	["aws_ecr_registry_policy", "policy", "resource"],
 	["aws_secretsmanager_secret_policy", "policy", "resource"],
 	["aws_secretsmanager_secret", "policy", "resource"],
+	["aws_sqs_queue", "policy", "resource"],
+	["aws_sqs_queue_policy", "policy", "resource"],
+	["aws_sns_topic", "policy", "resource"],
+	["aws_sns_topic_policy", "policy", "resource"],
 }
 
 # documents: {address, type, kind, statements} for every document that can be judged.

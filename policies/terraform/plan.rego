@@ -311,6 +311,105 @@ referenced(rc, path, types) := {address |
 # The resources of the plan at a base address.
 at_base(address) := {rc | some rc in resources; base_address(rc.address) == address}
 
+# --- what the guardrails can judge ------------------------------------------------------------
+
+# The resource types these rules know: what each can share, expose, grant or run has been judged
+# (some are always refused). Any other type is refused until that is done and it is listed here:
+# a new way to share data, open a network or grant access is not admitted by default.
+judged_types := {
+	"aws_cloudtrail",
+	"aws_cloudwatch_log_group",
+	"aws_db_cluster_snapshot",
+	"aws_db_instance",
+	"aws_db_parameter_group",
+	"aws_db_snapshot",
+	"aws_db_snapshot_copy",
+	"aws_db_subnet_group",
+	"aws_default_route_table",
+	"aws_default_security_group",
+	"aws_ec2_transit_gateway",
+	"aws_ecr_lifecycle_policy",
+	"aws_ecr_registry_policy",
+	"aws_ecr_registry_scanning_configuration",
+	"aws_ecr_repository",
+	"aws_ecr_repository_policy",
+	"aws_eip",
+	"aws_eks_access_entry",
+	"aws_eks_access_policy_association",
+	"aws_eks_cluster",
+	"aws_eks_fargate_profile",
+	"aws_eks_node_group",
+	"aws_flow_log",
+	"aws_iam_access_key",
+	"aws_iam_group_policy",
+	"aws_iam_group_policy_attachment",
+	"aws_iam_openid_connect_provider",
+	"aws_iam_policy",
+	"aws_iam_policy_attachment",
+	"aws_iam_role",
+	"aws_iam_role_policy",
+	"aws_iam_role_policy_attachment",
+	"aws_iam_role_policy_attachments_exclusive",
+	"aws_iam_saml_provider",
+	"aws_iam_service_specific_credential",
+	"aws_iam_user",
+	"aws_iam_user_login_profile",
+	"aws_iam_user_policy",
+	"aws_iam_user_policy_attachment",
+	"aws_iam_user_ssh_key",
+	"aws_internet_gateway",
+	"aws_kms_alias",
+	"aws_kms_key",
+	"aws_kms_key_policy",
+	"aws_kms_replica_key",
+	"aws_launch_template",
+	"aws_nat_gateway",
+	"aws_rds_cluster",
+	"aws_rds_cluster_instance",
+	"aws_route",
+	"aws_route_table",
+	"aws_route_table_association",
+	"aws_s3_account_public_access_block",
+	"aws_s3_bucket",
+	"aws_s3_bucket_acl",
+	"aws_s3_bucket_lifecycle_configuration",
+	"aws_s3_bucket_logging",
+	"aws_s3_bucket_ownership_controls",
+	"aws_s3_bucket_policy",
+	"aws_s3_bucket_public_access_block",
+	"aws_s3_bucket_server_side_encryption_configuration",
+	"aws_s3_bucket_versioning",
+	"aws_s3_object",
+	"aws_secretsmanager_secret",
+	"aws_secretsmanager_secret_policy",
+	"aws_secretsmanager_secret_version",
+	"aws_security_group",
+	"aws_security_group_rule",
+	"aws_sns_topic",
+	"aws_sns_topic_policy",
+	"aws_sqs_queue",
+	"aws_sqs_queue_policy",
+	"aws_subnet",
+	"aws_vpc",
+	"aws_vpc_endpoint",
+	"aws_vpc_ipv4_cidr_block_association",
+	"aws_vpc_security_group_ingress_rule",
+	"aws_vpn_gateway",
+}
+
+violations contains violation("plan.unjudged_type", rc.address, msg) if {
+	some rc in resources
+	not rc.type in judged_types
+	msg := sprintf("%s is a resource type these guardrails do not judge (what it can share, expose, grant or run): judge it in policies/terraform, then list it in judged_types", [rc.type])
+}
+
+# Provisioners run commands at apply, with the apply role, that no plan shows.
+violations contains violation("plan.provisioner", address, msg) if {
+	some address, r in config_resource
+	some p in object.get(r.block, "provisioners", [])
+	msg := sprintf("runs a %s provisioner at apply: a command the plan does not show, with the apply role's power", [p.type])
+}
+
 # --- environment ------------------------------------------------------------------------------
 
 # The plan says which environment it is through the Environment tag its provider adds to every
