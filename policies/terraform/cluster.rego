@@ -67,6 +67,33 @@ violations contains violation("cluster.creator_admin", rc.address, msg) if {
 	msg := "the cluster's creator gets an implicit cluster-admin (bootstrap_cluster_creator_admin_permissions must be false)"
 }
 
+# --- nodes: no SSH ----------------------------------------------------------------------------
+
+# A node group's remote_access installs an SSH key and, without source security groups, opens port
+# 22 of every node to the internet through a security group EKS creates (which no rule of the plan
+# sees). Nodes are reached through the API (kubectl debug node) or SSM, never SSH.
+violations contains violation("cluster.node_ssh", ng.address, msg) if {
+	some ng in of_type("aws_eks_node_group")
+	count(as_array(object.get(ng.change.after, "remote_access", []))) > 0
+	msg := "the node group allows SSH (remote_access): with no source security group EKS opens port 22 of every node to the internet; reach nodes through kubectl debug or SSM"
+}
+
+violations contains violation("cluster.node_ssh", rc.address, msg) if {
+	some rc in of_type("aws_launch_template")
+	node_template(rc)
+	key := object.get(rc.change.after, "key_name", null)
+	key != null
+	key != ""
+	msg := sprintf("the node template installs the SSH key %q: reach nodes through kubectl debug or SSM", [key])
+}
+
+violations contains violation("cluster.node_ssh", rc.address, msg) if {
+	some rc in of_type("aws_launch_template")
+	node_template(rc)
+	unknown_at(rc, ["key_name"])
+	msg := "the node template installs an SSH key known only at apply: reach nodes through kubectl debug or SSM"
+}
+
 # --- nodes: IMDSv2, hop limit 1 ---------------------------------------------------------------
 
 violations contains violation("cluster.node_metadata", rc.address, msg) if {

@@ -951,3 +951,25 @@ test_public_topic_refused if {
 	p := plan([create("aws_sns_topic.t", "aws_sns_topic", {"name": "t", "policy": doc})])
 	refused(p, "resource_policy.public", "aws_sns_topic.t")
 }
+
+# Nodes take no SSH: a node group's remote_access (port 22 opened by EKS), or a key in the template.
+test_node_group_remote_access_refused if {
+	p := plan([create("aws_eks_node_group.n", "aws_eks_node_group", {"remote_access": [{"ec2_ssh_key": "ops", "source_security_group_ids": []}]})])
+	refused(p, "cluster.node_ssh", "aws_eks_node_group.n")
+}
+
+test_node_template_ssh_key_refused if {
+	p := plan([
+		create("aws_eks_cluster.c", "aws_eks_cluster", {"name": "c"}),
+		create("aws_launch_template.t", "aws_launch_template", {"key_name": "ops", "metadata_options": [{"http_tokens": "required", "http_put_response_hop_limit": 1}]}),
+	])
+	refused(p, "cluster.node_ssh", "aws_launch_template.t")
+}
+
+test_node_template_without_key_not_refused_for_ssh if {
+	p := plan([
+		create("aws_eks_cluster.c", "aws_eks_cluster", {"name": "c"}),
+		create("aws_launch_template.t", "aws_launch_template", {"key_name": null, "metadata_options": [{"http_tokens": "required", "http_put_response_hop_limit": 1}]}),
+	])
+	not refused(p, "cluster.node_ssh", "aws_launch_template.t")
+}
