@@ -419,7 +419,7 @@ func (c *Context) applyProblems(j *pipeline.Job, cmd *shell.Command) []string {
 // set up kubectl's credentials for one.
 func reachesCluster(cmds []command) bool {
 	for _, cm := range cmds {
-		if deploys(cm.cmd) || kubectlApply(cm.cmd) {
+		if deploys(cm.cmd) {
 			return true
 		}
 		if svc, op := awsCall(cm.cmd); svc == "eks" && (op == "update-kubeconfig" || op == "get-token") {
@@ -459,8 +459,8 @@ func outsideKubectl(c *shell.Command) string {
 	}
 	svc, op := awsCall(c)
 	switch {
-	case base(c.Name) != "aws" || svc == "":
-		return ""
+	case svc == "":
+		return "" // not an aws call
 	case svc == "eks" && op == "get-token":
 		return "mints a cluster token for a client other than kubectl: the cluster is reached through kubectl only"
 	case svc == "eks" && op == "update-kubeconfig", svc == "ecr" && op == "get-login-password", svc == "sts" && op == "get-caller-identity",
