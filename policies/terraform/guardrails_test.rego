@@ -966,6 +966,14 @@ test_node_template_ssh_key_refused if {
 	refused(p, "cluster.node_ssh", "aws_launch_template.t")
 }
 
+test_node_template_key_known_at_apply_refused if {
+	p := plan([
+		create("aws_eks_cluster.c", "aws_eks_cluster", {"name": "c"}),
+		create_unknown("aws_launch_template.t", "aws_launch_template", {"metadata_options": [{"http_tokens": "required", "http_put_response_hop_limit": 1}]}, {"key_name": true}),
+	])
+	refused(p, "cluster.node_ssh", "aws_launch_template.t")
+}
+
 test_node_template_without_key_not_refused_for_ssh if {
 	p := plan([
 		create("aws_eks_cluster.c", "aws_eks_cluster", {"name": "c"}),
