@@ -981,3 +981,22 @@ test_node_template_without_key_not_refused_for_ssh if {
 	])
 	not refused(p, "cluster.node_ssh", "aws_launch_template.t")
 }
+
+# An Elastic IP is a NAT gateway's; one given to an instance or an interface is refused, written
+# as a value or as a reference known only at apply.
+test_eip_on_an_interface_refused if {
+	p := plan([create("aws_eip.x", "aws_eip", {"domain": "vpc", "network_interface": "eni-0123456789abcdef0"})])
+	refused(p, "network.public_address", "aws_eip.x")
+}
+
+test_eip_on_an_instance_known_at_apply_refused if {
+	rc := create_unknown("aws_eip.x", "aws_eip", {"domain": "vpc"}, {"instance": true})
+	root := {"resources": [config("aws_eip.x", "aws_eip", {"domain": {"constant_value": "vpc"}, "instance": refs(["aws_instance.bastion.id", "aws_instance.bastion"])})]}
+	refused(plan_with([rc], root), "network.public_address", "aws_eip.x")
+}
+
+test_eip_for_a_nat_gateway_admitted if {
+	rc := create_unknown("aws_eip.nat", "aws_eip", {"domain": "vpc"}, {"instance": true, "network_interface": true})
+	root := {"resources": [config("aws_eip.nat", "aws_eip", {"domain": {"constant_value": "vpc"}})]}
+	not refused(plan_with([rc], root), "network.public_address", "aws_eip.nat")
+}

@@ -177,6 +177,26 @@ violations contains violation("network.public_ip_on_launch", rc.address, msg) if
 	msg := sprintf("%s = true: instances launched here get an address the internet can reach", [field])
 }
 
+# An Elastic IP is for a NAT gateway (which names it by allocation_id). One associated here with
+# an instance or a network interface gives that address to whatever the interface belongs to (a
+# node, an endpoint, a database's interface created elsewhere), past the subnets' tiers.
+violations contains violation("network.public_address", rc.address, msg) if {
+	some rc in of_type("aws_eip")
+	some field in ["instance", "network_interface", "associate_with_private_ip"]
+	associated_through(rc, field)
+	msg := sprintf("the Elastic IP is associated through %s: a public address belongs to a NAT gateway only (its allocation_id)", [field])
+}
+
+# Written in the configuration (its value may be known only at apply), or a value in the plan
+# (instance and network_interface are also computed: empty or unknown on an address of its own).
+associated_through(rc, field) if expression_at(rc, [field]) != null
+
+associated_through(rc, field) if {
+	v := value_at(rc, [field])
+	v != null
+	v != ""
+}
+
 # Route tables and the subnets associated with them (at the granularity of the plan's
 # addresses: every instance of an association counts for every instance it refers to).
 subnets_of_table(table) := {subnet |
