@@ -58,8 +58,8 @@ func TestPolicySets(t *testing.T) {
 					}
 				}
 			}
-			if judging != 15 {
-				t.Errorf("%d validating and image-validating policies, want 15", judging)
+			if judging != 17 {
+				t.Errorf("%d validating and image-validating policies, want 17", judging)
 			}
 			if vaps != 5 || bindings != 5 {
 				t.Errorf("%d ValidatingAdmissionPolicies and %d bindings, want 5 of each", vaps, bindings)

@@ -70,6 +70,7 @@ func RedTeam() []Attempt {
 	t = append(t, groupAttempts()...)
 	t = append(t, secondRound()...)
 	t = append(t, thirdRound()...)
+	t = append(t, fourthRound()...)
 	return t
 }
 
