@@ -1000,3 +1000,46 @@ test_eip_for_a_nat_gateway_admitted if {
 	root := {"resources": [config("aws_eip.nat", "aws_eip", {"domain": {"constant_value": "vpc"}})]}
 	not refused(plan_with([rc], root), "network.public_address", "aws_eip.nat")
 }
+
+# An S3 endpoint reaches this account's buckets and the ones it names, never every bucket.
+s3_endpoint_with(policy) := create("aws_vpc_endpoint.s3", "aws_vpc_endpoint", {"service_name": "com.amazonaws.eu-west-1.s3", "vpc_endpoint_type": "Gateway", "policy": policy})
+
+own_buckets_policy := json.marshal({"Version": "2012-10-17", "Statement": [
+	{"Sid": "Own", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceAccount": "111111111111"}}},
+	{"Sid": "EcrLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"},
+]})
+
+test_s3_endpoint_for_own_buckets_admitted if {
+	not refused(plan([s3_endpoint_with(own_buckets_policy)]), "network.endpoint_policy", "aws_vpc_endpoint.s3")
+}
+
+test_s3_endpoint_without_policy_refused if {
+	refused(plan([s3_endpoint_with(null)]), "network.endpoint_policy", "aws_vpc_endpoint.s3")
+}
+
+test_s3_endpoint_for_every_bucket_refused if {
+	doc := json.marshal({"Statement": [{"Sid": "All", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::*/*"}]})
+	refused(plan([s3_endpoint_with(doc)]), "network.endpoint_policy", "aws_vpc_endpoint.s3")
+}
+
+test_s3_endpoint_held_to_any_account_refused if {
+	doc := json.marshal({"Statement": [{"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"StringLike": {"aws:ResourceAccount": "*"}}}]})
+	refused(plan([s3_endpoint_with(doc)]), "network.endpoint_policy", "aws_vpc_endpoint.s3")
+}
+
+test_s3_endpoint_policy_not_json_refused if {
+	refused(plan([s3_endpoint_with("{not json")]), "network.endpoint_policy", "aws_vpc_endpoint.s3")
+}
+
+test_interface_endpoint_to_sts_not_judged_for_buckets if {
+	rc := create("aws_vpc_endpoint.sts", "aws_vpc_endpoint", {"service_name": "com.amazonaws.eu-west-1.sts", "vpc_endpoint_type": "Interface"})
+	not refused(plan([rc]), "network.endpoint_policy", "aws_vpc_endpoint.sts")
+}
+
+test_s3_endpoint_policy_set_to_null_refused if {
+	rc := create_unknown("aws_vpc_endpoint.s3", "aws_vpc_endpoint", {"service_name": "com.amazonaws.eu-west-1.s3"}, {"policy": true})
+	root := {"resources": [config("aws_vpc_endpoint.s3", "aws_vpc_endpoint", {"policy": {"constant_value": null}})]}
+	some v in violations(plan_with([rc], root))
+	v.rule == "network.endpoint_policy"
+	startswith(v.msg, "the S3 endpoint has no policy")
+}

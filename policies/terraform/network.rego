@@ -197,6 +197,73 @@ associated_through(rc, field) if {
 	v != ""
 }
 
+# --- endpoints to S3: this account's buckets only --------------------------------------------
+
+# A gateway or interface endpoint to S3 without a policy reaches every bucket of every account:
+# a compromised workload copies the data to its own bucket through it, past the NAT gateway and
+# flow logs that see only AWS's addresses. Every Allow statement names its buckets, or holds on
+# aws:ResourceAccount (aws:ResourceOrgID, aws:ResourceOrgPaths) with literal values.
+s3_endpoint(rc) if endswith(value_at(rc, ["service_name"]), ".s3")
+
+s3_endpoint(rc) if unknown_at(rc, ["service_name"])
+
+violations contains violation("network.endpoint_policy", rc.address, msg) if {
+	some rc in of_type("aws_vpc_endpoint")
+	s3_endpoint(rc)
+	not endpoint_policy_written(rc)
+	msg := "the S3 endpoint has no policy: it reaches every bucket of every account (a way out for data); allow this account's buckets (aws:ResourceAccount) and the ones named"
+}
+
+violations contains violation("network.endpoint_policy", rc.address, msg) if {
+	some rc in of_type("aws_vpc_endpoint")
+	s3_endpoint(rc)
+	some st in document_statements(rc, ["policy"])
+	st.effect == "Allow"
+	any_bucket(st)
+	not held_to_accounts(st)
+	msg := sprintf("statement %q allows every bucket of every account (resources %v): name the buckets or hold it on aws:ResourceAccount", [st.sid, st.resources])
+}
+
+violations contains violation("network.endpoint_policy", rc.address, why) if {
+	some rc in of_type("aws_vpc_endpoint")
+	s3_endpoint(rc)
+	some why in document_problems(rc, ["policy"])
+}
+
+# Without a policy in the configuration (or with policy = null) the endpoint gets AWS's default,
+# full access.
+endpoint_policy_written(rc) if {
+	e := expression_at(rc, ["policy"])
+	e != null
+	object.get(e, "constant_value", "") != null
+}
+
+endpoint_policy_written(rc) if {
+	not unknown_at(rc, ["policy"])
+	value_at(rc, ["policy"]) != null
+	value_at(rc, ["policy"]) != ""
+}
+
+any_bucket(st) if st.not_resource
+
+any_bucket(st) if {
+	some r in st.resources
+	not regex.match(`^arn:[^:]+:s3:::[^*?/]+(/.*)?$`, r)
+}
+
+held_to_accounts(st) if {
+	some c in st.conditions
+	lower(c.key) in {"aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"}
+	lower(c.op) in {"stringequals", "stringlike", "forallvalues:stringequals", "forallvalues:stringlike", "foranyvalue:stringequals", "foranyvalue:stringlike"}
+	count(c.values) > 0
+	every v in c.values {
+		is_string(v)
+		not contains(v, "*")
+		not contains(v, "?")
+		not contains(v, "$")
+	}
+}
+
 # Route tables and the subnets associated with them (at the granularity of the plan's
 # addresses: every instance of an association counts for every instance it refers to).
 subnets_of_table(table) := {subnet |

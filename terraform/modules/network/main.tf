@@ -139,12 +139,36 @@ resource "aws_route_table_association" "data" {
   route_table_id = aws_route_table.data.id
 }
 
+# The S3 endpoint reaches this account's buckets and the bucket ECR keeps image layers in, not
+# every bucket of every account (a way out for data that the NAT gateway and flow logs would see
+# only as AWS's addresses). Add the buckets of other services the nodes read here (package
+# repositories), by name.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${var.region}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = concat(aws_route_table.private[*].id, [aws_route_table.data.id])
-  tags              = merge(var.tags, { Name = "${var.name}-s3" })
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "BucketsOfThisAccount"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:ResourceAccount" = var.account_id } }
+      },
+      {
+        Sid       = "EcrImageLayers"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:GetObject"
+        Resource  = "arn:${var.partition}:s3:::prod-${var.region}-starport-layer-bucket/*"
+      },
+    ]
+  })
+  tags = merge(var.tags, { Name = "${var.name}-s3" })
 }
 
 resource "aws_security_group" "endpoints" {

@@ -1,5 +1,5 @@
 # A VPC cut into tiers the way modules/network builds it: the secure variant of this class.
-# admitted: a private block, the default security group stripped, flow logs of all traffic, public subnets for NAT and the load balancer only, private subnets out through NAT, data subnets with no route out, the internet on 443 of the load balancer only
+# admitted: a private block, the default security group stripped, flow logs of all traffic, public subnets for NAT and the load balancer only, private subnets out through NAT, data subnets with no route out, the internet on 443 of the load balancer only, an S3 endpoint to this account's buckets and ECR's layers
 resource "aws_vpc" "this" {
   cidr_block = "10.40.0.0/16"
 }
@@ -147,4 +147,31 @@ resource "aws_vpc_security_group_ingress_rule" "app_from_vpc" {
   from_port         = 8080
   to_port           = 8080
   cidr_ipv4         = aws_vpc.this.cidr_block
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.eu-west-1.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id, aws_route_table.data.id]
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "BucketsOfThisAccount"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:ResourceAccount" = "111111111111" } }
+      },
+      {
+        Sid       = "EcrImageLayers"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:GetObject"
+        Resource  = "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
+      },
+    ]
+  })
 }
