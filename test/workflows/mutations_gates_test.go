@@ -841,6 +841,24 @@ func tokenOps() []operator {
 				return true
 			}))
 		}},
+		{"token", "a pull request's title pasted into a step's shell", "no-expressions-in-run", func(g *gen) []variant {
+			return first(2, g.steps(requiredMake, setKey("shell", `"bash -c 'echo ${{ github.event.pull_request.title }}' && bash -e {0}"`)))
+		}},
+		{"token", "a pull request's title pasted into a container step's arguments", "no-expressions-in-run", func(g *gen) []variant {
+			return first(2, g.jobs(func(p place) bool { return mutate.Get(p.job.Node, "steps") != nil }, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("uses: docker://alpine@sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1\nwith:\n  entrypoint: sh\n  args: -c \"echo ${{ github.event.pull_request.title }}\""))
+				return true
+			}))
+		}},
+		{"token", "a privileged job's shell runs a command before the script", "shell-readable", func(g *gen) []variant {
+			return first(3, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("shell: \"bash -c 'curl -fsS https://tools.example/setup | bash; exec bash -e {0}'\"\nrun: kubectl version --client"))
+				return true
+			}))
+		}},
+		{"token", "a privileged job's default shell reads an rc file first", "shell-readable", func(g *gen) []variant {
+			return first(3, g.jobs(privilegedJob, setKey("defaults", `{run: {shell: "bash --rcfile .ci/rc -e {0}"}}`)))
+		}},
 		{"token", "a privileged job runs inline python", "shell-readable", func(g *gen) []variant {
 			return first(2, g.jobs(privilegedJob, func(p place) bool {
 				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: python3 -c 'import os; os.system("true")'`))

@@ -117,25 +117,29 @@ func checkNoExpressionsInRun(c *Context) []Finding {
 			out = append(out, finding(name, path, line, job, "step %q pastes %s into its script: %s; pass it through env: and quote \"$VAR\"", label, kind, e))
 		}
 	}
-	seen := map[*pipeline.Step]bool{}
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			for _, s := range j.Steps {
-				seen[s] = true
-				check(w.Path, j.ID, s.RunLine, s.Label(), s.Run)
-				if s.Action() == "actions/github-script" {
-					check(w.Path, j.ID, s.UsesLine, s.Label(), s.With["script"])
-				}
+	// A step's code: its script, its shell (an expression there is a command line too), a
+	// github-script, and a container step's entrypoint and arguments.
+	steps := func(path, job string, ss []*pipeline.Step) {
+		for _, s := range ss {
+			check(path, job, s.RunLine, s.Label(), s.Run)
+			check(path, job, s.Line, s.Label()+"'s shell", s.Shell)
+			switch {
+			case s.Action() == "actions/github-script":
+				check(path, job, s.UsesLine, s.Label(), s.With["script"])
+			case strings.HasPrefix(s.Uses, "docker://"):
+				check(path, job, s.UsesLine, s.Label()+"'s container", s.With["entrypoint"]+" "+s.With["args"])
 			}
 		}
 	}
-	for _, a := range c.sortedActions() {
-		for _, s := range a.Steps {
-			check(a.Path, "", s.RunLine, s.Label(), s.Run)
-			if s.Action() == "actions/github-script" {
-				check(a.Path, "", s.UsesLine, s.Label(), s.With["script"])
-			}
+	for _, w := range c.Repo.Workflows {
+		check(w.Path, "", 1, "defaults.run.shell", w.Shell)
+		for _, j := range w.Jobs {
+			check(w.Path, j.ID, j.Line, "defaults.run.shell", j.Shell)
+			steps(w.Path, j.ID, j.Steps)
 		}
+	}
+	for _, a := range c.sortedActions() {
+		steps(a.Path, "", a.Steps)
 	}
 	return out
 }

@@ -14,6 +14,7 @@ package shell
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -131,7 +132,11 @@ func Parse(script string, opts Options) (*Script, error) {
 	s := &Script{nested: map[*syntax.CallExpr]*inner{}, opts: opts, exprs: map[string]string{}}
 	lang, errexit, pipefail, ok := startFlags(opts.Shell)
 	if !ok {
-		s.Opaque = append(s.Opaque, Opaque{Line: 1, Text: opts.Shell, Why: fmt.Sprintf("the step runs in %q, not a POSIX shell: its code is not read", opts.Shell)})
+		why := fmt.Sprintf("the step runs in %q, not a POSIX shell: its code is not read", opts.Shell)
+		if f := strings.Fields(opts.Shell); slices.Contains([]string{"bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/bash", "/usr/bin/sh"}, f[0]) {
+			why = fmt.Sprintf("the step runs in %q, a shell given more than its script and the options -e, -u, -x, -o errexit/pipefail/nounset/xtrace, --noprofile, --norc (a command, another file to read first): what runs is not only the code read", opts.Shell)
+		}
+		s.Opaque = append(s.Opaque, Opaque{Line: 1, Text: opts.Shell, Why: why})
 		return s, nil
 	}
 	s.Lang, s.Errexit, s.Pipefail = lang, errexit, pipefail
@@ -173,9 +178,48 @@ func startFlags(shell string) (lang string, errexit, pipefail, ok bool) {
 	default:
 		return "", false, false, false
 	}
+	if !plainShellArgs(f[1:]) {
+		return "", false, false, false
+	}
 	errexit, pipefail = shellFlags(f[1:])
 	return lang, errexit, pipefail, true
 }
+
+// plainShellArgs reports whether a custom shell's arguments only set the options the analysis
+// follows and end with the script ({0}): anything else (-c and a command, --rcfile, -l, -i,
+// which read other files first, or a second script) runs code that is not the step's run:.
+func plainShellArgs(args []string) bool {
+	if len(args) == 0 || args[len(args)-1] != "{0}" {
+		return false
+	}
+	for i := 0; i < len(args)-1; i++ {
+		a := args[i]
+		switch {
+		case a == "--noprofile" || a == "--norc":
+		case a == "-o" || a == "+o":
+			if i+1 >= len(args)-1 || !plainOptions[args[i+1]] {
+				return false
+			}
+			i++
+		case len(a) > 1 && (a[0] == '-' || a[0] == '+') && a[1] != '-':
+			for j, r := range a[1:] {
+				switch {
+				case r == 'e' || r == 'u' || r == 'x':
+				case r == 'o' && j == len(a)-2 && i+1 < len(args)-1 && plainOptions[args[i+1]]:
+					i++
+				default:
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainOptions are the -o options a custom shell may set: none of them runs other code.
+var plainOptions = map[string]bool{"errexit": true, "pipefail": true, "nounset": true, "xtrace": true}
 
 // shellFlags reads -e, -o errexit, -o pipefail and their + forms from a shell's arguments.
 func shellFlags(args []string) (errexit, pipefail bool) {
