@@ -1043,3 +1043,30 @@ test_s3_endpoint_policy_set_to_null_refused if {
 	v.rule == "network.endpoint_policy"
 	startswith(v.msg, "the S3 endpoint has no policy")
 }
+
+# A prefix list as a source is judged like the internet: its addresses are not in the plan.
+test_postgres_from_a_prefix_list_refused if {
+	rc := create("aws_vpc_security_group_ingress_rule.pg", "aws_vpc_security_group_ingress_rule", {"prefix_list_id": "pl-0123456789abcdef0", "from_port": 5432, "to_port": 5432, "ip_protocol": "tcp", "tags": null})
+	refused(plan([rc]), "network.prefix_list_ingress", "aws_vpc_security_group_ingress_rule.pg")
+}
+
+test_load_balancer_https_from_a_prefix_list_admitted if {
+	rc := create("aws_vpc_security_group_ingress_rule.lb", "aws_vpc_security_group_ingress_rule", {"prefix_list_id": "pl-0123456789abcdef0", "from_port": 443, "to_port": 443, "ip_protocol": "tcp", "tags": {"Role": "load-balancer"}})
+	not refused(plan([rc]), "network.prefix_list_ingress", "aws_vpc_security_group_ingress_rule.lb")
+}
+
+test_inline_ssh_from_a_prefix_list_refused if {
+	rc := create("aws_security_group.g", "aws_security_group", {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": [], "ipv6_cidr_blocks": [], "prefix_list_ids": ["pl-0123456789abcdef0"]}]})
+	refused(plan([rc]), "network.prefix_list_ingress", "aws_security_group.g")
+}
+
+test_rule_from_a_prefix_list_known_at_apply_refused if {
+	rc := create_unknown("aws_security_group_rule.r", "aws_security_group_rule", {"type": "ingress", "from_port": 443, "to_port": 443, "protocol": "tcp"}, {"prefix_list_ids": true})
+	root := {"resources": [config("aws_security_group_rule.r", "aws_security_group_rule", {"prefix_list_ids": refs(["data.aws_ec2_managed_prefix_list.x.id", "data.aws_ec2_managed_prefix_list.x"])})]}
+	refused(plan_with([rc], root), "network.prefix_list_ingress", "aws_security_group_rule.r")
+}
+
+test_inline_rule_without_prefix_lists_not_refused_for_them if {
+	rc := create("aws_security_group.g", "aws_security_group", {"ingress": [{"from_port": 5432, "to_port": 5432, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/16"], "ipv6_cidr_blocks": [], "prefix_list_ids": []}]})
+	not refused(plan([rc]), "network.prefix_list_ingress", "aws_security_group.g")
+}

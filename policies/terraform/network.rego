@@ -56,6 +56,42 @@ violations contains violation("network.internet_ingress", rc.address, msg) if {
 	msg := sprintf("ingress %s is open to internet addresses %s (use an aws_vpc_security_group_ingress_rule tagged Role = load-balancer for 80/443)", [port_text(rc.change.after.from_port, rc.change.after.to_port, rc.change.after.protocol), concat(", ", open)])
 }
 
+# A managed prefix list is a set of addresses the plan does not hold (an AWS list such as
+# CloudFront's, or one made elsewhere that may hold 0.0.0.0/0): as a source it is judged like the
+# internet. A prefix list of this plan (aws_ec2_managed_prefix_list) is refused as unjudged.
+violations contains violation("network.prefix_list_ingress", rc.address, msg) if {
+	some rc in of_type("aws_vpc_security_group_ingress_rule")
+	after := rc.change.after
+	prefix_list_source(rc, ["prefix_list_id"])
+	from := object.get(after, "from_port", -1)
+	to := object.get(after, "to_port", -1)
+	not world_ingress_allowed(after, from, to, after.ip_protocol)
+	msg := sprintf("ingress %s comes from a prefix list, whose addresses the plan cannot see (only 80/443 of a load balancer may admit them)", [port_text(from, to, after.ip_protocol)])
+}
+
+violations contains violation("network.prefix_list_ingress", rc.address, msg) if {
+	some rc in of_type("aws_security_group")
+	some i, rule in as_array(object.get(rc.change.after, "ingress", []))
+	prefix_list_source(rc, ["ingress", i, "prefix_list_ids"])
+	not world_ingress_allowed(rc.change.after, rule.from_port, rule.to_port, rule.protocol)
+	msg := sprintf("ingress %s comes from a prefix list, whose addresses the plan cannot see (only 80/443 of a load balancer may admit them)", [port_text(rule.from_port, rule.to_port, rule.protocol)])
+}
+
+violations contains violation("network.prefix_list_ingress", rc.address, msg) if {
+	some rc in of_type("aws_security_group_rule")
+	rc.change.after.type == "ingress"
+	prefix_list_source(rc, ["prefix_list_ids"])
+	msg := sprintf("ingress %s comes from a prefix list, whose addresses the plan cannot see (use an aws_vpc_security_group_ingress_rule tagged Role = load-balancer for 80/443)", [port_text(rc.change.after.from_port, rc.change.after.to_port, rc.change.after.protocol)])
+}
+
+# A prefix list named, known at plan or not.
+prefix_list_source(rc, path) if count([p | some p in as_array(value_at(rc, path)); p != ""]) > 0
+
+prefix_list_source(rc, path) if {
+	unknown_in(rc, path)
+	expression_at(rc, path) != null
+}
+
 # A source network unknown at plan must be a VPC's or a subnet's own block.
 violations contains violation("network.unknown_ingress_source", rc.address, msg) if {
 	some [rc, path] in ingress_cidr_fields
@@ -227,6 +263,7 @@ violations contains violation("network.endpoint_policy", rc.address, msg) if {
 violations contains violation("network.endpoint_policy", rc.address, why) if {
 	some rc in of_type("aws_vpc_endpoint")
 	s3_endpoint(rc)
+	endpoint_policy_written(rc)
 	some why in document_problems(rc, ["policy"])
 }
 
