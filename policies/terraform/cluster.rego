@@ -184,6 +184,34 @@ violations contains violation("cluster.ci_cluster_admin", rc.address, msg) if {
 	msg := sprintf("maps a role GitHub Actions assume to the group %q", [group])
 }
 
+# Who enters the cluster at all: a principal of this account, as a person or a workload
+# (STANDARD); the nodes' entries are EKS's own, made for the node groups. A role of another
+# account, or any role registered as a node (EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX:
+# the group system:nodes, the kubelet's credentials), is refused, and so are the cluster's own
+# groups (system:, eks:), which EKS refuses at apply.
+violations contains violation("cluster.access_principal", rc.address, msg) if {
+	some rc in resources
+	rc.type in {"aws_eks_access_entry", "aws_eks_access_policy_association"}
+	p := value_at(rc, ["principal_arn"])
+	foreign_principal(p)
+	msg := sprintf("lets %s, of another account than %s, into the cluster", [p, concat(", ", sort(own_accounts))])
+}
+
+violations contains violation("cluster.access_principal", rc.address, msg) if {
+	some rc in of_type("aws_eks_access_entry")
+	t := object.get(rc.change.after, "type", null)
+	is_string(t)
+	t != "STANDARD"
+	msg := sprintf("registers its principal as a node (%s, the group system:nodes): the node groups' entries are EKS's own", [t])
+}
+
+violations contains violation("cluster.access_principal", rc.address, msg) if {
+	some rc in of_type("aws_eks_access_entry")
+	some group in as_array(object.get(rc.change.after, "kubernetes_groups", []))
+	regex.match(`^(system|eks)[:-]`, group)
+	msg := sprintf("maps its principal to the cluster's own group %q", [group])
+}
+
 violations contains violation("cluster.unknown_access_principal", rc.address, msg) if {
 	some rc in resources
 	rc.type in {"aws_eks_access_entry", "aws_eks_access_policy_association"}

@@ -1070,3 +1070,32 @@ test_inline_rule_without_prefix_lists_not_refused_for_them if {
 	rc := create("aws_security_group.g", "aws_security_group", {"ingress": [{"from_port": 5432, "to_port": 5432, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/16"], "ipv6_cidr_blocks": [], "prefix_list_ids": []}]})
 	not refused(plan([rc]), "network.prefix_list_ingress", "aws_security_group.g")
 }
+
+# Who enters the cluster: this account's principals, as STANDARD entries, in no group of the
+# cluster's own.
+access_entry(after) := create("aws_eks_access_entry.x", "aws_eks_access_entry", object.union({"cluster_name": "c", "type": "STANDARD", "kubernetes_groups": []}, after))
+
+test_access_entry_of_another_account_refused if {
+	p := plan_with([access_entry({"principal_arn": "arn:aws:iam::999999999999:role/attacker"})], {})
+	refused(object.union(p, {"variables": {"account_id": {"value": "111111111111"}}}), "cluster.access_principal", "aws_eks_access_entry.x")
+}
+
+test_admin_association_of_another_account_refused if {
+	rc := create("aws_eks_access_policy_association.x", "aws_eks_access_policy_association", {"cluster_name": "c", "principal_arn": "arn:aws:iam::999999999999:role/attacker", "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"})
+	refused(object.union(plan([rc]), {"variables": {"account_id": {"value": "111111111111"}}}), "cluster.access_principal", "aws_eks_access_policy_association.x")
+}
+
+test_access_entry_of_this_account_admitted if {
+	p := object.union(plan([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/platform-admin"})]), {"variables": {"account_id": {"value": "111111111111"}}})
+	not refused(p, "cluster.access_principal", "aws_eks_access_entry.x")
+}
+
+test_role_registered_as_a_node_refused if {
+	p := object.union(plan([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/ci-deploy", "type": "EC2_LINUX"})]), {"variables": {"account_id": {"value": "111111111111"}}})
+	refused(p, "cluster.access_principal", "aws_eks_access_entry.x")
+}
+
+test_principal_in_system_masters_refused if {
+	p := object.union(plan([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/platform-admin", "kubernetes_groups": ["system:masters"]})]), {"variables": {"account_id": {"value": "111111111111"}}})
+	refused(p, "cluster.access_principal", "aws_eks_access_entry.x")
+}
