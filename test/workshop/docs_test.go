@@ -108,10 +108,11 @@ func (r *repoText) checkTestName(name string) string {
 		ok = r.exists("terraform/envs/" + sub)
 	case "TestLabBreaksAreRefused":
 		ok = r.exists("docs/workshop/labs/" + sub)
-	case "TestRedTeam": // <class>/<attempt>, defined in the red team's rounds
+	case "TestRedTeam": // <class>/<attempt>, defined in the red team's rounds (redteam*.go)
 		_, attempt, _ := strings.Cut(sub, "/")
-		for _, f := range []string{"redteam_cases.go", "redteam_round2.go", "redteam_round3.go"} {
-			ok = ok || attempt != "" && strings.Contains(r.file("test/e2e/internal/scenario/"+f), `"`+attempt+`"`)
+		rounds, _ := filepath.Glob(filepath.Join(r.root, "test", "e2e", "internal", "scenario", "redteam*.go"))
+		for _, f := range rounds {
+			ok = ok || attempt != "" && strings.Contains(r.file("test/e2e/internal/scenario/"+filepath.Base(f)), `"`+attempt+`"`)
 		}
 	default:
 		return fmt.Sprintf("%s: this check does not know where the subtests of %s are defined (teach checkTestName)", name, top)
