@@ -14,7 +14,6 @@ package shell
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -133,7 +132,7 @@ func Parse(script string, opts Options) (*Script, error) {
 	lang, errexit, pipefail, ok := startFlags(opts.Shell)
 	if !ok {
 		why := fmt.Sprintf("the step runs in %q, not a POSIX shell: its code is not read", opts.Shell)
-		if f := strings.Fields(opts.Shell); slices.Contains([]string{"bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/bash", "/usr/bin/sh"}, f[0]) {
+		if posixShell(strings.Fields(opts.Shell)[0]) != "" {
 			why = fmt.Sprintf("the step runs in %q, a shell given more than its script and the options -e, -u, -x, -o errexit/pipefail/nounset/xtrace, --noprofile, --norc (a command, another file to read first): what runs is not only the code read", opts.Shell)
 		}
 		s.Opaque = append(s.Opaque, Opaque{Line: 1, Text: opts.Shell, Why: why})
@@ -170,52 +169,29 @@ func startFlags(shell string) (lang string, errexit, pipefail, ok bool) {
 		return "sh", true, false, true
 	}
 	f := strings.Fields(shell)
-	switch strings.TrimPrefix(f[0], "/usr/bin/") {
-	case "bash", "/bin/bash":
-		lang = "bash"
-	case "sh", "/bin/sh":
-		lang = "sh"
-	default:
+	// A custom shell must end with the script ({0}) and, before it, only set the options the
+	// analysis follows: anything else (-c and a command, --rcfile, -l, -i, which read other files
+	// first, or a second script) runs code that is not the step's run:.
+	lang = posixShell(f[0])
+	if lang == "" || len(f) < 2 || f[len(f)-1] != "{0}" {
 		return "", false, false, false
 	}
-	if !plainShellArgs(f[1:]) {
+	errexit, pipefail, plain := shellArgs(f[1 : len(f)-1])
+	if !plain {
 		return "", false, false, false
 	}
-	errexit, pipefail = shellFlags(f[1:])
 	return lang, errexit, pipefail, true
 }
 
-// plainShellArgs reports whether a custom shell's arguments only set the options the analysis
-// follows and end with the script ({0}): anything else (-c and a command, --rcfile, -l, -i,
-// which read other files first, or a second script) runs code that is not the step's run:.
-func plainShellArgs(args []string) bool {
-	if len(args) == 0 || args[len(args)-1] != "{0}" {
-		return false
+// posixShell is the language of a shell program ("bash", "sh"), or "" for any other.
+func posixShell(program string) string {
+	switch strings.TrimPrefix(program, "/usr/bin/") {
+	case "bash", "/bin/bash":
+		return "bash"
+	case "sh", "/bin/sh":
+		return "sh"
 	}
-	for i := 0; i < len(args)-1; i++ {
-		a := args[i]
-		switch {
-		case a == "--noprofile" || a == "--norc":
-		case a == "-o" || a == "+o":
-			if i+1 >= len(args)-1 || !plainOptions[args[i+1]] {
-				return false
-			}
-			i++
-		case len(a) > 1 && (a[0] == '-' || a[0] == '+') && a[1] != '-':
-			for j, r := range a[1:] {
-				switch {
-				case r == 'e' || r == 'u' || r == 'x':
-				case r == 'o' && j == len(a)-2 && i+1 < len(args)-1 && plainOptions[args[i+1]]:
-					i++
-				default:
-					return false
-				}
-			}
-		default:
-			return false
-		}
-	}
-	return true
+	return ""
 }
 
 // plainOptions are the -o options a custom shell may set: none of them runs other code.
@@ -223,32 +199,51 @@ var plainOptions = map[string]bool{"errexit": true, "pipefail": true, "nounset":
 
 // shellFlags reads -e, -o errexit, -o pipefail and their + forms from a shell's arguments.
 func shellFlags(args []string) (errexit, pipefail bool) {
+	errexit, pipefail, _ = shellArgs(args)
+	return errexit, pipefail
+}
+
+// shellArgs walks a shell's arguments as its options: errexit and pipefail as they end up, and
+// whether every argument is one that runs nothing else (plain: -e, -u, -x, -o and +o of
+// plainOptions, --noprofile, --norc).
+func shellArgs(args []string) (errexit, pipefail, plain bool) {
+	plain = true
+	option := func(i int, on bool) int {
+		if i+1 >= len(args) {
+			plain = false
+			return i
+		}
+		plain = plain && plainOptions[args[i+1]]
+		setOption(args[i+1], on, &errexit, &pipefail)
+		return i + 1
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "-o" || a == "+o":
-			if i+1 < len(args) {
-				setOption(args[i+1], a == "-o", &errexit, &pipefail)
-				i++
-			}
+			i = option(i, a == "-o")
+		case a == "--noprofile" || a == "--norc":
 		case strings.HasPrefix(a, "--"):
-		case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
+			plain = false
+		case len(a) > 1 && (a[0] == '-' || a[0] == '+'):
 			on := a[0] == '-'
 			for j, r := range a[1:] {
-				switch r {
-				case 'e':
+				switch {
+				case r == 'e':
 					errexit = on
-				case 'o':
+				case r == 'u' || r == 'x':
+				case r == 'o' && j == len(a)-2:
 					// -eo pipefail: the option name is the next argument
-					if j == len(a)-2 && i+1 < len(args) {
-						setOption(args[i+1], on, &errexit, &pipefail)
-						i++
-					}
+					i = option(i, on)
+				default:
+					plain = false
 				}
 			}
+		default:
+			plain = false
 		}
 	}
-	return errexit, pipefail
+	return errexit, pipefail, plain
 }
 
 // setOption sets the option that `-o name` (on) or `+o name` (off) names, if it is errexit or
