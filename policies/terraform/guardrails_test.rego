@@ -1073,29 +1073,31 @@ test_inline_rule_without_prefix_lists_not_refused_for_them if {
 
 # Who enters the cluster: this account's principals, as STANDARD entries, in no group of the
 # cluster's own.
+# A plan of the account 111111111111 (its root account_id variable).
+plan_in_account(changes) := object.union(plan(changes), {"variables": {"account_id": {"value": "111111111111"}}})
+
 access_entry(after) := create("aws_eks_access_entry.x", "aws_eks_access_entry", object.union({"cluster_name": "c", "type": "STANDARD", "kubernetes_groups": []}, after))
 
 test_access_entry_of_another_account_refused if {
-	p := plan_with([access_entry({"principal_arn": "arn:aws:iam::999999999999:role/attacker"})], {})
-	refused(object.union(p, {"variables": {"account_id": {"value": "111111111111"}}}), "cluster.access_principal", "aws_eks_access_entry.x")
+	refused(plan_in_account([access_entry({"principal_arn": "arn:aws:iam::999999999999:role/attacker"})]), "cluster.access_principal", "aws_eks_access_entry.x")
 }
 
 test_admin_association_of_another_account_refused if {
 	rc := create("aws_eks_access_policy_association.x", "aws_eks_access_policy_association", {"cluster_name": "c", "principal_arn": "arn:aws:iam::999999999999:role/attacker", "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"})
-	refused(object.union(plan([rc]), {"variables": {"account_id": {"value": "111111111111"}}}), "cluster.access_principal", "aws_eks_access_policy_association.x")
+	refused(plan_in_account([rc]), "cluster.access_principal", "aws_eks_access_policy_association.x")
 }
 
 test_access_entry_of_this_account_admitted if {
-	p := object.union(plan([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/platform-admin"})]), {"variables": {"account_id": {"value": "111111111111"}}})
+	p := plan_in_account([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/platform-admin"})])
 	not refused(p, "cluster.access_principal", "aws_eks_access_entry.x")
 }
 
 test_role_registered_as_a_node_refused if {
-	p := object.union(plan([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/ci-deploy", "type": "EC2_LINUX"})]), {"variables": {"account_id": {"value": "111111111111"}}})
+	p := plan_in_account([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/ci-deploy", "type": "EC2_LINUX"})])
 	refused(p, "cluster.access_principal", "aws_eks_access_entry.x")
 }
 
 test_principal_in_system_masters_refused if {
-	p := object.union(plan([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/platform-admin", "kubernetes_groups": ["system:masters"]})]), {"variables": {"account_id": {"value": "111111111111"}}})
+	p := plan_in_account([access_entry({"principal_arn": "arn:aws:iam::111111111111:role/platform-admin", "kubernetes_groups": ["system:masters"]})])
 	refused(p, "cluster.access_principal", "aws_eks_access_entry.x")
 }
