@@ -642,7 +642,8 @@ func TestHTTPSemantics(t *testing.T) {
 }
 
 // TestQueryStringIsStrict: a query string that does not parse, a repeated parameter, an empty
-// value and a parameter the route does not take are refused with 400 on every route.
+// value and a parameter the route does not take are refused with 400 on every route; so is one
+// another method of the route takes (limit and after on a POST), before anything is written.
 func TestQueryStringIsStrict(t *testing.T) {
 	h := newHarness(t)
 	tests := []struct{ name, target, msg string }{
@@ -666,6 +667,20 @@ func TestQueryStringIsStrict(t *testing.T) {
 			})
 		}
 	}
+	for _, target := range []string{"/v1/items?limit=5", "/v1/items?after=x", "/v1/items?name=x"} {
+		t.Run("POST "+target, func(t *testing.T) {
+			w := h.do("POST", target, "application/json", strings.NewReader(`{"name":"made through a query"}`))
+			assertError(t, w, http.StatusBadRequest, codeInvalidQuery, "POST on this route takes none")
+		})
+	}
+	var made int
+	if err := h.pool.QueryRow(context.Background(), "SELECT count(*) FROM items").Scan(&made); err != nil || made != 0 {
+		t.Fatalf("refused POSTs stored %d items (%v)", made, err)
+	}
+	t.Run("DELETE with a query", func(t *testing.T) {
+		assertError(t, h.do("DELETE", "/v1/items/01a229a6-8db1-791e-bd68-2e4bdb8501ad?force=1", "", nil),
+			http.StatusBadRequest, codeInvalidQuery, "DELETE on this route takes none")
+	})
 	if w := h.do("GET", "/v1/items?limit=5", "", nil); w.Code != 200 {
 		t.Fatalf("a good query refused: %d %s", w.Code, w.Body)
 	}

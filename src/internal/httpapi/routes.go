@@ -28,12 +28,17 @@ type Deps struct {
 	ReadyTimeout time.Duration
 }
 
-// route is one entry of the API surface: a chi pattern, the handler of each method, and the
-// query parameters it takes (none unless listed).
+// route is one entry of the API surface: a chi pattern and what each method serves there.
 type route struct {
 	pattern string
+	methods map[string]endpoint
+}
+
+// endpoint is a method's handler on a route and the query parameters it takes (none unless
+// listed): a parameter means something to one method only, so another method refuses it.
+type endpoint struct {
+	handler http.Handler
 	query   []string
-	methods map[string]http.Handler
 }
 
 // Routes maps the whole API surface.
@@ -47,18 +52,19 @@ type route struct {
 //
 // HEAD is answered wherever GET is. A path that matches no route is 404 whatever the method; a
 // method a route does not serve is 405 with an Allow header; a query string that does not parse,
-// a repeated or empty parameter or one the route does not take is 400.
+// a repeated or empty parameter or one the method does not take on that route (limit on a POST)
+// is 400.
 func Routes(d Deps) http.Handler {
 	routes := []route{
-		{"/healthz", nil, map[string]http.Handler{http.MethodGet: healthz()}},
-		{"/readyz", nil, map[string]http.Handler{http.MethodGet: readyz(d.DB, d.Draining, d.ReadyTimeout)}},
-		{"/v1/items", []string{"limit", "after"}, map[string]http.Handler{
-			http.MethodGet:  listItems(d.Items),
-			http.MethodPost: createItem(d.Items, d.MaxBodyBytes),
+		{"/healthz", map[string]endpoint{http.MethodGet: {healthz(), nil}}},
+		{"/readyz", map[string]endpoint{http.MethodGet: {readyz(d.DB, d.Draining, d.ReadyTimeout), nil}}},
+		{"/v1/items", map[string]endpoint{
+			http.MethodGet:  {listItems(d.Items), []string{"limit", "after"}},
+			http.MethodPost: {createItem(d.Items, d.MaxBodyBytes), nil},
 		}},
-		{"/v1/items/{id}", nil, map[string]http.Handler{
-			http.MethodGet:    getItem(d.Items),
-			http.MethodDelete: deleteItem(d.Items),
+		{"/v1/items/{id}", map[string]endpoint{
+			http.MethodGet:    {getItem(d.Items), nil},
+			http.MethodDelete: {deleteItem(d.Items), nil},
 		}},
 	}
 	mux := chi.NewRouter()
@@ -66,8 +72,8 @@ func Routes(d Deps) http.Handler {
 		if get, ok := rt.methods[http.MethodGet]; ok {
 			rt.methods[http.MethodHead] = get // net/http sends a HEAD answer's headers, not its body
 		}
-		for m, h := range rt.methods {
-			mux.Method(m, rt.pattern, withQuery(rt.query, h))
+		for m, e := range rt.methods {
+			mux.Method(m, rt.pattern, withQuery(e.query, e.handler))
 		}
 	}
 	notFound := errorHandler(&apiError{http.StatusNotFound, codeNotFound, "no such route"})
@@ -127,7 +133,7 @@ func methodNotAllowed(mux *chi.Mux, notFound http.HandlerFunc) http.HandlerFunc 
 func withQuery(allowed []string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
-			if e := checkQuery(r.URL.RawQuery, allowed); e != nil {
+			if e := checkQuery(r.URL.RawQuery, r.Method, allowed); e != nil {
 				writeError(w, r, e)
 				return
 			}
@@ -136,7 +142,7 @@ func withQuery(allowed []string, h http.Handler) http.Handler {
 	})
 }
 
-func checkQuery(raw string, allowed []string) *apiError {
+func checkQuery(raw, method string, allowed []string) *apiError {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return &apiError{http.StatusBadRequest, codeInvalidQuery, "malformed query string"}
@@ -145,7 +151,7 @@ func checkQuery(raw string, allowed []string) *apiError {
 		switch {
 		case !slices.Contains(allowed, k):
 			if len(allowed) == 0 {
-				return &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (this route takes none)"}
+				return &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (" + method + " on this route takes none)"}
 			}
 			return &apiError{http.StatusBadRequest, codeInvalidQuery, "unknown query parameter (use " + strings.Join(allowed, " and ") + ")"}
 		case len(vs) > 1:
