@@ -723,6 +723,27 @@ func tokenOps() []operator {
 				return true
 			})
 		}},
+		{"supply", "a privileged job takes artifacts of another run or repository, or into its workspace", "artifact-sources", func(g *gen) []variant {
+			const download = "uses: actions/download-artifact@0123456789abcdef0123456789abcdef01234567 # v5.0.0\nwith:\n  name: image-digest\n"
+			var out []variant
+			for _, step := range []string{
+				download + "  run-id: ${{ inputs.run-id }}\n  github-token: ${{ github.token }}\n  path: ${{ runner.temp }}/digest",
+				download + "  path: .",
+				download + "  repository: someone/fork\n  run-id: ${{ github.event.workflow_run.id }}\n  github-token: ${{ github.token }}\n  path: ${{ runner.temp }}/digest",
+				download,
+				"env:\n  RUN: ${{ github.event.workflow_run.head_commit.message }}\nrun: gh run download \"$RUN\" -n image-digest -D \"$RUNNER_TEMP/digest\"",
+				"run: gh run download \"$GITHUB_RUN_ID\" --name image-digest",
+				"run: gh run download \"$GITHUB_RUN_ID\" -R someone/fork -n image-digest --dir=\"$RUNNER_TEMP/x\"",
+				"run: gh api repos/someone/fork/actions/artifacts/1/zip > \"$RUNNER_TEMP/a.zip\"",
+				"run: gh run download \"$GITHUB_RUN_ID\" -Rsomeone/fork -n image-digest -D \"$RUNNER_TEMP/x\"",
+			} {
+				out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+					mutate.InsertStep(p.job.Node, 1, mutate.Node(step))
+					return true
+				}))...)
+			}
+			return out
+		}},
 		{"supply", "a privileged job sets a variable that changes what its tools run, fetch or trust", "tool-environment", func(g *gen) []variant {
 			var out []variant
 			for _, kv := range [][2]string{
@@ -732,6 +753,8 @@ func tokenOps() []operator {
 				{"DOCKER_CONFIG", ".ci/docker"}, {"DOCKER_HOST", "tcp://builder.example.com:2376"}, {"BUILDKIT_HOST", "tcp://bk:1234"},
 				{"GOPROXY", "https://proxy.example.com"}, {"GONOSUMDB", "*"}, {"GOFLAGS", "-toolexec=./ci/wrap"},
 				{"AWS_ENDPOINT_URL_STS", "https://sts.example.com"}, {"AWS_CONFIG_FILE", ".ci/aws.conf"},
+				{"HOME", ".ci/home"}, {"KUBECONFIG", ".ci/kubeconfig"}, {"SSL_CERT_FILE", ".ci/proxy-ca.pem"},
+				{"https_proxy", "http://proxy.example.com:3128"}, {"ACTIONS_ALLOW_UNSECURE_COMMANDS", "true"}, {"GH_REPO", "someone/fork"},
 			} {
 				out = append(out, first(1, g.jobs(privilegedJob, func(p place) bool {
 					mutate.SetStr(mutate.Map(p.job.Node, "env"), kv[0], kv[1])

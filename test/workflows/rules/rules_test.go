@@ -5,6 +5,7 @@ import (
 
 	"github.com/platform-template/template-api/test/workflows/cond"
 	"github.com/platform-template/template-api/test/workflows/pipeline"
+	"github.com/platform-template/template-api/test/workflows/shell"
 )
 
 func TestRulesAreNamedOnceAndSayWhatTheyGuarantee(t *testing.T) {
@@ -82,6 +83,54 @@ func TestRoleKeys(t *testing.T) {
 		}
 		if s != want {
 			t.Errorf("roleKeys(%q) = %q, want %q", v, s, want)
+		}
+	}
+}
+
+// Where a privileged job may unpack artifacts: the runner's temporary directory, spelt as the
+// expression or the variable, and nothing that climbs out of it or only starts like it.
+func TestUnderRunnerTemp(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"${{ runner.temp }}/digest", true},
+		{"${{runner.temp}}", true},
+		{"$RUNNER_TEMP/digest", true},
+		{"${RUNNER_TEMP}/a/b", true},
+		{"", false},
+		{".", false},
+		{"k8s/overlays/production", false},
+		{"${{ runner.temp }}/../work", false},
+		{"$RUNNER_TEMPLATES/x", false},
+		{"${{ github.workspace }}/x", false},
+	}
+	for _, tc := range tests {
+		if got := underRunnerTemp(tc.path); got != tc.want {
+			t.Errorf("underRunnerTemp(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
+
+// How gh run download is read: the run, the repository (-R, --repo, -Rowner/repo, --repo=) and
+// the directory, whichever way the flags are spelt.
+func TestGhRunDownload(t *testing.T) {
+	tests := []struct {
+		script, run, repo, dir string
+	}{
+		{`gh run download "$GITHUB_RUN_ID" -n digest -D "$RUNNER_TEMP/d"`, "$GITHUB_RUN_ID", "", "$RUNNER_TEMP/d"},
+		{`gh run download 123 --repo someone/fork --dir=out`, "123", "someone/fork", "out"},
+		{`gh run download -Rsomeone/fork -Dout 123`, "123", "someone/fork", "out"},
+		{`gh run download --name digest --pattern 'x*'`, "", "", ""},
+	}
+	for _, tc := range tests {
+		sc, err := shell.Parse(tc.script, shell.Options{})
+		if err != nil || len(sc.Commands) != 1 {
+			t.Fatalf("%s: %v", tc.script, err)
+		}
+		run, repo, dir, ok := ghRunDownload(sc.Commands[0])
+		if !ok || run != tc.run || repo != tc.repo || dir != tc.dir {
+			t.Errorf("%s: run %q repo %q dir %q (%v), want %q %q %q", tc.script, run, repo, dir, ok, tc.run, tc.repo, tc.dir)
 		}
 	}
 }

@@ -633,6 +633,107 @@ func checkNoRestoredCaches(c *Context) []Finding {
 	return out
 }
 
+// trustedRunIDs are the runs a privileged job may take artifacts from: its own (no run id), or
+// the build that started it, which trusted-runs requires to be a successful push to main.
+var trustedRunIDs = map[string]bool{
+	"": true, "${{ github.run_id }}": true, "$GITHUB_RUN_ID": true, "${GITHUB_RUN_ID}": true,
+	"${{ github.event.workflow_run.id }}": true,
+}
+
+// sameRepository are the spellings of this repository (none: the default).
+var sameRepository = map[string]bool{"": true, "$GITHUB_REPOSITORY": true, "${GITHUB_REPOSITORY}": true}
+
+// underRunnerTemp says whether a download path is inside the runner's temporary directory, away
+// from the checked-out code.
+func underRunnerTemp(path string) bool {
+	p := shell.Canonical(strings.TrimSpace(path))
+	for _, prefix := range []string{"${RUNNER_TEMP}", "$RUNNER_TEMP"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && (rest == "" || strings.HasPrefix(rest, "/")) && !strings.Contains(rest, "..") {
+			return true
+		}
+	}
+	return false
+}
+
+// ghRunDownloadValued are the flags of `gh run download` that take a value.
+var ghRunDownloadValued = valued("-D", "--dir", "-R", "--repo", "-n", "--name", "-p", "--pattern")
+
+// ghRunDownload reads `gh run download [<run-id>] [-n name] [-p pattern] [-D dir] [-R repo]`:
+// the run, the repository and the directory it writes into ("" where not given; the last value
+// where a flag is given twice, as gh takes it).
+func ghRunDownload(cmd *shell.Command) (run, repo, dir string, ok bool) {
+	if base(cmd.Name) != "gh" {
+		return "", "", "", false
+	}
+	ops := cmd.Operands(ghRunDownloadValued)
+	if len(ops) < 2 || ops[0].Text != "run" || ops[1].Text != "download" {
+		return "", "", "", false
+	}
+	if len(ops) > 2 {
+		run = ops[2].Text
+	}
+	last := func(ws []shell.Word) string {
+		if len(ws) == 0 {
+			return ""
+		}
+		return ws[len(ws)-1].Text
+	}
+	return run, last(cmd.Flag("-R", "--repo")), last(cmd.Flag("-D", "--dir")), true
+}
+
+// checkArtifactSources: an artifact is files another job wrote. A privileged job takes them only
+// from its own run or the build that started it, of this repository, and never into the
+// workspace where it checked out the code it runs (an artifact's Makefile or overlay would replace
+// the reviewed one); with actions/download-artifact or gh run download, whose source is read
+// here, not through the API.
+func checkArtifactSources(c *Context) []Finding {
+	const name = "artifact-sources"
+	var out []Finding
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		checksOut := slices.ContainsFunc(c.flow(j), func(s *pipeline.Step) bool { return s.Action() == "actions/checkout" })
+		for _, s := range c.flow(j) {
+			if s.Action() != "actions/download-artifact" {
+				continue
+			}
+			at := func(format string, args ...any) {
+				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q "+format, append([]any{s.Label()}, args...)...))
+			}
+			if id := strings.TrimSpace(s.With["run-id"]); !trustedRunIDs[shell.Canonical(id)] {
+				at("takes artifacts of run %q in a privileged job: only its own run's or those of the build that started it (github.event.workflow_run.id)", id)
+			}
+			if r := strings.TrimSpace(s.With["repository"]); !sameRepository[shell.Canonical(r)] {
+				at("takes artifacts of repository %q in a privileged job: only this repository's", r)
+			}
+			if p := strings.TrimSpace(s.With["path"]); checksOut && !underRunnerTemp(p) {
+				at("downloads artifacts into the workspace (path %q) of a job that checked out its code: their files would replace the code it runs; download under ${{ runner.temp }}", p)
+			}
+		}
+		for _, cm := range c.commands(w, j) {
+			at := func(format string, args ...any) {
+				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` "+format, append([]any{cm.step.Label(), cm.cmd.Text}, args...)...))
+			}
+			if base(cm.cmd.Name) == "gh" && len(cm.cmd.Args) > 1 && cm.cmd.Args[0].Text == "api" && slices.ContainsFunc(cm.cmd.Args[1:], func(a shell.Word) bool { return strings.Contains(a.Text, "/artifacts") }) {
+				at("reaches artifacts through the API in a privileged job: use actions/download-artifact or gh run download, whose source the rules read")
+				continue
+			}
+			run, repo, dir, ok := ghRunDownload(cm.cmd)
+			if !ok {
+				continue
+			}
+			if !trustedRunIDs[shell.Canonical(run)] || run == "" {
+				at("takes artifacts of run %q in a privileged job: name its own run ($GITHUB_RUN_ID) or the build that started it (github.event.workflow_run.id)", run)
+			}
+			if !sameRepository[shell.Canonical(repo)] {
+				at("takes artifacts of repository %q in a privileged job: only this repository's", repo)
+			}
+			if checksOut && !underRunnerTemp(dir) {
+				at("downloads artifacts into the workspace (dir %q) of a job that checked out its code: their files would replace the code it runs; download under $RUNNER_TEMP", dir)
+			}
+		}
+	})
+	return out
+}
+
 // trustedRefs are what a privileged job may check out: the commit of its own run, or for a job
 // started by a finished build, that build's commit (trusted-runs requires it to be a push to
 // main). A ref from an input, a branch name or a pull request would apply, sign or deploy code
@@ -759,6 +860,21 @@ var toolVariables = []struct{ name, why string }{
 	{"AWS_CA_BUNDLE", "trusts other certificates for AWS"},
 	{"AWS_CONFIG_FILE", "runs the credential_process that file names"},
 	{"KUBECTL_EXTERNAL_DIFF", "runs that program"},
+	{"KUBECONFIG", "talks to another cluster, or runs the exec credential plugin that file names"},
+	{"GH_REPO", "points gh at another repository (its runs, artifacts and releases)"},
+	{"GH_HOST", "points gh at another GitHub host"},
+	{"GH_ENTERPRISE_*", "points gh at another GitHub host"},
+	{"HOME", "reads every tool's configuration from another home (~/.aws/config credential_process, ~/.docker/config.json helpers, ~/.kube/config, ~/.gitconfig)"},
+	{"XDG_CONFIG_HOME", "reads the tools' configuration (gh, git, helm) from elsewhere"},
+	{"ACTIONS_ALLOW_UNSECURE_COMMANDS", "lets any program's output set variables and PATH for the later steps (::set-env, ::add-path)"},
+	{"SSL_CERT_FILE", "trusts other certificate authorities (a proxy could read and change cosign's, AWS's and the cluster's traffic)"},
+	{"SSL_CERT_DIR", "trusts other certificate authorities"},
+	{"CURL_CA_BUNDLE", "trusts other certificate authorities"},
+	{"REQUESTS_CA_BUNDLE", "trusts other certificate authorities"},
+	{"NODE_EXTRA_CA_CERTS", "trusts other certificate authorities"},
+	{"HTTPS_PROXY", "sends every request through another host"},
+	{"HTTP_PROXY", "sends every request through another host"},
+	{"ALL_PROXY", "sends every request through another host"},
 	{"NPM_CONFIG_*", "changes npm's registry or scripts"},
 	{"PIP_*", "changes pip's index"},
 }
