@@ -122,6 +122,7 @@ func judge(t *testing.T, kv kyverno.CLI, set string, objects []render.Object) ky
 		switch o.Kind() {
 		case "Namespace":
 			namespaces = append(namespaces, o)
+			lookups = append(lookups, o)
 		case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ResourceQuota", "LimitRange",
 			"Deployment", "HorizontalPodAutoscaler":
 			lookups = append(lookups, o)

@@ -58,11 +58,11 @@ func TestPolicySets(t *testing.T) {
 					}
 				}
 			}
-			if judging != 17 {
-				t.Errorf("%d validating and image-validating policies, want 17", judging)
+			if judging != 18 {
+				t.Errorf("%d validating and image-validating policies, want 18", judging)
 			}
-			if vaps != 5 || bindings != 5 {
-				t.Errorf("%d ValidatingAdmissionPolicies and %d bindings, want 5 of each", vaps, bindings)
+			if vaps != 6 || bindings != 6 {
+				t.Errorf("%d ValidatingAdmissionPolicies and %d bindings, want 6 of each", vaps, bindings)
 			}
 			if exceptions != tc.exceptions {
 				t.Errorf("%d PolicyExceptions, want %d", exceptions, tc.exceptions)

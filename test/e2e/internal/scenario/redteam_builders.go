@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -290,6 +291,11 @@ func pdb(name, selectsApp string, minAvailable intstr.IntOrString) func(Base) *u
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": selectsApp}}},
 		})
 	}
+}
+
+// patchAs is a patch of the given type with the given body, the same for every Base.
+func patchAs(kind types.PatchType, data string) func(Base) Patch {
+	return func(Base) Patch { return Patch{Type: kind, Data: data} }
 }
 
 func configMap(ns, name string) func(Base) *unstructured.Unstructured {

@@ -71,6 +71,7 @@ func RedTeam() []Attempt {
 	t = append(t, secondRound()...)
 	t = append(t, thirdRound()...)
 	t = append(t, fourthRound()...)
+	t = append(t, fifthRound()...)
 	return t
 }
 

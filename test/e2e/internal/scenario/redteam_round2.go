@@ -121,9 +121,7 @@ func rbacPowerAttempts() []Attempt {
 func labelPathAttempts() []Attempt {
 	const c = "namespaces"
 	appNS := refTo("v1", "Namespace", "", Namespace)
-	merge := func(data string) func(Base) Patch {
-		return func(Base) Patch { return Patch{Type: types.MergePatchType, Data: data} }
-	}
+	merge := func(data string) func(Base) Patch { return patchAs(types.MergePatchType, data) }
 	return []Attempt{
 		{Name: "status-weaken-enforce", Class: c, What: "enforce=privileged on the app namespace through namespaces/status",
 			Op: OpPatch, Subresource: "status", Object: appNS,

@@ -92,9 +92,6 @@ func redirectionAttempts() []Attempt {
 func serviceExposureAttempts() []Attempt {
 	const c = "services"
 	appService := refTo("v1", "Service", Namespace, "template-api")
-	patchAs := func(kind types.PatchType, data string) func(Base) Patch {
-		return func(Base) Patch { return Patch{Type: kind, Data: data} }
-	}
 	return []Attempt{
 		{Name: "ci-patch-service-load-balancer", Class: c, What: "CI: a merge patch turning the app's Service into a LoadBalancer",
 			As: ci, Op: OpPatch, Object: appService, Patch: patchAs(types.MergePatchType, `{"spec":{"type":"LoadBalancer"}}`),
