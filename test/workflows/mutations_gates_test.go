@@ -744,7 +744,7 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
-		{"supply", "a privileged job sets a variable that changes what its tools run, fetch or trust", "tool-environment", func(g *gen) []variant {
+		{"supply", "a privileged job sets a variable or writes configuration that changes what its tools run, fetch or trust", "tool-environment", func(g *gen) []variant {
 			var out []variant
 			for _, kv := range [][2]string{
 				{"BASH_ENV", ".ci/env.sh"}, {"LD_PRELOAD", "/tmp/hook.so"}, {"PATH", "./bin:/usr/bin:/bin"},
@@ -761,7 +761,24 @@ func tokenOps() []operator {
 					return true
 				}))...)
 			}
-			for _, run := range []string{`export GONOSUMDB='*' && make evidence`, `TF_CLI_ARGS=-auto-approve terraform -chdir=. version`, `env LD_PRELOAD=/tmp/x.so true`} {
+			for _, run := range []string{`export GONOSUMDB='*' && make evidence`, `TF_CLI_ARGS=-auto-approve terraform -chdir=. version`, `env LD_PRELOAD=/tmp/x.so true`,
+				// the same changes written as configuration, by a tool's command or into a file it reads
+				`go env -w GOPROXY=https://proxy.example.com,direct`,
+				`git config --global url."https://git.example.com/".insteadOf https://github.com/`,
+				`git config set --global core.hooksPath .ci/hooks`,
+				`echo "203.0.113.7 fulcio.sigstore.dev" | sudo tee -a /etc/hosts > /dev/null`,
+				`sudo install -m 0755 .ci/bin/cosign /usr/local/bin/cosign`,
+				`printf 'machine github.com login x password %s\n' "$T" > ~/.netrc`,
+				`cp .ci/pre-push "$GITHUB_WORKSPACE/.git/hooks/pre-push"`,
+				`kubectl config set-cluster prod --server=https://203.0.113.7`,
+				`npm config set registry https://registry.example.com`,
+				`sed -i '1i nameserver 203.0.113.7' /etc/resolv.conf`,
+				`cosign initialize --mirror https://tuf.example.com --root .ci/root.json`,
+				`sudo cp .ci/proxy-ca.crt /usr/local/share/ca-certificates/ && sudo update-ca-certificates`,
+				`aws configure set sts.endpoint_url https://sts.example.com`,
+				`docker context use remote-builder`,
+				`mkdir -p ~/.docker && cp .ci/docker-config.json ~/.docker/config.json`,
+			} {
 				out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
 					mutate.InsertStep(p.job.Node, 1, mutate.Node("run: "+strconv.Quote(run)))
 					return true

@@ -282,6 +282,20 @@ run: |
 				return true
 			}))
 		}, nil},
+		{"a privileged job that names its committer, reads settings and writes its own files under runner.temp", func(g *gen) []variant {
+			return first(2, g.jobs(func(p place) bool { return deploysJob(p.job.Node) }, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`name: notes
+run: |
+  git config --global user.email ci@example.com
+  git config --global --add safe.directory "$GITHUB_WORKSPACE"
+  git config --get remote.origin.url
+  go env GOPATH GOPROXY
+  kubectl config current-context
+  echo "deployed" | tee "$RUNNER_TEMP/notes.txt"
+  cp "$RUNNER_TEMP/notes.txt" "$RUNNER_TEMP/notes.bak"`))
+				return true
+			}))
+		}, nil},
 		{"caching left on in jobs that hold no power (tests, scans)", func(g *gen) []variant {
 			return first(2, g.steps(func(p place) bool {
 				return !privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/setup-go")

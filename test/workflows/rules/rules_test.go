@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/platform-template/template-api/test/workflows/cond"
@@ -131,6 +132,89 @@ func TestGhRunDownload(t *testing.T) {
 		run, repo, dir, ok := ghRunDownload(sc.Commands[0])
 		if !ok || run != tc.run || repo != tc.repo || dir != tc.dir {
 			t.Errorf("%s: run %q repo %q dir %q (%v), want %q %q %q", tc.script, run, repo, dir, ok, tc.run, tc.repo, tc.dir)
+		}
+	}
+}
+
+// Tool configuration written by a command or into a file: what is refused, with why, and what a
+// privileged job may still do (write its own files under $RUNNER_TEMP, read settings, commit as
+// a named user).
+func TestToolConfiguration(t *testing.T) {
+	tests := []struct {
+		script string
+		want   string // words of the reason; "" when the script changes no tool's configuration
+	}{
+		{`go env -w GOPROXY=https://proxy.example.com`, "GOPROXY into Go's settings"},
+		{`go env -w GOFLAGS=-mod=mod`, "GOFLAGS into Go's settings"},
+		{`go env GOPATH`, ""},
+		{`go env -w GOBIN="$RUNNER_TEMP/bin"`, ""},
+		{`git config --global url."https://git.example.com/".insteadOf https://github.com/`, "writes git setting url."},
+		{`git config set --global core.hooksPath .ci/hooks`, "writes git setting core.hooksPath"},
+		{`git -C src config credential.helper '!sh .ci/cred'`, "writes git setting credential.helper"},
+		{`git config --add --global include.path /tmp/x`, "writes git setting include.path"},
+		{`git config --global user.email ci@example.com`, ""},
+		{`git config --global --add safe.directory "$GITHUB_WORKSPACE"`, ""},
+		{`git config --get remote.origin.url`, ""},
+		{`git config core.hooksPath`, ""},
+		{`git config get core.hooksPath`, ""},
+		{`git config --unset core.hooksPath`, ""},
+		{`npm config set registry https://registry.example.com`, "package manager's settings"},
+		{`npm set registry https://registry.example.com`, "package manager's settings"},
+		{`pip config set global.index-url https://pypi.example.com`, "package manager's settings"},
+		{`npm config get registry`, ""},
+		{`docker context use remote`, "another daemon"},
+		{`docker context ls`, ""},
+		{`kubectl config set-cluster prod --server=https://203.0.113.7`, "which cluster kubectl talks to"},
+		{`kubectl config view --minify`, ""},
+		{`aws configure set sts.endpoint_url https://sts.example.com`, "writes sts.endpoint_url"},
+		{`aws configure set region eu-west-1`, ""},
+		{`gh config set http_unix_socket /tmp/gh.sock`, "another socket"},
+		{`cosign initialize --mirror https://tuf.example.com`, "trust root"},
+		{`cosign initialize`, ""},
+		{`sudo update-ca-certificates`, "certificate authorities"},
+		{`echo "203.0.113.7 fulcio.sigstore.dev" | sudo tee -a /etc/hosts`, "sends a host name"},
+		{`echo nameserver 203.0.113.7 > /etc/resolv.conf`, "another DNS server"},
+		{`sed -i '1i nameserver 203.0.113.7' /etc/resolv.conf`, "another DNS server"},
+		{`perl -pi -e 's/x/y/' /etc/hosts`, "sends a host name"},
+		{`sed -i 's/a/b/' "$RUNNER_TEMP/values.yaml"`, ""},
+		{`sudo install -m 0755 .ci/cosign /usr/local/bin/cosign`, "replaces or shadows a tool"},
+		{`cp -t /usr/local/bin .ci/kubectl`, "replaces or shadows a tool"},
+		{`ln -sf "$RUNNER_TEMP/x" /usr/bin/terraform`, "replaces a tool"},
+		{`curl -fsSL -o ~/.terraformrc https://example.com/rc`, "Terraform providers"},
+		{`printf 'machine github.com\n' > ~/.netrc`, "credentials and hosts"},
+		{`cat .ci/cfg >> "$HOME/.docker/config.json"`, "credential helpers"},
+		{`cp .ci/kubeconfig /home/runner/.kube/config`, "another cluster"},
+		{`cp .ci/env "$XDG_CONFIG_HOME/go/env"`, "Go's settings"},
+		{`cp .ci/hook .git/hooks/pre-push`, "hooks"},
+		{`cp .ci/hook "$GITHUB_WORKSPACE/.git/config"`, "hooks"},
+		{`dd if=.ci/lib.so of=/etc/ld.so.preload`, "loads a library"},
+		{`cp "$RUNNER_TEMP/api" "$RUNNER_TEMP/api.bak"`, ""},
+		{`echo "digest=$D" > "$RUNNER_TEMP/digest.txt"`, ""},
+		{`aws eks update-kubeconfig --name c --region r`, ""},
+		{`docker cp "$c:/api" "$RUNNER_TEMP/api"`, ""},
+	}
+	for _, tc := range tests {
+		sc, err := shell.Parse(tc.script, shell.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.script, err)
+		}
+		var reasons []string
+		for _, cmd := range sc.Commands {
+			if why := toolConfigCommand(cmd); why != "" {
+				reasons = append(reasons, why)
+			}
+			for _, f := range toolConfigTargets(cmd) {
+				if why := toolConfigFile(f.Text); why != "" {
+					reasons = append(reasons, f.Text+": "+why)
+				}
+			}
+		}
+		got := strings.Join(reasons, "; ")
+		switch {
+		case tc.want == "" && got != "":
+			t.Errorf("%s: refused (%s), want admitted", tc.script, got)
+		case tc.want != "" && !strings.Contains(got, tc.want):
+			t.Errorf("%s: reasons %q, want one saying %q", tc.script, got, tc.want)
 		}
 	}
 }

@@ -899,7 +899,9 @@ func toolVariable(name, value string) string {
 }
 
 // checkToolEnvironment refuses, in a privileged job, a variable that changes what its tools do,
-// set in env: (of the workflow, the job, a step, a composite action) or by a script.
+// set in env: (of the workflow, the job, a step, a composite action) or by a script, and the
+// same change written as configuration: by a tool's own command (go env -w, git config) or into
+// a file the tools read (toolconfig.go).
 func checkToolEnvironment(c *Context) []Finding {
 	const name = "tool-environment"
 	var out []Finding
@@ -928,6 +930,19 @@ func checkToolEnvironment(c *Context) []Finding {
 			for _, a := range sc.Assigns {
 				if why := toolVariable(a.Name, a.Value.Text); why != "" {
 					out = append(out, finding(name, c.stepPath(w, s), s.ScriptLine+a.Line-1, j.ID, "step %q sets %s in a privileged job: it %s", s.Label(), a.Name, why))
+				}
+			}
+		}
+		for _, cm := range c.commands(w, j) {
+			at := func(format string, args ...any) {
+				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q "+format, append([]any{cm.step.Label()}, args...)...))
+			}
+			if why := toolConfigCommand(cm.cmd); why != "" {
+				at("runs `%s` in a privileged job: it %s", cm.cmd, why)
+			}
+			for _, t := range toolConfigTargets(cm.cmd) {
+				if why := toolConfigFile(t.Text); why != "" {
+					at("writes %s in a privileged job: it %s", t.Text, why)
 				}
 			}
 		}
