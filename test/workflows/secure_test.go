@@ -292,7 +292,9 @@ run: |
   go env GOPATH GOPROXY
   kubectl config current-context
   echo "deployed" | tee "$RUNNER_TEMP/notes.txt"
-  cp "$RUNNER_TEMP/notes.txt" "$RUNNER_TEMP/notes.bak"`))
+  cp "$RUNNER_TEMP/notes.txt" "$RUNNER_TEMP/notes.bak"
+  dir=$(mktemp -d)
+  kubectl -n template-api get deployment template-api -o yaml > "$dir/live.yaml"`))
 				return true
 			}))
 		}, nil},

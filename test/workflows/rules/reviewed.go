@@ -1,0 +1,195 @@
+package rules
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/shell"
+)
+
+// Reviewed inputs (deploy and terraform families): a job that deploys or applies Terraform
+// applies what was reviewed and judged, so it changes nothing of what it applies from. The
+// checks before an apply read files of the checkout (the overlay, the plan file terraform plan
+// made, the JSON the policy judged); a command that copies, downloads, extracts, edits or links
+// over one of them after the checks (`cp other.tfplan tfplan`, `curl -o tfplan`, `kustomize
+// edit add resource https://...`, `echo ... >> kustomization.yaml`) makes the apply take what
+// no one reviewed and no policy read. Such a job writes its own files under $RUNNER_TEMP; the
+// tools' own outputs are its only writes to the checkout: the plan (once), its JSON, and the
+// image digest kustomize edit set image puts in the overlay (rule digest-references reads it).
+
+func checkReviewedInputs(c *Context) []Finding {
+	const name = "reviewed-inputs"
+	var out []Finding
+	for _, w := range c.Repo.Workflows {
+		for _, j := range w.Jobs {
+			cmds := c.commands(w, j)
+			what := appliesWhat(cmds)
+			if what == "" {
+				continue
+			}
+			applied := appliedPlans(cmds)
+			planned := map[string]bool{}
+			for _, cm := range cmds {
+				at := func(format string, args ...any) {
+					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q "+format, append([]any{cm.step.Label()}, args...)...))
+				}
+				if why := editsCheckout(cm.cmd); why != "" {
+					at("runs `%s` in a job that %s: it %s; the job applies the reviewed files as they were checked out", cm.cmd, what, why)
+				}
+				if terraform(cm.cmd) == "plan" {
+					if f := planFile(cm.cmd); f != "" {
+						p := path.Join(chdir(cm.cmd), f)
+						if planned[p] {
+							at("writes the plan file %s a second time (`%s`): the apply would take a plan other than the one the checks read", p, cm.cmd)
+						}
+						planned[p] = true
+					}
+				}
+				for _, t := range writeTargets(cm.cmd, applied) {
+					if !scratch(t.Text, cm.script) {
+						at("writes %s in a job that %s: what it applies is the reviewed checkout and the judged plan, untouched; its own files go under $RUNNER_TEMP", t.Text, what)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// appliesWhat says what a job's commands apply ("deploys to a cluster", "applies Terraform"), or
+// "" for a job that applies nothing.
+func appliesWhat(cmds []command) string {
+	switch {
+	case slices.ContainsFunc(cmds, func(cm command) bool { return terraformChanges(cm.cmd) }):
+		return "applies Terraform"
+	case slices.ContainsFunc(cmds, func(cm command) bool { return deploys(cm.cmd) }):
+		return "deploys to a cluster"
+	}
+	return ""
+}
+
+// appliedPlans are the plan files (directory/file) a job's terraform apply commands take.
+func appliedPlans(cmds []command) map[string]bool {
+	out := map[string]bool{}
+	for _, cm := range cmds {
+		if terraform(cm.cmd) != "apply" {
+			continue
+		}
+		if ops := cm.cmd.Operands(terraformValued); len(ops) >= 2 {
+			out[path.Join(chdir(cm.cmd), ops[len(ops)-1].Text)] = true
+		}
+	}
+	return out
+}
+
+// editsCheckout says why a command changes checked-out files in place, or "".
+func editsCheckout(cmd *shell.Command) string {
+	switch base(cmd.Name) {
+	case "kustomize":
+		sub, i := cmd.Subcommand(nil)
+		if sub != "edit" {
+			return ""
+		}
+		rest := &shell.Command{Args: cmd.Args[i+1:]}
+		verb, k := rest.Subcommand(nil)
+		if verb == "set" && k+1 < len(rest.Args) && rest.Args[k+1].Text == "image" {
+			return "" // the digest: rule digest-references reads it
+		}
+		return "changes the overlay beyond its image digest (resources, patches, namespace, labels)"
+	case "patch":
+		return "patches checked-out files"
+	case "git":
+		if sub, _ := cmd.Subcommand(gitValued); sub == "apply" || sub == "am" {
+			return "patches checked-out files"
+		}
+	}
+	return ""
+}
+
+// writeTargets lists the files and folders a command writes, beside the tool configuration
+// targets (toolConfigTargets): in-place editors, extractions, copies out of a container or a
+// bucket, release downloads. The JSON `terraform show -json` writes of an applied plan is the
+// tool's output the policy reads, not counted.
+func writeTargets(cmd *shell.Command, applied map[string]bool) []shell.Word {
+	if terraform(cmd) == "show" && cmd.Has("-json") {
+		if ops := cmd.Operands(terraformValued); len(ops) >= 2 && applied[path.Join(chdir(cmd), ops[len(ops)-1].Text)] {
+			return nil
+		}
+	}
+	out := toolConfigTargets(cmd)
+	here := shell.Word{Text: ".", Known: true}
+	switch base(cmd.Name) {
+	case "yq":
+		if cmd.Has("-i", "--inplace") {
+			if ops := cmd.Operands(nil); len(ops) > 1 {
+				out = append(out, ops[1:]...)
+			}
+		}
+	case "truncate":
+		out = append(out, cmd.Operands(valued("-s", "--size", "-r", "--reference"))...)
+	case "tar", "bsdtar":
+		if cmd.Has("-x", "--extract", "--get") || len(cmd.Args) > 0 && !strings.HasPrefix(cmd.Args[0].Text, "-") && strings.Contains(cmd.Args[0].Text, "x") || hasShortFlag(cmd, 'x') {
+			if dirs := cmd.Flag("-C", "--directory"); len(dirs) > 0 {
+				out = append(out, dirs...)
+			} else {
+				out = append(out, here)
+			}
+		}
+	case "unzip":
+		if dirs := cmd.Flag("-d"); len(dirs) > 0 {
+			out = append(out, dirs...)
+		} else {
+			out = append(out, here)
+		}
+	case "docker", "podman":
+		if sub, i := cmd.Subcommand(dockerValued); sub == "cp" {
+			if ops := (&shell.Command{Args: cmd.Args[i+1:]}).Operands(nil); len(ops) == 2 {
+				out = append(out, ops[1])
+			}
+		}
+	case "aws":
+		if svc, op := awsCall(cmd); svc == "s3" && (op == "cp" || op == "sync" || op == "mv") {
+			if ops := cmd.Operands(awsValued); len(ops) >= 2 && !strings.HasPrefix(ops[len(ops)-1].Text, "s3://") {
+				out = append(out, ops[len(ops)-1])
+			}
+		}
+	case "gh":
+		if sub, i := cmd.Subcommand(nil); sub == "release" && i+1 < len(cmd.Args) && cmd.Args[i+1].Text == "download" {
+			if dirs := cmd.Flag("-D", "--dir", "-O", "--output"); len(dirs) > 0 {
+				out = append(out, dirs...)
+			} else {
+				out = append(out, here)
+			}
+		}
+	}
+	return out
+}
+
+// scratch reports whether a path a command writes is outside what a job applies from: under
+// $RUNNER_TEMP (or /tmp, or a folder mktemp made), a device, or one of the runner's own files
+// (step summary, outputs; rule env-file-injection reads GITHUB_ENV and GITHUB_PATH).
+func scratch(p string, sc *shell.Script) bool {
+	p = strings.Trim(p, `"'`)
+	for _, s := range []string{"RUNNER_TEMP", "runner.temp", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH"} {
+		if strings.Contains(p, s) {
+			return true
+		}
+	}
+	if p == "-" || strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/tmp/") || strings.HasPrefix(p, "$(mktemp") {
+		return true
+	}
+	if v, ok := strings.CutPrefix(p, "$"); ok && sc != nil {
+		v = strings.TrimPrefix(v, "{")
+		end := strings.IndexFunc(v, func(r rune) bool {
+			return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		})
+		if end >= 0 {
+			v = v[:end]
+		}
+		return slices.ContainsFunc(sc.Assigns, func(a shell.Assign) bool {
+			return a.Name == v && strings.HasPrefix(strings.Trim(a.Value.Text, `"`), "$(mktemp")
+		})
+	}
+	return false
+}
