@@ -64,7 +64,7 @@ type Patch struct {
 // zero: must be admitted).
 type Attempt struct {
 	Name  string
-	Class string // rbac, namespaces, debug, kinds, exfiltration, ceilings, groups (first round); podsecurity, writepaths, storage (second); services, scheduling (third); ingress, netpol (fourth); termination, csi, tokens, elsewhere (fifth)
+	Class string // rbac, namespaces, debug, kinds, exfiltration, ceilings, groups (first round); podsecurity, writepaths, storage (second); services, scheduling (third); ingress, netpol (fourth); termination, csi, tokens, elsewhere (fifth); placement (sixth)
 	What  string
 	As    string // "" = the cluster admin
 	Op    Op

@@ -72,6 +72,7 @@ func RedTeam() []Attempt {
 	t = append(t, thirdRound()...)
 	t = append(t, fourthRound()...)
 	t = append(t, fifthRound()...)
+	t = append(t, sixthRound()...)
 	return t
 }
 

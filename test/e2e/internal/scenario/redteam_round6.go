@@ -1,0 +1,57 @@
+package scenario
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// The red team's sixth round: placement past the guardrails of the fourth. The scheduling
+// policy refused the control plane's taints and every taint, but not the others, nor another
+// scheduler, nor a runtime class. Each bad attempt was admitted before its fix.
+
+// sixthRound is appended to the red-team table by RedTeam.
+func sixthRound() []Attempt {
+	return placementAttempts()
+}
+
+// placementAttempts: a taint keeps nodes for something else (a team's dedicated nodes, cordoned
+// ones); a second scheduler need not honour taints or priorities, and a pod no scheduler takes
+// waits for whoever binds it by hand; a RuntimeClass picks the node's runtime handler (one made
+// for GPUs mounts the host's driver files into the container). The namespace declares none of
+// them (k8s/base/namespace.yaml), so each is refused; tolerating a node's short outage, as every
+// pod does, stays admitted.
+func placementAttempts() []Attempt {
+	const c = "placement"
+	ciDeploy := func(name, what string, f fault, want Want) Attempt {
+		op := OpCreate
+		if want == admitted {
+			op = OpDryRun
+		}
+		return Attempt{Name: name, Class: c, What: "CI: " + what, As: ci, Op: op,
+			Object: deploymentIn(Namespace, "rt-"+name, func(d *appsv1.Deployment, i Images) { f(&d.Spec.Template.Spec, i) }), Want: want}
+	}
+	toleration := func(key string, effect corev1.TaintEffect) corev1.Toleration {
+		return corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: effect}
+	}
+	return []Attempt{
+		ciDeploy("ci-dedicated-nodes", "a toleration of another team's dedicated nodes (dedicated=payments)", func(s *corev1.PodSpec, _ Images) {
+			s.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "payments", Effect: corev1.TaintEffectNoSchedule}}
+		}, byKyverno(polScheduling, "tolerating taint(s) dedicated is not declared for pods in namespace "+Namespace)),
+		ciDeploy("ci-cordoned-nodes", "a toleration of cordoned nodes (node.kubernetes.io/unschedulable)", func(s *corev1.PodSpec, _ Images) {
+			s.Tolerations = []corev1.Toleration{toleration(corev1.TaintNodeUnschedulable, corev1.TaintEffectNoSchedule)}
+		}, byKyverno(polScheduling, "tolerating taint(s) node.kubernetes.io/unschedulable is not declared")),
+		ciDeploy("ci-other-scheduler", "pods for a scheduler that is not the default one", func(s *corev1.PodSpec, _ Images) {
+			s.SchedulerName = "hand-placed"
+		}, byKyverno(polScheduling, "schedulerName hand-placed: application pods are placed by the default scheduler")),
+		ciDeploy("ci-runtime-class", "pods run by the nvidia runtime handler (RuntimeClass nvidia)", func(s *corev1.PodSpec, _ Images) {
+			s.RuntimeClassName = ptr("nvidia")
+		}, byKyverno(polScheduling, "runtime class nvidia is not declared for pods in namespace "+Namespace)),
+		ciDeploy("control-ci-outage-tolerations", "tolerations of a node's short outage (not-ready, unreachable), as every pod has", func(s *corev1.PodSpec, _ Images) {
+			s.Tolerations = []corev1.Toleration{
+				{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))},
+				{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))},
+			}
+			s.SchedulerName = corev1.DefaultSchedulerName
+		}, admitted),
+	}
+}
