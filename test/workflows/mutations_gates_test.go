@@ -786,6 +786,28 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
+		{"supply", "a privileged job uploads its credentials, the workspace or the binary plan as an artifact", "artifact-uploads", func(g *gen) []variant {
+			var out []variant
+			for _, edit := range []func(with *yaml.Node){
+				func(w *yaml.Node) { mutate.SetStr(w, "path", mutate.Str(w, "path")+"\n~/.docker/config.json\n") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", "/home/runner/.kube/config") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", "${{ runner.temp }}/../") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", "${{ github.workspace }}") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", ".") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", "**/*") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", "terraform/envs/staging/tfplan") },
+				func(w *yaml.Node) { mutate.SetStr(w, "path", ".git/config") },
+				func(w *yaml.Node) { mutate.SetStr(w, "include-hidden-files", "true") },
+			} {
+				out = append(out, g.steps(func(p place) bool {
+					return privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/upload-artifact")
+				}, func(p place) bool {
+					edit(mutate.Map(p.step, "with"))
+					return true
+				})...)
+			}
+			return out
+		}},
 		{"scope", "a deploy or apply job changes what it applies after the checks: the plan file replaced, the overlay edited", "reviewed-inputs", func(g *gen) []variant {
 			var out []variant
 			for _, run := range []string{

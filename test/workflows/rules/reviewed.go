@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/platform-template/template-api/test/workflows/shell"
 )
@@ -168,22 +169,28 @@ func writeTargets(cmd *shell.Command, applied map[string]bool) []shell.Word {
 
 // scratch reports whether a path a command writes is outside what a job applies from: under
 // $RUNNER_TEMP (or /tmp, or a folder mktemp made), a device, or one of the runner's own files
-// (step summary, outputs; rule env-file-injection reads GITHUB_ENV and GITHUB_PATH).
+// (step summary, outputs; rule env-file-injection reads GITHUB_ENV and GITHUB_PATH). A path that
+// climbs out with .. is none of them.
 func scratch(p string, sc *shell.Script) bool {
-	p = strings.Trim(p, `"'`)
-	for _, s := range []string{"RUNNER_TEMP", "runner.temp", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH"} {
-		if strings.Contains(p, s) {
+	p = shell.Canonical(strings.Trim(strings.TrimSpace(p), `"'`))
+	if underRunnerTemp(p) {
+		return true
+	}
+	if strings.Contains(p, "..") {
+		return false
+	}
+	for _, f := range []string{"GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH"} {
+		if p == "$"+f || p == "${"+f+"}" {
 			return true
 		}
 	}
-	if p == "-" || strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/tmp/") || strings.HasPrefix(p, "$(mktemp") {
+	switch {
+	case p == "-", strings.HasPrefix(p, "/dev/"), strings.HasPrefix(p, "/tmp/"), strings.HasPrefix(p, "$(mktemp"):
 		return true
 	}
 	if v, ok := strings.CutPrefix(p, "$"); ok && sc != nil {
 		v = strings.TrimPrefix(v, "{")
-		end := strings.IndexFunc(v, func(r rune) bool {
-			return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-		})
+		end := strings.IndexFunc(v, func(r rune) bool { return r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 		if end >= 0 {
 			v = v[:end]
 		}

@@ -1,0 +1,86 @@
+package rules
+
+import (
+	"path"
+	"strings"
+
+	"github.com/platform-template/template-api/test/workflows/pipeline"
+	"github.com/platform-template/template-api/test/workflows/shell"
+)
+
+// Artifact uploads (supply family): whoever can read the repository can download its runs'
+// artifacts, for as long as they are kept. A privileged job holds what must not leave it: the
+// registry login in ~/.docker/config.json, the cluster's kubeconfig, a binary Terraform plan
+// (which holds sensitive values in clear), the checkout's .git. It uploads only files it wrote
+// for the purpose: under ${{ runner.temp }}, or named in the workspace.
+
+// uploadActions are the actions that publish files of the runner as an artifact.
+var uploadActions = map[string]bool{"actions/upload-artifact": true, "actions/upload-pages-artifact": true}
+
+func checkArtifactUploads(c *Context) []Finding {
+	const name = "artifact-uploads"
+	var out []Finding
+	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
+		plans := map[string]bool{}
+		for _, cm := range c.commands(w, j) {
+			if terraform(cm.cmd) == "plan" {
+				if f := planFile(cm.cmd); f != "" {
+					plans[path.Base(f)] = true
+				}
+			}
+		}
+		for _, s := range c.flow(j) {
+			if !uploadActions[s.Action()] {
+				continue
+			}
+			at := func(format string, args ...any) {
+				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q "+format, append([]any{s.Label()}, args...)...))
+			}
+			if strings.EqualFold(strings.TrimSpace(s.With["include-hidden-files"]), "true") {
+				at("uploads hidden files (include-hidden-files: true) from a privileged job: .git, .docker and the tools' state go with them")
+			}
+			for _, p := range strings.Split(s.With["path"], "\n") {
+				p = strings.TrimSpace(p)
+				if p == "" || strings.HasPrefix(p, "!") {
+					continue
+				}
+				if why := uploadRisk(p, plans); why != "" {
+					at("uploads %q as an artifact from a privileged job: %s; anyone who can read the repository can download it (upload what the job wrote for it, under ${{ runner.temp }} or named in the workspace)", p, why)
+				}
+			}
+		}
+	})
+	return out
+}
+
+// uploadRisk says why a path of upload-artifact may publish what a privileged job must keep, or "".
+func uploadRisk(p string, plans map[string]bool) string {
+	c := shell.Canonical(strings.Trim(p, `"'`))
+	if underRunnerTemp(c) {
+		return ""
+	}
+	switch {
+	case strings.Contains(c, ".."):
+		return "it climbs out of the workspace"
+	case c == "~" || strings.HasPrefix(c, "~/") || strings.HasPrefix(c, "$HOME") || strings.HasPrefix(c, "${HOME}"):
+		return "it is in the runner's home, where the registry login, the kubeconfig and the tools' credentials are"
+	case strings.HasPrefix(c, "/"):
+		return "it is outside the workspace and runner.temp (the runner's and the system's own files)"
+	case strings.HasPrefix(c, "$"):
+		return "it is only known at run time (the workspace whole, or the home)"
+	}
+	parts := strings.Split(strings.TrimPrefix(c, "./"), "/")
+	if parts[0] == "" || parts[0] == "." || strings.Trim(parts[0], "*") == "" {
+		return "it is the workspace whole"
+	}
+	for _, part := range parts {
+		if strings.HasPrefix(part, ".") {
+			return "it is or holds hidden files (" + part + ": .git, .docker, .terraform hold credentials and state)"
+		}
+	}
+	base := parts[len(parts)-1]
+	if plans[base] || base == "tfplan" || strings.HasSuffix(base, ".tfplan") {
+		return "it is a binary Terraform plan, which holds sensitive values in clear"
+	}
+	return ""
+}
