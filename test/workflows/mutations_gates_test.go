@@ -808,6 +808,31 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
+		{"token", "a privileged job prints a credential it holds, or uses the runner's own tokens", "no-printed-credentials", func(g *gen) []variant {
+			var out []variant
+			for _, run := range []string{
+				`aws ecr get-login-password --region "$AWS_REGION"`,
+				`pw=$(aws ecr get-login-password --region "$AWS_REGION") && docker login -u AWS -p "$pw" "$ECR_REGISTRY"`,
+				`aws ecr get-login-password --region "$AWS_REGION" | tee "$RUNNER_TEMP/pw" | docker login -u AWS --password-stdin "$ECR_REGISTRY"`,
+				`aws configure export-credentials --format env`,
+				`cat ~/.docker/config.json`,
+				`kubectl config view --raw`,
+				`env | sort`,
+				`printenv`,
+				`curl -fsS -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com"`,
+				`gh auth token`,
+			} {
+				out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+					mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("run: "+strconv.Quote(run)))
+					return true
+				}))...)
+			}
+			out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("env:\n  T: ${{ env.ACTIONS_ID_TOKEN_REQUEST_TOKEN }}\nrun: ./notify.sh"))
+				return true
+			}))...)
+			return out
+		}},
 		{"scope", "a deploy or apply job changes what it applies after the checks: the plan file replaced, the overlay edited", "reviewed-inputs", func(g *gen) []variant {
 			var out []variant
 			for _, run := range []string{

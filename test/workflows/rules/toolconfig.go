@@ -111,13 +111,7 @@ func gitConfigWrite(cmd *shell.Command) string {
 
 // toolConfigFile says why writing path changes what the tools run, fetch or trust, or "".
 func toolConfigFile(path string) string {
-	p := strings.Trim(path, `"'`)
-	for _, home := range []string{"~/", "$HOME/", "${HOME}/", "/home/runner/", "/root/", "/github/home/"} {
-		if rest, ok := strings.CutPrefix(p, home); ok {
-			p = "~/" + rest
-			break
-		}
-	}
+	p := homePath(path)
 	for _, cfg := range []string{"$XDG_CONFIG_HOME/", "${XDG_CONFIG_HOME}/"} {
 		if rest, ok := strings.CutPrefix(p, cfg); ok {
 			p = "~/.config/" + rest

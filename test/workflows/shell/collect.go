@@ -300,8 +300,8 @@ func (c *collector) command(words []Word, x *syntax.CallExpr, st *syntax.Stmt, v
 		if n < 0 {
 			break
 		}
-		if 1+n > len(words) {
-			n = len(words) - 1
+		if 1+n >= len(words) {
+			break // a wrapper with no command to run is the command (`env` alone prints the environment)
 		}
 		words = words[1+n:]
 	}

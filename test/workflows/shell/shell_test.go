@@ -59,6 +59,19 @@ func TestFindsCommandsWhereverTheyAre(t *testing.T) {
 	}
 }
 
+// A wrapper with nothing to run is the command itself: `env` alone prints the environment.
+func TestWrapperAloneIsTheCommand(t *testing.T) {
+	for script, want := range map[string]string{"env": "env", "env | sort": "env", "sudo env": "env", "env FOO=1": "env", "timeout 5 env": "env"} {
+		s, err := Parse(script, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Commands) == 0 || s.Commands[0].Name != want {
+			t.Errorf("%q: commands %v, want %s first", script, s.Commands, want)
+		}
+	}
+}
+
 // Code the analysis cannot read is reported, never silently skipped.
 func TestReportsCodeItCannotRead(t *testing.T) {
 	tests := []struct{ name, script, shell, why string }{
