@@ -806,6 +806,11 @@ func tokenOps() []operator {
 					return true
 				})...)
 			}
+			out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(
+					"uses: actions/cache/save@0123456789abcdef0123456789abcdef01234567 # v4.3.0\nwith:\n  path: ~/.docker\n  key: docker-${{ github.sha }}"))
+				return true
+			}))...)
 			return out
 		}},
 		{"token", "a privileged job prints a credential it holds, or uses the runner's own tokens", "no-printed-credentials", func(g *gen) []variant {

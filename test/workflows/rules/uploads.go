@@ -9,13 +9,19 @@ import (
 )
 
 // Artifact uploads (supply family): whoever can read the repository can download its runs'
-// artifacts, for as long as they are kept. A privileged job holds what must not leave it: the
+// artifacts, for as long as they are kept, and a pull request's run restores what the default
+// branch saved in the Actions cache. A privileged job holds what must not leave it: the
 // registry login in ~/.docker/config.json, the cluster's kubeconfig, a binary Terraform plan
 // (which holds sensitive values in clear), the checkout's .git. It uploads only files it wrote
 // for the purpose: under ${{ runner.temp }}, or named in the workspace.
 
-// uploadActions are the actions that publish files of the runner as an artifact.
-var uploadActions = map[string]bool{"actions/upload-artifact": true, "actions/upload-pages-artifact": true}
+// uploadActions are the actions that publish files of the runner, and where to: an artifact
+// any reader of the repository downloads, or the Actions cache, which every later run of the
+// branch and every pull request to it restores.
+var uploadActions = map[string]string{
+	"actions/upload-artifact": "as an artifact", "actions/upload-pages-artifact": "as an artifact",
+	"actions/cache/save": "to the Actions cache", // actions/cache restores too: no-restored-caches refuses it
+}
 
 func checkArtifactUploads(c *Context) []Finding {
 	const name = "artifact-uploads"
@@ -30,7 +36,8 @@ func checkArtifactUploads(c *Context) []Finding {
 			}
 		}
 		for _, s := range c.flow(j) {
-			if !uploadActions[s.Action()] {
+			where, ok := uploadActions[s.Action()]
+			if !ok {
 				continue
 			}
 			at := func(format string, args ...any) {
@@ -45,7 +52,7 @@ func checkArtifactUploads(c *Context) []Finding {
 					continue
 				}
 				if why := uploadRisk(p, plans); why != "" {
-					at("uploads %q as an artifact from a privileged job: %s; anyone who can read the repository can download it (upload what the job wrote for it, under ${{ runner.temp }} or named in the workspace)", p, why)
+					at("uploads %q %s from a privileged job: %s; others can read it there (upload what the job wrote for it, under ${{ runner.temp }} or named in the workspace)", p, where, why)
 				}
 			}
 		}
