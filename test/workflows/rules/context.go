@@ -119,20 +119,27 @@ func (c *Context) commands(w *pipeline.Workflow, j *pipeline.Job) []command {
 	return out
 }
 
-// runScript is the script of a run step, read; nil for a step that runs none or one whose script
-// cannot be read (rule shell-readable reports those of privileged jobs).
-// privilegedJobs calls f for every job that holds power worth stealing (privileged), in
-// workflow order.
-func (c *Context) privilegedJobs(f func(w *pipeline.Workflow, j *pipeline.Job)) {
+// eachJob calls f for every job of every workflow, in workflow order.
+func (c *Context) eachJob(f func(w *pipeline.Workflow, j *pipeline.Job)) {
 	for _, w := range c.Repo.Workflows {
 		for _, j := range w.Jobs {
-			if privileged(w, j) {
-				f(w, j)
-			}
+			f(w, j)
 		}
 	}
 }
 
+// privilegedJobs calls f for every job that holds power worth stealing (privileged), in
+// workflow order.
+func (c *Context) privilegedJobs(f func(w *pipeline.Workflow, j *pipeline.Job)) {
+	c.eachJob(func(w *pipeline.Workflow, j *pipeline.Job) {
+		if privileged(w, j) {
+			f(w, j)
+		}
+	})
+}
+
+// runScript is the script of a run step, read; nil for a step that runs none or one whose script
+// cannot be read (rule shell-readable reports those of privileged jobs).
 func (c *Context) runScript(w *pipeline.Workflow, j *pipeline.Job, s *pipeline.Step) *shell.Script {
 	if s.Run == "" {
 		return nil

@@ -536,33 +536,31 @@ func checkDeployEnvironment(c *Context) []Finding {
 func checkTrustedRuns(c *Context) []Finding {
 	const name = "trusted-runs"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			what := c.powerful(w, j)
-			if what == "" && j.Environment != "" {
-				what = fmt.Sprintf("uses environment %q", j.Environment)
-			}
-			if what == "" {
+	c.eachJob(func(w *pipeline.Workflow, j *pipeline.Job) {
+		what := c.powerful(w, j)
+		if what == "" && j.Environment != "" {
+			what = fmt.Sprintf("uses environment %q", j.Environment)
+		}
+		if what == "" {
+			return
+		}
+		for _, sc := range c.scenarios(w) {
+			if sc.Trusted {
 				continue
 			}
-			for _, sc := range c.scenarios(w) {
-				if sc.Trusted {
-					continue
-				}
-				if t := c.jobTruth(w, sc, "")[j.ID]; t != cond.False {
-					why := "if: " + j.If
-					if j.If == "" {
-						why = "no if: of its own"
-						if len(j.Needs) > 0 {
-							why += ", and the jobs it needs run there too"
-						}
+			if t := c.jobTruth(w, sc, "")[j.ID]; t != cond.False {
+				why := "if: " + j.If
+				if j.If == "" {
+					why = "no if: of its own"
+					if len(j.Needs) > 0 {
+						why += ", and the jobs it needs run there too"
 					}
-					out = append(out, finding(name, w.Path, j.Line, j.ID, "%s and can run on a %s (%s)", what, sc.Name, why))
-					break
 				}
+				out = append(out, finding(name, w.Path, j.Line, j.ID, "%s and can run on a %s (%s)", what, sc.Name, why))
+				break
 			}
 		}
-	}
+	})
 	return out
 }
 

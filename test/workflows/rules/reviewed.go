@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/platform-template/template-api/test/workflows/pipeline"
 	"github.com/platform-template/template-api/test/workflows/shell"
 )
 
@@ -22,39 +23,37 @@ import (
 func checkReviewedInputs(c *Context) []Finding {
 	const name = "reviewed-inputs"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			cmds := c.commands(w, j)
-			what := appliesWhat(cmds)
-			if what == "" {
-				continue
+	c.eachJob(func(w *pipeline.Workflow, j *pipeline.Job) {
+		cmds := c.commands(w, j)
+		what := appliesWhat(cmds)
+		if what == "" {
+			return
+		}
+		applied := appliedPlans(cmds)
+		planned := map[string]bool{}
+		for _, cm := range cmds {
+			at := func(format string, args ...any) {
+				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q "+format, append([]any{cm.step.Label()}, args...)...))
 			}
-			applied := appliedPlans(cmds)
-			planned := map[string]bool{}
-			for _, cm := range cmds {
-				at := func(format string, args ...any) {
-					out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q "+format, append([]any{cm.step.Label()}, args...)...))
-				}
-				if why := editsCheckout(cm.cmd); why != "" {
-					at("runs `%s` in a job that %s: it %s; the job applies the reviewed files as they were checked out", cm.cmd, what, why)
-				}
-				if terraform(cm.cmd) == "plan" {
-					if f := planFile(cm.cmd); f != "" {
-						p := path.Join(chdir(cm.cmd), f)
-						if planned[p] {
-							at("writes the plan file %s a second time (`%s`): the apply would take a plan other than the one the checks read", p, cm.cmd)
-						}
-						planned[p] = true
+			if why := editsCheckout(cm.cmd); why != "" {
+				at("runs `%s` in a job that %s: it %s; the job applies the reviewed files as they were checked out", cm.cmd, what, why)
+			}
+			if terraform(cm.cmd) == "plan" {
+				if f := planFile(cm.cmd); f != "" {
+					p := path.Join(chdir(cm.cmd), f)
+					if planned[p] {
+						at("writes the plan file %s a second time (`%s`): the apply would take a plan other than the one the checks read", p, cm.cmd)
 					}
+					planned[p] = true
 				}
-				for _, t := range writeTargets(cm.cmd, applied) {
-					if !scratch(t.Text, cm.script) {
-						at("writes %s in a job that %s: what it applies is the reviewed checkout and the judged plan, untouched; its own files go under $RUNNER_TEMP", t.Text, what)
-					}
+			}
+			for _, t := range writeTargets(cm.cmd, applied) {
+				if !scratch(t.Text, cm.script) {
+					at("writes %s in a job that %s: what it applies is the reviewed checkout and the judged plan, untouched; its own files go under $RUNNER_TEMP", t.Text, what)
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 

@@ -322,40 +322,38 @@ func (c *Context) loadedBuild(w *pipeline.Workflow, j *pipeline.Job, tag string,
 func checkScanBeforePush(c *Context) []Finding {
 	const name = "scan-before-push"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			ps := c.pushes(w, j)
-			if len(ps) == 0 {
-				continue
-			}
-			var scans []scan
-			for _, s := range c.scans(w, j) {
-				if s.kind == "image" && c.runsNormally(w, j, s.step) {
-					scans = append(scans, s)
-				}
-			}
-			for _, p := range ps {
-				line := p.step.Line
-				if len(scans) == 0 {
-					out = append(out, finding(name, c.stepPath(w, p.step), line, j.ID, "step %s pushes an image but no Trivy image scan runs in this job", p.label()))
-					continue
-				}
-				var reasons []string
-				ok := false
-				for _, s := range scans {
-					why := c.scanGuardsPush(w, j, s, p)
-					if why == "" {
-						ok = true
-						break
-					}
-					reasons = append(reasons, fmt.Sprintf("scan %q %s", s.step.Label(), why))
-				}
-				if !ok {
-					out = append(out, finding(name, c.stepPath(w, p.step), line, j.ID, "step %s pushes an image that no scan gates: %s", p.label(), strings.Join(reasons, "; ")))
-				}
+	c.eachJob(func(w *pipeline.Workflow, j *pipeline.Job) {
+		ps := c.pushes(w, j)
+		if len(ps) == 0 {
+			return
+		}
+		var scans []scan
+		for _, s := range c.scans(w, j) {
+			if s.kind == "image" && c.runsNormally(w, j, s.step) {
+				scans = append(scans, s)
 			}
 		}
-	}
+		for _, p := range ps {
+			line := p.step.Line
+			if len(scans) == 0 {
+				out = append(out, finding(name, c.stepPath(w, p.step), line, j.ID, "step %s pushes an image but no Trivy image scan runs in this job", p.label()))
+				continue
+			}
+			var reasons []string
+			ok := false
+			for _, s := range scans {
+				why := c.scanGuardsPush(w, j, s, p)
+				if why == "" {
+					ok = true
+					break
+				}
+				reasons = append(reasons, fmt.Sprintf("scan %q %s", s.step.Label(), why))
+			}
+			if !ok {
+				out = append(out, finding(name, c.stepPath(w, p.step), line, j.ID, "step %s pushes an image that no scan gates: %s", p.label(), strings.Join(reasons, "; ")))
+			}
+		}
+	})
 	return out
 }
 

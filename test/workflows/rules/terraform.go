@@ -34,92 +34,90 @@ func planFile(cmd *shell.Command) string {
 func checkTerraformApply(c *Context) []Finding {
 	const name = "terraform-apply"
 	var out []Finding
-	for _, w := range c.Repo.Workflows {
-		for _, j := range w.Jobs {
-			cmds := c.commands(w, j)
-			for _, a := range cmds {
-				if !terraformChanges(a.cmd) {
+	c.eachJob(func(w *pipeline.Workflow, j *pipeline.Job) {
+		cmds := c.commands(w, j)
+		for _, a := range cmds {
+			if !terraformChanges(a.cmd) {
+				continue
+			}
+			line := a.step.ScriptLine + a.cmd.Line - 1
+			at := func(format string, args ...any) {
+				out = append(out, finding(name, c.stepPath(w, a.step), line, j.ID, "step %q: `%s` %s", a.step.Label(), a.cmd.Text, fmt.Sprintf(format, args...)))
+			}
+			sub := terraform(a.cmd)
+			if sub != "apply" {
+				at("changes infrastructure or state outside a reviewed plan (%s)", sub)
+				continue
+			}
+			if a.cmd.Has("-destroy") {
+				at("destroys the environment")
+				continue
+			}
+			ops := a.cmd.Operands(terraformValued)
+			file := ""
+			if len(ops) >= 2 {
+				file = ops[len(ops)-1].Text
+			}
+			if file == "" {
+				at("applies without a saved plan (it plans and applies at once, with nothing checked in between)")
+				continue
+			}
+			if a.cmd.Has("-var", "-var-file", "-replace", "-target") {
+				at("changes what is applied on the command line (-var, -var-file, -replace, -target)")
+			}
+			// The plan it applies, made in the same directory, gating the apply.
+			var plans []command
+			for _, p := range cmds {
+				if terraform(p.cmd) == "plan" && chdir(p.cmd) == chdir(a.cmd) && planFile(p.cmd) == file && !p.cmd.Has("-destroy") {
+					plans = append(plans, p)
+				}
+			}
+			if len(plans) == 0 {
+				at("applies %q, which no `terraform plan -out=%s` of the same directory makes earlier in this job", file, file)
+				continue
+			}
+			for _, p := range plans {
+				for _, f := range []string{"-target", "-replace", "-var", "-var-file"} {
+					if p.cmd.Has(f) {
+						at("applies a plan made with %s (`%s`): what is applied is the reviewed configuration, whole", f, p.cmd.Text)
+					}
+				}
+			}
+			for _, i := range cmds {
+				if terraform(i.cmd) != "init" || chdir(i.cmd) != chdir(a.cmd) {
 					continue
 				}
-				line := a.step.ScriptLine + a.cmd.Line - 1
-				at := func(format string, args ...any) {
-					out = append(out, finding(name, c.stepPath(w, a.step), line, j.ID, "step %q: `%s` %s", a.step.Label(), a.cmd.Text, fmt.Sprintf(format, args...)))
-				}
-				sub := terraform(a.cmd)
-				if sub != "apply" {
-					at("changes infrastructure or state outside a reviewed plan (%s)", sub)
-					continue
-				}
-				if a.cmd.Has("-destroy") {
-					at("destroys the environment")
-					continue
-				}
-				ops := a.cmd.Operands(terraformValued)
-				file := ""
-				if len(ops) >= 2 {
-					file = ops[len(ops)-1].Text
-				}
-				if file == "" {
-					at("applies without a saved plan (it plans and applies at once, with nothing checked in between)")
-					continue
-				}
-				if a.cmd.Has("-var", "-var-file", "-replace", "-target") {
-					at("changes what is applied on the command line (-var, -var-file, -replace, -target)")
-				}
-				// The plan it applies, made in the same directory, gating the apply.
-				var plans []command
-				for _, p := range cmds {
-					if terraform(p.cmd) == "plan" && chdir(p.cmd) == chdir(a.cmd) && planFile(p.cmd) == file && !p.cmd.Has("-destroy") {
-						plans = append(plans, p)
+				for _, f := range []string{"-upgrade", "-plugin-dir", "-from-module", "-get-plugins"} {
+					if i.cmd.Has(f) {
+						at("follows `%s`, whose %s takes providers or modules other than the reviewed lock file's", i.cmd.Text, f)
 					}
 				}
-				if len(plans) == 0 {
-					at("applies %q, which no `terraform plan -out=%s` of the same directory makes earlier in this job", file, file)
-					continue
-				}
-				for _, p := range plans {
-					for _, f := range []string{"-target", "-replace", "-var", "-var-file"} {
-						if p.cmd.Has(f) {
-							at("applies a plan made with %s (`%s`): what is applied is the reviewed configuration, whole", f, p.cmd.Text)
-						}
+				for _, v := range i.cmd.Flag("-lockfile") {
+					if v.Text != "readonly" {
+						at("follows `%s`, which lets init change the provider lock file (-lockfile=%s)", i.cmd.Text, v.Text)
 					}
 				}
-				for _, i := range cmds {
-					if terraform(i.cmd) != "init" || chdir(i.cmd) != chdir(a.cmd) {
-						continue
-					}
-					for _, f := range []string{"-upgrade", "-plugin-dir", "-from-module", "-get-plugins"} {
-						if i.cmd.Has(f) {
-							at("follows `%s`, whose %s takes providers or modules other than the reviewed lock file's", i.cmd.Text, f)
-						}
-					}
-					for _, v := range i.cmd.Flag("-lockfile") {
-						if v.Text != "readonly" {
-							at("follows `%s`, which lets init change the provider lock file (-lockfile=%s)", i.cmd.Text, v.Text)
-						}
-					}
+			}
+			if ok, why := c.gatedBy(w, j, plans, a); !ok {
+				at("is not gated by its plan: %s", why)
+			}
+			// The policy check of the plan, if any, must gate the apply too.
+			policies := c.policyChecks(cmds, chdir(a.cmd), file)
+			switch {
+			case len(policies) == 0 && c.Cfg.RequirePlanPolicy:
+				at("applies a plan no policy check has read (terraform show -json %s, then the policy command)", file)
+			case len(policies) > 0:
+				if ok, why := c.gatedBy(w, j, policies, a); !ok {
+					at("is not gated by the policy check of its plan: %s", why)
 				}
-				if ok, why := c.gatedBy(w, j, plans, a); !ok {
-					at("is not gated by its plan: %s", why)
-				}
-				// The policy check of the plan, if any, must gate the apply too.
-				policies := c.policyChecks(cmds, chdir(a.cmd), file)
-				switch {
-				case len(policies) == 0 && c.Cfg.RequirePlanPolicy:
-					at("applies a plan no policy check has read (terraform show -json %s, then the policy command)", file)
-				case len(policies) > 0:
-					if ok, why := c.gatedBy(w, j, policies, a); !ok {
-						at("is not gated by the policy check of its plan: %s", why)
-					}
-					for _, p := range policies {
-						if env := judgedAs(p.cmd); env != "" && j.Environment != "" && env != j.Environment {
-							at("is checked by `%s` with %s's rules, not those of its environment %s", p.cmd.Text, env, j.Environment)
-						}
+				for _, p := range policies {
+					if env := judgedAs(p.cmd); env != "" && j.Environment != "" && env != j.Environment {
+						at("is checked by `%s` with %s's rules, not those of its environment %s", p.cmd.Text, env, j.Environment)
 					}
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 
