@@ -806,6 +806,13 @@ func tokenOps() []operator {
 					return true
 				})...)
 			}
+			out = append(out, g.steps(func(p place) bool {
+				return privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/upload-artifact") && jobRuns(p.job.Node, "terraform", "show")
+			}, func(p place) bool {
+				w := mutate.Map(p.step, "with")
+				mutate.SetStr(w, "path", strings.Replace(mutate.Str(w, "path"), ".txt", ".json", 1)) // the JSON plan beside the text
+				return true
+			})...)
 			out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
 				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(
 					"uses: actions/cache/save@0123456789abcdef0123456789abcdef01234567 # v4.3.0\nwith:\n  path: ~/.docker\n  key: docker-${{ github.sha }}"))

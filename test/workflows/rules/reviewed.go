@@ -107,10 +107,9 @@ func editsCheckout(cmd *shell.Command) string {
 	return ""
 }
 
-// writeTargets lists the files and folders a command writes, beside the tool configuration
-// targets (toolConfigTargets): in-place editors, extractions, copies out of a container or a
-// bucket, release downloads. The JSON `terraform show -json` writes of an applied plan is the
-// tool's output the policy reads, not counted.
+// writeTargets lists the files and folders a command writes: those toolConfigTargets lists, and
+// in-place edits of YAML and truncations. The JSON `terraform show -json` writes of an applied
+// plan is the tool's output the policy reads, not counted.
 func writeTargets(cmd *shell.Command, applied map[string]bool) []shell.Word {
 	if terraform(cmd) == "show" && cmd.Has("-json") {
 		if ops := cmd.Operands(terraformValued); len(ops) >= 2 && applied[path.Join(chdir(cmd), ops[len(ops)-1].Text)] {
@@ -118,7 +117,6 @@ func writeTargets(cmd *shell.Command, applied map[string]bool) []shell.Word {
 		}
 	}
 	out := toolConfigTargets(cmd)
-	here := shell.Word{Text: ".", Known: true}
 	switch base(cmd.Name) {
 	case "yq":
 		if cmd.Has("-i", "--inplace") {
@@ -128,40 +126,6 @@ func writeTargets(cmd *shell.Command, applied map[string]bool) []shell.Word {
 		}
 	case "truncate":
 		out = append(out, cmd.Operands(valued("-s", "--size", "-r", "--reference"))...)
-	case "tar", "bsdtar":
-		if cmd.Has("-x", "--extract", "--get") || len(cmd.Args) > 0 && !strings.HasPrefix(cmd.Args[0].Text, "-") && strings.Contains(cmd.Args[0].Text, "x") || hasShortFlag(cmd, 'x') {
-			if dirs := cmd.Flag("-C", "--directory"); len(dirs) > 0 {
-				out = append(out, dirs...)
-			} else {
-				out = append(out, here)
-			}
-		}
-	case "unzip":
-		if dirs := cmd.Flag("-d"); len(dirs) > 0 {
-			out = append(out, dirs...)
-		} else {
-			out = append(out, here)
-		}
-	case "docker", "podman":
-		if sub, i := cmd.Subcommand(dockerValued); sub == "cp" {
-			if ops := (&shell.Command{Args: cmd.Args[i+1:]}).Operands(nil); len(ops) == 2 {
-				out = append(out, ops[1])
-			}
-		}
-	case "aws":
-		if svc, op := awsCall(cmd); svc == "s3" && (op == "cp" || op == "sync" || op == "mv") {
-			if ops := cmd.Operands(awsValued); len(ops) >= 2 && !strings.HasPrefix(ops[len(ops)-1].Text, "s3://") {
-				out = append(out, ops[len(ops)-1])
-			}
-		}
-	case "gh":
-		if sub, i := cmd.Subcommand(nil); sub == "release" && i+1 < len(cmd.Args) && cmd.Args[i+1].Text == "download" {
-			if dirs := cmd.Flag("-D", "--dir", "-O", "--output"); len(dirs) > 0 {
-				out = append(out, dirs...)
-			} else {
-				out = append(out, here)
-			}
-		}
 	}
 	return out
 }

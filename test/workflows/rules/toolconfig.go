@@ -193,11 +193,52 @@ var toolConfigFiles = []struct{ path, why string }{
 	{".git/", "changes the checkout's git configuration or hooks: the next git command runs them"},
 }
 
-// toolConfigTargets lists the files a command writes: its redirections, and the destinations of
-// tee, cp, mv, install, ln, dd and downloads (curl -o, wget -O).
+// toolConfigTargets lists the files and folders a command writes: its redirections, the
+// destinations of tee, cp, mv, install, ln, dd, downloads (curl -o, wget -O, gh release
+// download), extractions (tar -x, unzip), copies out of a container or a bucket, and in-place
+// edits (sed -i, perl -i).
 func toolConfigTargets(cmd *shell.Command) []shell.Word {
 	out := append([]shell.Word(nil), cmd.Stdout...)
+	here := shell.Word{Text: ".", Known: true}
 	switch base(cmd.Name) {
+	case "tar", "bsdtar":
+		if cmd.Has("-x", "--extract", "--get") || len(cmd.Args) > 0 && !strings.HasPrefix(cmd.Args[0].Text, "-") && strings.Contains(cmd.Args[0].Text, "x") || hasShortFlag(cmd, 'x') {
+			if dirs := cmd.Flag("-C", "--directory"); len(dirs) > 0 {
+				out = append(out, dirs...)
+			} else {
+				out = append(out, here)
+			}
+		}
+	case "unzip":
+		if dirs := cmd.Flag("-d"); len(dirs) > 0 {
+			out = append(out, dirs...)
+		} else {
+			out = append(out, here)
+		}
+	case "docker", "podman":
+		if sub, i := cmd.Subcommand(dockerValued); sub == "cp" {
+			if ops := (&shell.Command{Args: cmd.Args[i+1:]}).Operands(nil); len(ops) == 2 {
+				out = append(out, ops[1])
+			}
+		}
+	case "aws":
+		if svc, op := awsCall(cmd); svc == "s3" && (op == "cp" || op == "sync" || op == "mv") {
+			if ops := cmd.Operands(awsValued); len(ops) >= 2 && !strings.HasPrefix(ops[len(ops)-1].Text, "s3://") {
+				out = append(out, ops[len(ops)-1])
+			}
+		}
+	case "gh":
+		if sub, i := cmd.Subcommand(nil); sub == "release" && i+1 < len(cmd.Args) && cmd.Args[i+1].Text == "download" {
+			if dirs := cmd.Flag("-D", "--dir", "-O", "--output"); len(dirs) > 0 {
+				out = append(out, dirs...)
+			} else {
+				out = append(out, here)
+			}
+		}
+	case "update-alternatives":
+		if cmd.Has("--install") {
+			out = append(out, cmd.Flag("--install")...) // the link: a path on PATH
+		}
 	case "tee":
 		out = append(out, cmd.Operands(nil)...)
 	case "cp", "mv", "install", "ln", "rsync":

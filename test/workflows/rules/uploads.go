@@ -27,11 +27,20 @@ func checkArtifactUploads(c *Context) []Finding {
 	const name = "artifact-uploads"
 	var out []Finding
 	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
-		plans := map[string]bool{}
+		// The plans the job makes, binary and JSON: both hold sensitive values in clear (the
+		// readable `terraform show` text masks them).
+		plans := map[string]string{}
 		for _, cm := range c.commands(w, j) {
-			if terraform(cm.cmd) == "plan" {
+			switch terraform(cm.cmd) {
+			case "plan":
 				if f := planFile(cm.cmd); f != "" {
-					plans[path.Base(f)] = true
+					plans[path.Base(f)] = "a binary Terraform plan"
+				}
+			case "show":
+				if cm.cmd.Has("-json") {
+					for _, f := range cm.cmd.Stdout {
+						plans[path.Base(shell.Canonical(f.Text))] = "a Terraform plan in JSON"
+					}
 				}
 			}
 		}
@@ -61,7 +70,7 @@ func checkArtifactUploads(c *Context) []Finding {
 }
 
 // uploadRisk says why a path of upload-artifact may publish what a privileged job must keep, or "".
-func uploadRisk(p string, plans map[string]bool) string {
+func uploadRisk(p string, plans map[string]string) string {
 	c := shell.Canonical(strings.Trim(p, `"'`))
 	if underRunnerTemp(c) {
 		return ""
@@ -86,7 +95,10 @@ func uploadRisk(p string, plans map[string]bool) string {
 		}
 	}
 	base := parts[len(parts)-1]
-	if plans[base] || base == "tfplan" || strings.HasSuffix(base, ".tfplan") {
+	if what, ok := plans[base]; ok {
+		return "it is " + what + ", which holds sensitive values in clear"
+	}
+	if base == "tfplan" || strings.HasSuffix(base, ".tfplan") {
 		return "it is a binary Terraform plan, which holds sensitive values in clear"
 	}
 	return ""
