@@ -64,7 +64,7 @@ type Patch struct {
 // zero: must be admitted).
 type Attempt struct {
 	Name  string
-	Class string // rbac, namespaces, debug, kinds, exfiltration, ceilings, groups (first round); podsecurity, writepaths, storage (second); services, scheduling (third); ingress, netpol (fourth); termination, csi, tokens, elsewhere (fifth); placement (sixth)
+	Class string // rbac, namespaces, debug, kinds, exfiltration, ceilings, groups (first round); podsecurity, writepaths, storage (second); services, scheduling (third); ingress, netpol (fourth); termination, csi, tokens, elsewhere (fifth); placement, resize (sixth)
 	What  string
 	As    string // "" = the cluster admin
 	Op    Op
@@ -73,7 +73,7 @@ type Attempt struct {
 	Object func(Base) *unstructured.Unstructured
 	Mutate func(*unstructured.Unstructured)
 	// Subresource is what OpUpdate and OpPatch write: "" (the object), "status", "scale",
-	// "finalize".
+	// "finalize", "resize".
 	Subresource string
 	Patch       func(Base) Patch
 	Want        Want

@@ -3,6 +3,8 @@ package scenario
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // The red team's sixth round: placement past the guardrails of the fourth. The scheduling
@@ -11,7 +13,25 @@ import (
 
 // sixthRound is appended to the red-team table by RedTeam.
 func sixthRound() []Attempt {
-	return placementAttempts()
+	return append(placementAttempts(), resizeAttempts()...)
+}
+
+// resizeAttempts: Kubernetes 1.34 changes a running pod's resources in place, through the
+// pods/resize subresource, which the workload policies do not match. The LimitRange holds there
+// too (the API server's LimitRanger judges resize requests), and the CI deployer has no pods
+// at all; both are proved here, so that a change to either shows.
+func resizeAttempts() []Attempt {
+	const c = "resize"
+	target := func(b Base) *unstructured.Unstructured { return DebugTarget(b) }
+	cpu := patchAs(types.JSONPatchType, `[{"op":"replace","path":"/spec/containers/0/resources/limits/cpu","value":"256"}]`)
+	return []Attempt{
+		{Name: "admin-resize-256-cpus", Class: c, What: "a running pod resized in place to 256 CPUs (pods/resize)",
+			Op: OpPatch, Subresource: "resize", Object: target, Patch: cpu,
+			Want: byLimits("maximum cpu usage per Pod is 2")},
+		{Name: "ci-resize", Class: c, What: "CI: a running pod resized in place (held: the deployer has no pods)",
+			As: ci, Op: OpPatch, Subresource: "resize", Object: target, Patch: cpu,
+			Want: byRBAC(`cannot patch resource "pods/resize"`)},
+	}
 }
 
 // placementAttempts: a taint keeps nodes for something else (a team's dedicated nodes, cordoned
