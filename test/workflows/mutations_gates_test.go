@@ -845,6 +845,26 @@ func tokenOps() []operator {
 			}))...)
 			return out
 		}},
+		{"supply", "the evidence attested is not what the job's generator wrote: downloaded, handwritten, edited after, or a file of the repository", "build-evidence", func(g *gen) []variant {
+			var out []variant
+			attest := func(s *yaml.Node) bool { return stepRuns(s, "cosign", "attest") }
+			for _, run := range []string{
+				`echo '{"bomFormat":"CycloneDX","specVersion":"1.5","components":[]}' > "$RUNNER_TEMP/sbom.cdx.json"`,
+				`curl -fsSL -o "$RUNNER_TEMP/provenance.json" https://provenance.example.com/v1/build.json`,
+				`jq '.components = []' "$RUNNER_TEMP/sbom.cdx.json" > "$RUNNER_TEMP/clean.json" && mv "$RUNNER_TEMP/clean.json" "$RUNNER_TEMP/sbom.cdx.json"`,
+				`cp .github/provenance.json "$RUNNER_TEMP/provenance.json"`,
+			} {
+				out = append(out, g.jobs(func(p place) bool { return jobRuns(p.job.Node, "cosign", "attest") }, func(p place) bool {
+					return insertBefore(p.job.Node, attest, mutate.Node("run: "+strconv.Quote(run)))
+				})...)
+			}
+			out = append(out, g.steps(func(p place) bool { return p.step != nil && attest(p.step) }, func(p place) bool {
+				run := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "run", strings.Replace(run, `--predicate "$RUNNER_TEMP/sbom.cdx.json"`, `--predicate sbom/clean.cdx.json`, 1))
+				return mutate.Str(p.step, "run") != run
+			})...)
+			return out
+		}},
 		{"scope", "a deploy or apply job changes what it applies after the checks: the plan file replaced, the overlay edited", "reviewed-inputs", func(g *gen) []variant {
 			var out []variant
 			for _, run := range []string{

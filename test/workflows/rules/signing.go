@@ -183,7 +183,7 @@ func checkBuildEvidence(c *Context) []Finding {
 				continue
 			}
 			attested := map[string]bool{}
-			for _, cm := range cmds {
+			for i, cm := range cmds {
 				if cosign(cm.cmd) != "attest" || len(cm.cmd.Flag("--predicate")) == 0 {
 					continue
 				}
@@ -192,6 +192,11 @@ func checkBuildEvidence(c *Context) []Finding {
 					t = v[0].Text
 				}
 				attested[predicateType(t)] = true
+				for _, p := range cm.cmd.Flag("--predicate") {
+					if why := predicateOrigin(p.Text, cmds[:i]); why != "" {
+						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q attests %s as %s, which %s: the evidence is what this job's generator wrote of the image it built", cm.step.Label(), p.Text, evidenceName(t), why))
+					}
+				}
 			}
 			for _, t := range EvidenceTypes {
 				if !attested[predicateType(t)] {
@@ -211,4 +216,73 @@ func evidenceName(t string) string {
 		return "SLSA v1 provenance"
 	}
 	return t
+}
+
+// evidenceGenerators write SBOMs and provenance from what they read of the build: the
+// repository's evidence writer (test/e2e/cmd/evidence), and the common SBOM generators.
+var evidenceGenerators = map[string]bool{"evidence": true, "syft": true, "trivy": true, "cyclonedx-gomod": true, "cdxgen": true}
+
+// predicateOrigin says why the file an attestation publishes is not evidence this job generated,
+// or "": before the attest, it must be written, and only written, by an evidence generator (its
+// output flag, or its standard output, through tee at most). A file of the repository, a
+// download, a handwritten document or an edit after the generator would attest what no build
+// produced (a "clean" SBOM, a provenance naming another builder).
+func predicateOrigin(predicate string, before []command) string {
+	want := shell.Canonical(strings.Trim(predicate, `"'`))
+	generated := false
+	for _, cm := range before {
+		for _, t := range predicateWrites(cm.cmd) {
+			if shell.Canonical(strings.Trim(t.Text, `"'`)) != want {
+				continue
+			}
+			if !generates(cm.cmd) {
+				return "`" + cm.cmd.Text + "` writes"
+			}
+			generated = true
+		}
+	}
+	if !generated {
+		return "no evidence generator of this job writes"
+	}
+	return ""
+}
+
+// predicateWrites lists the files a command writes, its generator output flags included.
+func predicateWrites(cmd *shell.Command) []shell.Word {
+	out := toolConfigTargets(cmd)
+	for _, v := range cmd.Flag("-o", "--output", "-output", "--file", "--output-file") {
+		if _, file, ok := strings.Cut(v.Text, "="); ok && base(cmd.Name) == "syft" {
+			v.Text = file // syft -o cyclonedx-json=FILE
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// generates reports whether a command is an evidence generator, or tee fed by one. BuildKit's
+// own SBOM and provenance of the build, read back from the pushed image (docker buildx
+// imagetools inspect --format '{{ json .Provenance.SLSA }}'), count as generated.
+func generates(cmd *shell.Command) bool {
+	for c := cmd; c != nil; c = c.PipedFrom {
+		if evidenceGenerators[base(c.Name)] || buildkitEvidence(c) {
+			return true
+		}
+		if base(c.Name) != "tee" {
+			return false
+		}
+	}
+	return false
+}
+
+// buildkitEvidence reports whether a command reads BuildKit's SBOM or provenance of an image.
+func buildkitEvidence(c *shell.Command) bool {
+	if base(c.Name) != "docker" || !slices.ContainsFunc(c.Args, func(a shell.Word) bool { return a.Text == "imagetools" }) {
+		return false
+	}
+	for _, f := range c.Flag("--format") {
+		if strings.Contains(f.Text, ".Provenance") || strings.Contains(f.Text, ".SBOM") {
+			return true
+		}
+	}
+	return false
 }
