@@ -181,13 +181,16 @@ func serve(ctx context.Context, cfg config.Config, logger *zerolog.Logger, pool 
 
 func newHTTPServer(cfg config.Config, h http.Handler, logger *zerolog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          newStdLogger(logger),
+		Handler: h,
+		// `OPTIONS *` reaches the handler too: by default net/http answers it alone, without
+		// the trace headers, the JSON body and the access line every other answer has.
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            cfg.ReadHeaderTimeout,
+		ReadTimeout:                  cfg.ReadTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		IdleTimeout:                  cfg.IdleTimeout,
+		MaxHeaderBytes:               cfg.MaxHeaderBytes,
+		ErrorLog:                     newStdLogger(logger),
 	}
 }
 

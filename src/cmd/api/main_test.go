@@ -200,6 +200,35 @@ func TestHeadOverHTTP(t *testing.T) {
 	}
 }
 
+// TestOptionsAsteriskGoesThroughTheAPI: net/http answers `OPTIONS *` itself by default (200,
+// no body, no trace headers, no access line); the server hands it to the API like any request.
+func TestOptionsAsteriskGoesThroughTheAPI(t *testing.T) {
+	s := start(t, nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	if _, err := fmt.Fprint(conn, "OPTIONS * HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json" ||
+		resp.Header.Get("Traceparent") == "" || !strings.Contains(string(body), `"not_found"`) {
+		t.Errorf("OPTIONS * = %d %q, Traceparent %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Traceparent"), body)
+	}
+	if line := s.logs.find(func(m map[string]any) bool {
+		return m["message"] == "request" && m["method"] == "OPTIONS" && m["route"] == "unmatched"
+	}); line == nil {
+		t.Error("no access line for OPTIONS *")
+	}
+}
+
 // TestSlowBodyIsLoggedAsClientTimeout: a body that stops arriving is cut by HTTP_READ_TIMEOUT.
 // The access line says so (outcome client_timeout) with the status the client really got: 408
 // when the write deadline still allowed an answer, 0 when the client got nothing.
