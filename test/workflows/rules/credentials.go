@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -130,13 +131,17 @@ func showsCredentials(cmd *shell.Command) string {
 	return ""
 }
 
-// homePath writes a path in the home with ~/.
+// homePath writes a path in the home with ~/, and an absolute one cleaned (/etc//hosts,
+// ~/.docker/../.docker/config.json).
 func homePath(p string) string {
 	p = strings.Trim(p, `"'`)
 	for _, home := range []string{"~/", "$HOME/", "${HOME}/", "/home/runner/", "/root/", "/github/home/"} {
 		if rest, ok := strings.CutPrefix(p, home); ok {
-			return "~/" + rest
+			return "~/" + strings.TrimPrefix(path.Clean("/"+rest), "/")
 		}
+	}
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
 	}
 	return p
 }

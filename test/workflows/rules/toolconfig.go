@@ -110,8 +110,8 @@ func gitConfigWrite(cmd *shell.Command) string {
 }
 
 // toolConfigFile says why writing path changes what the tools run, fetch or trust, or "".
-func toolConfigFile(path string) string {
-	p := homePath(path)
+func toolConfigFile(file string) string {
+	p := homePath(file)
 	for _, cfg := range []string{"$XDG_CONFIG_HOME/", "${XDG_CONFIG_HOME}/"} {
 		if rest, ok := strings.CutPrefix(p, cfg); ok {
 			p = "~/.config/" + rest
@@ -241,7 +241,10 @@ func toolConfigTargets(cmd *shell.Command) []shell.Word {
 		}
 	case "tee":
 		out = append(out, cmd.Operands(nil)...)
-	case "cp", "mv", "install", "ln", "rsync":
+	case "ln", "mount":
+		// a link to a tool's file (ln -s /etc/hosts h; echo ... >> h) writes it through the link
+		out = append(out, cmd.Operands(valued("-t", "--target-directory", "-S", "--suffix", "-o", "--options", "-t", "--types"))...)
+	case "cp", "mv", "install", "rsync":
 		out = append(out, cmd.Flag("-t", "--target-directory")...)
 		if ops := cmd.Operands(copyValued); len(ops) > 1 {
 			out = append(out, ops[len(ops)-1])
