@@ -936,6 +936,18 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
+		{"control-flow", "push filters widened past main and releases: release/** branches, v* tags", "trusted-runs", func(g *gen) []variant {
+			var out []variant
+			for _, edit := range []struct{ key, value string }{{"branches", `[main, "release/**"]`}, {"tags", `["v*"]`}} {
+				out = append(out, g.workflows(func(f string, d *mutate.Doc) bool {
+					return mutate.Get(mutate.Get(mutate.Get(d.Root, "on"), "push"), edit.key) != nil && strings.Contains(f, "build-scan-sign")
+				}, func(f string, d *mutate.Doc) bool {
+					mutate.Set(mutate.Get(mutate.Get(d.Root, "on"), "push"), edit.key, mutate.Node(edit.value))
+					return true
+				})...)
+			}
+			return out
+		}},
 		{"control-flow", "release tags widened to any tag", "trusted-runs", func(g *gen) []variant {
 			return g.workflows(func(f string, d *mutate.Doc) bool {
 				return mutate.Get(mutate.Get(mutate.Get(d.Root, "on"), "push"), "tags") != nil

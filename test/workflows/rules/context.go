@@ -210,11 +210,17 @@ func admits(t *pipeline.Trigger, sc cond.Scenario) bool {
 			if t.HasTags && !t.HasBranches {
 				return false
 			}
+			if !sc.Trusted {
+				return admitsOther(name, otherBranches, t.Branches, t.BranchesIgnore, trustedBranch)
+			}
 			return filtered(name, t.Branches, t.BranchesIgnore)
 		}
 		if name, ok := strings.CutPrefix(sc.Ref, "refs/tags/"); ok {
 			if t.HasBranches && !t.HasTags {
 				return false
+			}
+			if !sc.Trusted {
+				return admitsOther(name, otherTags, t.Tags, t.TagsIgnore, trustedTag)
 			}
 			return filtered(name, t.Tags, t.TagsIgnore)
 		}
@@ -229,9 +235,41 @@ func admits(t *pipeline.Trigger, sc cond.Scenario) bool {
 		if len(t.Types) > 0 && !slices.Contains(t.Types, "completed") {
 			return false
 		}
+		if sc.RunBranch != "main" {
+			return admitsOther(sc.RunBranch, otherBranches, t.Branches, t.BranchesIgnore, trustedBranch)
+		}
 		return filtered(sc.RunBranch, t.Branches, t.BranchesIgnore)
 	}
 	return true
+}
+
+// A scenario's untrusted branch ("feature") or tag ("wip") stands for every branch but main and
+// every tag that is not a release: a filter admits it when it admits any of these names, or
+// names in a positive pattern anything but main or a release (`release/**`, `v*`).
+var (
+	otherBranches = []string{"feature", "dev", "feature/x", "release/1.0", "hotfix/1", "main-x", "mainline", "x/main"}
+	otherTags     = []string{"wip", "v1", "v1.2", "v-wip", "1.2.3", "latest", "release"}
+)
+
+func trustedBranch(pattern string) bool { return pattern == "main" }
+
+func trustedTag(pattern string) bool {
+	return pattern == "v*.*.*" || pattern == "v[0-9]+.[0-9]+.[0-9]+"
+}
+
+// admitsOther reports whether a branch or tag filter admits a name that is not trusted.
+func admitsOther(name string, others, include, ignore []string, trusted func(pattern string) bool) bool {
+	for _, p := range include {
+		if !strings.HasPrefix(p, "!") && !trusted(p) {
+			return true
+		}
+	}
+	for _, n := range append([]string{name}, others...) {
+		if filtered(n, include, ignore) {
+			return true
+		}
+	}
+	return false
 }
 
 // filtered applies a branches/branches-ignore (or tags) filter: with a positive list, the last

@@ -55,6 +55,31 @@ func TestTriggerFilters(t *testing.T) {
 			t.Errorf("pull_request types [labeled] admits %q", sc.Name)
 		}
 	}
+	// The untrusted branch and tag of the scenarios stand for every other name: a filter wider
+	// than main and release tags admits them, whatever the names it widens to.
+	for _, tc := range []struct {
+		branches, tags []string
+		other          bool
+	}{
+		{[]string{"main"}, []string{"v*.*.*"}, false},
+		{[]string{"main", "release/**"}, nil, true},
+		{[]string{"main", "hotfix/*"}, nil, true},
+		{[]string{"mai*"}, nil, true},
+		{nil, []string{"v*"}, true},
+		{nil, []string{"*"}, true},
+		{[]string{"**", "!feature"}, nil, true},
+	} {
+		tr := &pipeline.Trigger{Event: "push", Branches: tc.branches, HasBranches: tc.branches != nil, Tags: tc.tags, HasTags: tc.tags != nil}
+		got := false
+		for _, sc := range cond.Scenarios() {
+			if sc.Event == "push" && !sc.Trusted && admits(tr, sc) {
+				got = true
+			}
+		}
+		if got != tc.other {
+			t.Errorf("push branches %v tags %v admits an untrusted push: %v, want %v", tc.branches, tc.tags, got, tc.other)
+		}
+	}
 }
 
 func TestLookalikeOwners(t *testing.T) {
