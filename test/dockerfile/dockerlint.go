@@ -1,13 +1,15 @@
 // Package dockerfile checks the repository's Dockerfile with BuildKit's own parser (the one
 // `docker build` uses), since no Docker engine runs where the tests do. The rules refuse what
-// would weaken the image's supply chain or runtime: a base image not pinned by digest, a final
-// stage that runs as root, ADD from a URL, and secrets passed through ENV or ARG.
+// would weaken the image's supply chain or runtime: an image the build pulls (a base, COPY
+// --from, RUN --mount from=) not pinned by digest, a final stage that runs as root, ADD from a
+// URL, and secrets passed through ENV or ARG, by name or as a URL's credentials.
 package dockerfile
 
 import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -37,6 +39,8 @@ var (
 	urlSource  = regexp.MustCompile(`(?i)^(https?|ftp)://|^git@|\.git(#|$)`)
 	syntaxLine = regexp.MustCompile(`(?m)^#\s*syntax\s*=\s*(\S+)`)
 	numericID  = regexp.MustCompile(`^[0-9]+$`)
+	// urlCredential is a URL with a password in it: scheme://user:password@host.
+	urlCredential = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s:]+:[^/@\s]+@`)
 )
 
 // Check parses a Dockerfile and returns every violation (none: the file passes).
@@ -60,6 +64,17 @@ func Check(src []byte) ([]Violation, error) {
 		out = append(out, checkArgs(&a)...)
 	}
 	names := map[string]bool{}
+	// pulled refuses an image the build pulls from elsewhere than an earlier stage (COPY
+	// --from=alpine:3, RUN --mount=from=...) unless pinned by digest: it is a base as much as
+	// FROM's.
+	pulled := func(ref, how string, line int) {
+		if _, err := strconv.Atoi(ref); err == nil || ref == "" || names[strings.ToLower(ref)] {
+			return
+		}
+		if !digestRef.MatchString(ref) {
+			out = append(out, Violation{RuleBaseDigest, line, how + " pulls image " + ref + ", not pinned by digest (@sha256:...)"})
+		}
+	}
 	for i, st := range stages {
 		line := startLine(st.Location)
 		base := st.BaseName
@@ -82,10 +97,19 @@ func Check(src []byte) ([]Violation, error) {
 						out = append(out, Violation{RuleNoADDURL, startLine(c.Location()), "ADD " + s + " fetches from a URL; download in a stage with a checksum, or COPY"})
 					}
 				}
+			case *instructions.CopyCommand:
+				pulled(c.From, "COPY --from", startLine(c.Location()))
+			case *instructions.RunCommand:
+				for _, m := range instructions.GetMounts(c) {
+					pulled(m.From, "RUN --mount from=", startLine(c.Location()))
+				}
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
 					if secretName.MatchString(kv.Key) {
 						out = append(out, Violation{RuleNoSecretEnv, startLine(c.Location()), "ENV " + kv.Key + " looks like a secret; use a build secret mount or runtime secret"})
+					}
+					if urlCredential.MatchString(kv.Value) {
+						out = append(out, Violation{RuleNoSecretEnv, startLine(c.Location()), "ENV " + kv.Key + " holds a URL with a password; it stays in the image's config for anyone who pulls it"})
 					}
 				}
 			case *instructions.ArgCommand:
@@ -110,6 +134,9 @@ func checkArgs(c *instructions.ArgCommand) []Violation {
 	for _, a := range c.Args {
 		if secretName.MatchString(a.Key) {
 			out = append(out, Violation{RuleNoSecretEnv, startLine(c.Location()), "ARG " + a.Key + " looks like a secret; build args are kept in the image history"})
+		}
+		if a.Value != nil && urlCredential.MatchString(*a.Value) {
+			out = append(out, Violation{RuleNoSecretEnv, startLine(c.Location()), "ARG " + a.Key + " holds a URL with a password; build args are kept in the image history"})
 		}
 	}
 	return out

@@ -49,6 +49,10 @@ func TestBadDockerfilesAreRefused(t *testing.T) {
 		{"secret env", "FROM " + pinnedRun + "\nENV DB_PASSWORD=hunter2\nUSER 65532\n", RuleNoSecretEnv, "ENV DB_PASSWORD"},
 		{"secret arg", "FROM " + pinnedRun + "\nARG GITHUB_TOKEN\nUSER 65532\n", RuleNoSecretEnv, "ARG GITHUB_TOKEN"},
 		{"secret global arg", "ARG AWS_SECRET_ACCESS_KEY\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoSecretEnv, "ARG AWS_SECRET_ACCESS_KEY"},
+		{"copy from an image by tag", "FROM " + pinnedRun + "\nCOPY --from=busybox:1.37 /bin/sh /bin/sh\nUSER 65532\n", RuleBaseDigest, "COPY --from pulls image busybox:1.37"},
+		{"mount from an image by tag", "FROM " + pinnedGo + " AS build\nRUN --mount=type=bind,from=alpine:3.22,target=/x true\nFROM " + pinnedRun + "\nUSER 65532\n", RuleBaseDigest, "RUN --mount from= pulls image alpine:3.22"},
+		{"credentials in an env URL", "FROM " + pinnedRun + "\nENV DATABASE_URL=postgres://app:hunter2@db:5432/app\nUSER 65532\n", RuleNoSecretEnv, "ENV DATABASE_URL holds a URL with a password"},
+		{"credentials in an arg URL", "ARG GOPROXY=https://ci:hunter2@proxy.example.com\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoSecretEnv, "ARG GOPROXY holds a URL with a password"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,8 +72,10 @@ func TestBadDockerfilesAreRefused(t *testing.T) {
 
 func TestGoodFixturePasses(t *testing.T) {
 	good := "FROM golang:1.26-alpine@sha256:f1ddd9fe14fffc091dd98cb4bfa999f32c5fc77d2f2305ea9f0e2595c5437c14 AS build\n" +
-		"ARG VERSION=dev\nENV CGO_ENABLED=0\nRUN go build -o /out/api .\n" +
-		"FROM scratch\nCOPY --from=build /out/api /api\nUSER 65532:65532\n"
+		"ARG VERSION=dev\nENV CGO_ENABLED=0 GOPROXY=https://proxy.golang.org\nRUN --mount=type=cache,target=/root/.cache/go-build go build -o /out/api .\n" +
+		"FROM scratch\nCOPY --from=build /out/api /api\nCOPY --from=0 /etc/ssl/certs /etc/ssl/certs\n" +
+		"COPY --from=gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639 /etc/passwd /etc/passwd\n" +
+		"USER 65532:65532\n"
 	v, err := Check([]byte(good))
 	if err != nil || len(v) != 0 {
 		t.Fatalf("good Dockerfile refused: %v %v", v, err)
