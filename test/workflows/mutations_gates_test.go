@@ -986,11 +986,19 @@ func tokenOps() []operator {
 			}))
 		}},
 		{"token", "a privileged job writes to GITHUB_ENV", "env-file-injection", func(g *gen) []variant {
-			return g.jobs(privilegedJob, func(p place) bool {
+			out := g.jobs(privilegedJob, func(p place) bool {
 				at := len(mutate.Steps(p.job.Node))
 				mutate.InsertStep(p.job.Node, at, mutate.Node(`run: echo "EXTRA_FLAGS=$(cat flags.txt)" >> "$GITHUB_ENV"`))
 				return true
 			})
+			// the same write by a copy or a download, which the rule read only as redirections and tee before
+			for _, run := range []string{`cp .ci/env "$GITHUB_ENV"`, `curl -fsS -o "$GITHUB_PATH" https://tools.example.com/v1/path`} {
+				out = append(out, first(2, g.jobs(privilegedJob, func(p place) bool {
+					mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node("run: "+strconv.Quote(run)))
+					return true
+				}))...)
+			}
+			return out
 		}},
 		{"token", "a privileged job evaluates a string known at run time", "shell-readable", func(g *gen) []variant {
 			return first(3, g.jobs(privilegedJob, func(p place) bool {

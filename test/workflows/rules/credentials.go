@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"path"
 	"slices"
 	"strings"
 
@@ -129,21 +128,6 @@ func showsCredentials(cmd *shell.Command) string {
 		}
 	}
 	return ""
-}
-
-// homePath writes a path in the home with ~/, and an absolute one cleaned (/etc//hosts,
-// ~/.docker/../.docker/config.json).
-func homePath(p string) string {
-	p = strings.Trim(p, `"'`)
-	for _, home := range []string{"~/", "$HOME/", "${HOME}/", "/home/runner/", "/root/", "/github/home/"} {
-		if rest, ok := strings.CutPrefix(p, home); ok {
-			return "~/" + strings.TrimPrefix(path.Clean("/"+rest), "/")
-		}
-	}
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	return p
 }
 
 // runnerTokens are the runner's own credentials, given to actions (ACTIONS_ID_TOKEN_REQUEST_*

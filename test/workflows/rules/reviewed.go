@@ -76,8 +76,8 @@ func appliedPlans(cmds []command) map[string]bool {
 		if terraform(cm.cmd) != "apply" {
 			continue
 		}
-		if ops := cm.cmd.Operands(terraformValued); len(ops) >= 2 {
-			out[path.Join(chdir(cm.cmd), ops[len(ops)-1].Text)] = true
+		if f := planOperand(cm.cmd); f != "" {
+			out[path.Join(chdir(cm.cmd), f)] = true
 		}
 	}
 	return out
@@ -107,16 +107,16 @@ func editsCheckout(cmd *shell.Command) string {
 	return ""
 }
 
-// writeTargets lists the files and folders a command writes: those toolConfigTargets lists, and
+// writeTargets lists the files and folders a command writes: those writtenFiles lists, and
 // in-place edits of YAML and truncations. The JSON `terraform show -json` writes of an applied
 // plan is the tool's output the policy reads, not counted.
 func writeTargets(cmd *shell.Command, applied map[string]bool) []shell.Word {
 	if terraform(cmd) == "show" && cmd.Has("-json") {
-		if ops := cmd.Operands(terraformValued); len(ops) >= 2 && applied[path.Join(chdir(cmd), ops[len(ops)-1].Text)] {
+		if f := planOperand(cmd); f != "" && applied[path.Join(chdir(cmd), f)] {
 			return nil
 		}
 	}
-	out := toolConfigTargets(cmd)
+	out := writtenFiles(cmd)
 	switch base(cmd.Name) {
 	case "yq":
 		if cmd.Has("-i", "--inplace") {

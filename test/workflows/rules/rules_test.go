@@ -241,7 +241,7 @@ func TestToolConfiguration(t *testing.T) {
 			if why := toolConfigCommand(cmd); why != "" {
 				reasons = append(reasons, why)
 			}
-			for _, f := range toolConfigTargets(cmd) {
+			for _, f := range writtenFiles(cmd) {
 				if why := toolConfigFile(f.Text); why != "" {
 					reasons = append(reasons, f.Text+": "+why)
 				}

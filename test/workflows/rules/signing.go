@@ -249,7 +249,7 @@ func predicateOrigin(predicate string, before []command) string {
 
 // predicateWrites lists the files a command writes, its generator output flags included.
 func predicateWrites(cmd *shell.Command) []shell.Word {
-	out := toolConfigTargets(cmd)
+	out := writtenFiles(cmd)
 	for _, v := range cmd.Flag("-o", "--output", "-output", "--file", "--output-file") {
 		if _, file, ok := strings.Cut(v.Text, "="); ok && base(cmd.Name) == "syft" {
 			v.Text = file // syft -o cyclonedx-json=FILE

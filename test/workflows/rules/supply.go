@@ -940,7 +940,7 @@ func checkToolEnvironment(c *Context) []Finding {
 			if why := toolConfigCommand(cm.cmd); why != "" {
 				at("runs `%s` in a privileged job: it %s", cm.cmd, why)
 			}
-			for _, t := range toolConfigTargets(cm.cmd) {
+			for _, t := range writtenFiles(cm.cmd) {
 				if why := toolConfigFile(t.Text); why != "" {
 					at("writes %s in a privileged job: it %s", t.Text, why)
 				}

@@ -23,6 +23,15 @@ func chdir(cmd *shell.Command) string {
 	return "."
 }
 
+// planOperand returns the plan file a terraform apply or show names (its last operand after the
+// subcommand), or "" when it names none.
+func planOperand(cmd *shell.Command) string {
+	if ops := cmd.Operands(terraformValued); len(ops) >= 2 {
+		return ops[len(ops)-1].Text
+	}
+	return ""
+}
+
 // planFile returns the -out= of a terraform plan.
 func planFile(cmd *shell.Command) string {
 	for _, v := range cmd.Flag("-out", "--out") {
@@ -53,11 +62,7 @@ func checkTerraformApply(c *Context) []Finding {
 				at("destroys the environment")
 				continue
 			}
-			ops := a.cmd.Operands(terraformValued)
-			file := ""
-			if len(ops) >= 2 {
-				file = ops[len(ops)-1].Text
-			}
+			file := planOperand(a.cmd)
 			if file == "" {
 				at("applies without a saved plan (it plans and applies at once, with nothing checked in between)")
 				continue
@@ -144,8 +149,7 @@ func (c *Context) policyChecks(cmds []command, dir, file string) []command {
 		if terraform(cm.cmd) != "show" || chdir(cm.cmd) != dir || !cm.cmd.Has("-json") {
 			continue
 		}
-		ops := cm.cmd.Operands(terraformValued)
-		if len(ops) < 2 || ops[len(ops)-1].Text != file {
+		if f := planOperand(cm.cmd); f == "" || f != file {
 			continue
 		}
 		for _, o := range cm.cmd.Stdout {

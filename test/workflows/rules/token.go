@@ -403,11 +403,7 @@ func checkEnvFileInjection(c *Context) []Finding {
 	var out []Finding
 	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
 		for _, cm := range c.commands(w, j) {
-			targets := cm.cmd.Stdout
-			if base(cm.cmd.Name) == "tee" {
-				targets = append(targets, cm.cmd.Operands(nil)...)
-			}
-			for _, t := range targets {
+			for _, t := range writtenFiles(cm.cmd) {
 				if strings.Contains(t.Text, "GITHUB_ENV") || strings.Contains(t.Text, "GITHUB_PATH") {
 					out = append(out, finding("env-file-injection", c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q writes to %s in a privileged job: every later step would run with what it writes", cm.step.Label(), t.Text))
 				}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"path"
 	"strings"
 
 	"github.com/platform-template/template-api/test/workflows/shell"
@@ -109,6 +110,21 @@ func gitConfigWrite(cmd *shell.Command) string {
 	return ""
 }
 
+// homePath writes a path in the home with ~/, and an absolute one cleaned (/etc//hosts,
+// ~/.docker/../.docker/config.json).
+func homePath(p string) string {
+	p = strings.Trim(p, `"'`)
+	for _, home := range []string{"~/", "$HOME/", "${HOME}/", "/home/runner/", "/root/", "/github/home/"} {
+		if rest, ok := strings.CutPrefix(p, home); ok {
+			return "~/" + strings.TrimPrefix(path.Clean("/"+rest), "/")
+		}
+	}
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	return p
+}
+
 // toolConfigFile says why writing path changes what the tools run, fetch or trust, or "".
 func toolConfigFile(file string) string {
 	p := homePath(file)
@@ -193,11 +209,12 @@ var toolConfigFiles = []struct{ path, why string }{
 	{".git/", "changes the checkout's git configuration or hooks: the next git command runs them"},
 }
 
-// toolConfigTargets lists the files and folders a command writes: its redirections, the
-// destinations of tee, cp, mv, install, ln, dd, downloads (curl -o, wget -O, gh release
-// download), extractions (tar -x, unzip), copies out of a container or a bucket, and in-place
-// edits (sed -i, perl -i).
-func toolConfigTargets(cmd *shell.Command) []shell.Word {
+// writtenFiles lists the files and folders a command writes: its redirections, the destinations
+// of tee, cp, mv, install, ln, dd, downloads (curl -o, wget -O, gh release download),
+// extractions (tar -x, unzip), copies out of a container or a bucket, and in-place edits (sed
+// -i, perl -i). Rules tool-environment, env-file-injection, reviewed-inputs and build-evidence
+// read what a script writes through it.
+func writtenFiles(cmd *shell.Command) []shell.Word {
 	out := append([]shell.Word(nil), cmd.Stdout...)
 	here := shell.Word{Text: ".", Known: true}
 	switch base(cmd.Name) {
@@ -243,7 +260,7 @@ func toolConfigTargets(cmd *shell.Command) []shell.Word {
 		out = append(out, cmd.Operands(nil)...)
 	case "ln", "mount":
 		// a link to a tool's file (ln -s /etc/hosts h; echo ... >> h) writes it through the link
-		out = append(out, cmd.Operands(valued("-t", "--target-directory", "-S", "--suffix", "-o", "--options", "-t", "--types"))...)
+		out = append(out, cmd.Operands(valued("-t", "--target-directory", "-S", "--suffix", "-o", "--options", "--types"))...)
 	case "cp", "mv", "install", "rsync":
 		out = append(out, cmd.Flag("-t", "--target-directory")...)
 		if ops := cmd.Operands(copyValued); len(ops) > 1 {

@@ -78,7 +78,7 @@ func uploadRisk(p string, plans map[string]string) string {
 	switch {
 	case strings.Contains(c, ".."):
 		return "it climbs out of the workspace"
-	case c == "~" || strings.HasPrefix(c, "~/") || strings.HasPrefix(c, "$HOME") || strings.HasPrefix(c, "${HOME}"):
+	case c == "~" || c == "$HOME" || c == "${HOME}" || strings.HasPrefix(homePath(c), "~/"):
 		return "it is in the runner's home, where the registry login, the kubeconfig and the tools' credentials are"
 	case strings.HasPrefix(c, "/"):
 		return "it is outside the workspace and runner.temp (the runner's and the system's own files)"
