@@ -147,6 +147,17 @@ func inApp(name string, mutate fault) func(Base) *unstructured.Unstructured {
 	return deploymentIn(Namespace, name, func(d *appsv1.Deployment, i Images) { mutate(&d.Spec.Template.Spec, i) })
 }
 
+// ciAppDeployment is the CI deployer writing a Deployment rt-<name> of the app in its namespace,
+// its pod spec changed by mutate: created when a guardrail must refuse it, a dry run when it is a
+// control (admitted, nothing stays).
+func ciAppDeployment(class, name, what string, mutate fault, want Want) Attempt {
+	op := OpCreate
+	if want == admitted {
+		op = OpDryRun
+	}
+	return Attempt{Name: name, Class: class, What: "CI: " + what, As: ci, Op: op, Object: inApp("rt-"+name, mutate), Want: want}
+}
+
 // ownSelector adds a label naming the attempt's object to the selector and the template of d:
 // a bare ReplicaSet or ReplicationController selecting only the app's labels adopts every
 // orphan pod of the app (the red team's own debug target included) where a controller-manager

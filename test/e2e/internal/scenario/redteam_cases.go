@@ -416,7 +416,7 @@ func kindAttempts() []Attempt {
 func exfiltrationAttempts() []Attempt {
 	const c = "exfiltration"
 	ciDeploy := func(name, what string, mutate fault, want Want) Attempt {
-		return Attempt{Name: name, Class: c, What: "CI: " + what, As: ci, Op: OpCreate, Object: inApp("rt-"+name, mutate), Want: want}
+		return ciAppDeployment(c, name, what, mutate, want)
 	}
 	secretRef := func(name string) *corev1.SecretKeySelector {
 		return &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: "password"}

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -42,14 +41,7 @@ func resizeAttempts() []Attempt {
 // pod does, stays admitted.
 func placementAttempts() []Attempt {
 	const c = "placement"
-	ciDeploy := func(name, what string, f fault, want Want) Attempt {
-		op := OpCreate
-		if want == admitted {
-			op = OpDryRun
-		}
-		return Attempt{Name: name, Class: c, What: "CI: " + what, As: ci, Op: op,
-			Object: deploymentIn(Namespace, "rt-"+name, func(d *appsv1.Deployment, i Images) { f(&d.Spec.Template.Spec, i) }), Want: want}
-	}
+	ciDeploy := func(name, what string, f fault, want Want) Attempt { return ciAppDeployment(c, name, what, f, want) }
 	toleration := func(key string, effect corev1.TaintEffect) corev1.Toleration {
 		return corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: effect}
 	}
