@@ -16,13 +16,17 @@ import (
 )
 
 // decodeJSON reads one JSON object from the request body into dst, strictly: the content type
-// must be application/json (415), the body at most maxBytes (413), and it must be what it claims
+// must be given once (400) and be application/json (415), the body at most maxBytes (413), and it must be what it claims
 // to be (400): valid UTF-8 with no lone surrogate escapes, well-formed, a single object, no key
 // twice in any object, and no key that is not exactly one of dst's fields (a key that matches a
 // field only when case is ignored is refused, where encoding/json would take it). It never
 // changes anything else. A body that stops arriving (cut by the server's read timeout) is a 408
 // request_timeout, which writeError answers and logs as the client's timeout, not as bad JSON.
 func decodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any) *apiError {
+	if len(r.Header.Values("Content-Type")) > 1 {
+		// One field only (RFC 9110 8.3): net/http reads the first, a proxy in front may read the last.
+		return &apiError{http.StatusBadRequest, codeBadRequest, "Content-Type given more than once"}
+	}
 	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}

@@ -689,6 +689,58 @@ func TestQueryStringIsStrict(t *testing.T) {
 	}
 }
 
+// TestBodyOnlyWhereOneIsRead: a body sent with a method that reads none (GET, HEAD, DELETE),
+// with a length or chunked, is refused with 400 before the handler runs, so a DELETE with a
+// body deletes nothing; and a POST whose Content-Type is given twice (net/http would read the
+// first, a proxy the last) is refused and stores nothing.
+func TestBodyOnlyWhereOneIsRead(t *testing.T) {
+	h := newHarness(t)
+	made := h.do(http.MethodPost, "/v1/items", jsonCT, strings.NewReader(`{"name":"kept"}`))
+	if made.Code != http.StatusCreated {
+		t.Fatalf("create = %d %s", made.Code, made.Body)
+	}
+	var item struct{ ID string }
+	if err := json.Unmarshal(made.Body.Bytes(), &item); err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string][]string{
+		http.MethodGet:    {"/healthz", "/readyz", "/v1/items", "/v1/items/" + item.ID},
+		http.MethodHead:   {"/healthz", "/v1/items"},
+		http.MethodDelete: {"/v1/items/" + item.ID},
+	}
+	for method, paths := range targets {
+		for _, path := range paths {
+			for _, chunked := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s %s chunked=%v", method, path, chunked), func(t *testing.T) {
+					r := httptest.NewRequest(method, path, strings.NewReader(`{"id":"x"}`))
+					r.Header.Set("Content-Type", jsonCT)
+					if chunked {
+						r.ContentLength, r.TransferEncoding = -1, []string{"chunked"}
+					}
+					w := httptest.NewRecorder()
+					h.handler.ServeHTTP(w, r)
+					assertError(t, w, http.StatusBadRequest, codeBadRequest, method+" on this route takes no body")
+				})
+			}
+		}
+	}
+	if w := h.do(http.MethodGet, "/v1/items/"+item.ID, "", nil); w.Code != http.StatusOK {
+		t.Fatalf("the item is gone after refused DELETEs: %d %s", w.Code, w.Body)
+	}
+	t.Run("Content-Type twice", func(t *testing.T) {
+		before := h.count(t)
+		r := httptest.NewRequest(http.MethodPost, "/v1/items", strings.NewReader(`{"name":"two types"}`))
+		r.Header.Add("Content-Type", jsonCT)
+		r.Header.Add("Content-Type", "text/plain")
+		w := httptest.NewRecorder()
+		h.handler.ServeHTTP(w, r)
+		assertError(t, w, http.StatusBadRequest, codeBadRequest, "Content-Type given more than once")
+		if after := h.count(t); after != before {
+			t.Fatalf("refused request changed the table: %d -> %d rows", before, after)
+		}
+	})
+}
+
 // TestSurfaceIsTheRouteTable keeps TestHTTPSemantics honest: it covers every route Routes maps.
 func TestSurfaceIsTheRouteTable(t *testing.T) {
 	a := Routes(Deps{}).(*api)

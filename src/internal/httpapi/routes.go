@@ -34,11 +34,13 @@ type route struct {
 	methods map[string]endpoint
 }
 
-// endpoint is a method's handler on a route and the query parameters it takes (none unless
-// listed): a parameter means something to one method only, so another method refuses it.
+// endpoint is a method's handler on a route, the query parameters it takes (none unless
+// listed: a parameter means something to one method only, so another method refuses it) and
+// whether it reads a body (only those that do may be sent one).
 type endpoint struct {
 	handler http.Handler
 	query   []string
+	body    bool
 }
 
 // Routes maps the whole API surface.
@@ -53,18 +55,18 @@ type endpoint struct {
 // HEAD is answered wherever GET is. A path that matches no route is 404 whatever the method; a
 // method a route does not serve is 405 with an Allow header; a query string that does not parse,
 // a repeated or empty parameter or one the method does not take on that route (limit on a POST)
-// is 400.
+// is 400, and so is a body sent with a method that reads none (GET, HEAD, DELETE).
 func Routes(d Deps) http.Handler {
 	routes := []route{
-		{"/healthz", map[string]endpoint{http.MethodGet: {healthz(), nil}}},
-		{"/readyz", map[string]endpoint{http.MethodGet: {readyz(d.DB, d.Draining, d.ReadyTimeout), nil}}},
+		{"/healthz", map[string]endpoint{http.MethodGet: {healthz(), nil, false}}},
+		{"/readyz", map[string]endpoint{http.MethodGet: {readyz(d.DB, d.Draining, d.ReadyTimeout), nil, false}}},
 		{"/v1/items", map[string]endpoint{
-			http.MethodGet:  {listItems(d.Items), []string{"limit", "after"}},
-			http.MethodPost: {createItem(d.Items, d.MaxBodyBytes), nil},
+			http.MethodGet:  {listItems(d.Items), []string{"limit", "after"}, false},
+			http.MethodPost: {createItem(d.Items, d.MaxBodyBytes), nil, true},
 		}},
 		{"/v1/items/{id}", map[string]endpoint{
-			http.MethodGet:    {getItem(d.Items), nil},
-			http.MethodDelete: {deleteItem(d.Items), nil},
+			http.MethodGet:    {getItem(d.Items), nil, false},
+			http.MethodDelete: {deleteItem(d.Items), nil, false},
 		}},
 	}
 	mux := chi.NewRouter()
@@ -73,7 +75,7 @@ func Routes(d Deps) http.Handler {
 			rt.methods[http.MethodHead] = get // net/http sends a HEAD answer's headers, not its body
 		}
 		for m, e := range rt.methods {
-			mux.Method(m, rt.pattern, withQuery(e.query, e.handler))
+			mux.Method(m, rt.pattern, withRequestShape(e, e.handler))
 		}
 	}
 	notFound := errorHandler(&apiError{http.StatusNotFound, codeNotFound, "no such route"})
@@ -127,16 +129,23 @@ func methodNotAllowed(mux *chi.Mux, notFound http.HandlerFunc) http.HandlerFunc 
 	}
 }
 
-// withQuery refuses, before h runs, a query string that does not parse (a bad %-escape, a ';'
-// separator), a parameter the route does not take, a repeated parameter and an empty value:
-// ignoring any of them would answer a question the client did not ask.
-func withQuery(allowed []string, h http.Handler) http.Handler {
+// withRequestShape refuses, before h runs, what the endpoint would otherwise ignore: a query
+// string that does not parse (a bad %-escape, a ';' separator), a parameter the route does not
+// take, a repeated parameter and an empty value; and a body sent to a method that reads none (a
+// DELETE with a body, a GET with one: a proxy in front may read it as the start of the next
+// request). Ignoring any of them would answer a question the client did not ask.
+func withRequestShape(e endpoint, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
-			if e := checkQuery(r.URL.RawQuery, r.Method, allowed); e != nil {
-				writeError(w, r, e)
+			if err := checkQuery(r.URL.RawQuery, r.Method, e.query); err != nil {
+				writeError(w, r, err)
 				return
 			}
+		}
+		if !e.body && r.ContentLength != 0 {
+			// ContentLength is -1 for a chunked body or an HTTP/2 stream that carries data.
+			writeError(w, r, &apiError{http.StatusBadRequest, codeBadRequest, r.Method + " on this route takes no body"})
+			return
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -28,7 +28,11 @@ type Item struct {
 
 // Limits of a name and of a page.
 const (
-	MaxNameLen   = 200
+	MaxNameLen = 200
+	// MaxMarkRun is how many combining marks may follow one another: the limit of Unicode's
+	// Stream-Safe Text Format (UAX #15), past which text is no language's and only stacks
+	// marks above and below the line ("Zalgo" text over the names listed next to it).
+	MaxMarkRun   = 30
 	DefaultLimit = 20
 	MaxLimit     = 100
 )
@@ -45,7 +49,12 @@ var ErrNotFound = errors.New("item not found")
 //     text display in another order than it is stored, as in Trojan Source), every other
 //     invisible character (format characters and default-ignorable code points: zero-width
 //     space, word joiner, byte order mark, soft hyphen, Hangul fillers, tag characters, ...) and
-//     noncharacters.
+//     noncharacters; private-use and unassigned code points (how they display is up to each
+//     font, or not defined yet) and conjoining Hangul jamo (they compose into syllables that
+//     look like the precomposed ones); PRECIS disallows all three.
+//   - Combining marks follow a character they combine with: not at the start (where they display
+//     on whatever precedes the name, as IDNA refuses them at a label's start) and at most
+//     MaxMarkRun in a row.
 //   - Allowed in context only: the zero-width joiner and non-joiner between two visible
 //     characters (emoji sequences, Persian and Indic scripts), and a variation selector right
 //     after a visible character (emoji or text presentation).
@@ -67,8 +76,12 @@ func ValidateName(name string) error {
 	}
 	visible := false
 	prev := classSpace // what precedes the first character: nothing to join to
+	marks := 0         // combining marks in a row, up to this rune
 	for i, r := range name {
 		c := classify(r)
+		if err := checkMark(i, r, c, &marks); err != nil {
+			return err
+		}
 		switch c {
 		case classControl:
 			return fmt.Errorf("name must not contain control characters (%U)", r)
@@ -80,6 +93,10 @@ func ValidateName(name string) error {
 			return fmt.Errorf("name must not contain invisible characters (%U)", r)
 		case classNonchar:
 			return fmt.Errorf("name must not contain a noncharacter (%U)", r)
+		case classUndefined:
+			return fmt.Errorf("name must not contain a private-use or unassigned code point (%U): how it displays is not defined", r)
+		case classJamo:
+			return fmt.Errorf("name must not contain conjoining Hangul jamo (%U): write the precomposed syllable", r)
 		case classJoiner:
 			next, _ := utf8.DecodeRuneInString(name[i+utf8.RuneLen(r):])
 			if prev != classVisible && prev != classVariation || i+utf8.RuneLen(r) == len(name) || classify(next) != classVisible {
@@ -100,6 +117,32 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// checkMark refuses a combining mark at the start of a name and the MaxMarkRun+1st mark in a row;
+// marks counts the run. Variation selectors, which are marks too, have their own rule.
+func checkMark(i int, r rune, c int, marks *int) error {
+	if c != classVisible || !unicode.Is(unicode.M, r) {
+		*marks = 0
+		return nil
+	}
+	if i == 0 {
+		return fmt.Errorf("name must not start with a combining mark (%U): it displays on whatever precedes the name", r)
+	}
+	if *marks++; *marks > MaxMarkRun {
+		return fmt.Errorf("name must not hold more than %d combining marks in a row", MaxMarkRun)
+	}
+	return nil
+}
+
+// conjoiningJamo are the Hangul jamo that compose into syllables (PRECIS's OldHangulJamo: the
+// leading, vowel and trailing jamo of Hangul_Syllable_Type L, V and T). The fillers among them
+// are default-ignorable and refused as invisible first.
+var conjoiningJamo = &unicode.RangeTable{R16: []unicode.Range16{
+	{Lo: 0x1100, Hi: 0x11ff, Stride: 1},
+	{Lo: 0xa960, Hi: 0xa97c, Stride: 1},
+	{Lo: 0xd7b0, Hi: 0xd7c6, Stride: 1},
+	{Lo: 0xd7cb, Hi: 0xd7fb, Stride: 1},
+}}
+
 // Character classes of the name policy.
 const (
 	classVisible = iota
@@ -109,6 +152,8 @@ const (
 	classBidi
 	classInvisible
 	classNonchar
+	classUndefined
+	classJamo
 	classJoiner
 	classVariation
 )
@@ -130,6 +175,10 @@ func classify(r rune) int {
 		return classInvisible
 	case unicode.Is(unicode.Noncharacter_Code_Point, r):
 		return classNonchar
+	case unicode.Is(unicode.Co, r) || !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.Cc, unicode.Cf, unicode.Cs):
+		return classUndefined // in no category but these: unassigned (Cn); unicode.C would hold Cn too
+	case unicode.Is(conjoiningJamo, r):
+		return classJamo
 	case unicode.IsSpace(r) || r == '\u2800': // the blank braille pattern displays as a space
 		return classSpace
 	}

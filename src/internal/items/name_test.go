@@ -3,6 +3,7 @@ package items
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestValidateNameRefusesWhatHidesOrReorders is the red-team list of the name policy: text that
@@ -61,6 +62,17 @@ func TestValidateNameRefusesWhatHidesOrReorders(t *testing.T) {
 		{"noncharacter", "a\ufdd0b", "noncharacter"},
 		{"noncharacter at plane end", "a\U0010ffffb", "noncharacter"},
 		{"invalid utf-8", "a\xffb", "UTF-8"},
+		{"private use", "a\ue000b", "private-use or unassigned"},
+		{"supplementary private use", "a\U000f0000", "private-use or unassigned"},
+		{"unassigned", "a\u0378b", "private-use or unassigned"},
+		{"unassigned astral", "a\U0002fffd", "private-use or unassigned"},
+		{"conjoining jamo spelling a syllable", "\u1100\u1161", "conjoining Hangul jamo"},
+		{"trailing jamo after a syllable", "\uac00\u11a8", "conjoining Hangul jamo"},
+		{"extended jamo", "a\ua960", "conjoining Hangul jamo"},
+		{"combining mark first", "\u0301admin", "start with a combining mark"},
+		{"enclosing mark first", "\u20dd", "start with a combining mark"},
+		{"spacing mark first", "\u0903a", "start with a combining mark"},
+		{"marks stacked past the stream-safe limit", "Z" + strings.Repeat("\u0336\u0353", 16), "more than 30 combining marks"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,6 +99,12 @@ func TestValidateNameRefusesWhatHidesOrReorders(t *testing.T) {
 		{"nbsp inside", "10\u00a0km"},
 		{"braille text", "\u2801\u2803"},
 		{"symbols", "a+b=c & <d>"},
+		{"30 marks in a row", "a" + strings.Repeat("\u0301", 30)},
+		{"vietnamese with stacked accents", "Nguy\u00ea\u0303n Tr\u1ea7n"},
+		{"decomposed vietnamese", "Vie\u0323\u0302t"},
+		{"mark after a space", "accent \u0301 alone"},
+		{"precomposed hangul", "\ud55c\uad6d\uc5b4"},
+		{"compatibility jamo", "\u3131\u314f"},
 	}
 	for _, tc := range good {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,7 +115,7 @@ func TestValidateNameRefusesWhatHidesOrReorders(t *testing.T) {
 	}
 }
 func FuzzValidateName(f *testing.F) {
-	for _, s := range []string{"alpha", "a\u202eb", "👨\u200d👩", "\u3164", "a\ufe0f"} {
+	for _, s := range []string{"alpha", "a\u202eb", "👨\u200d👩", "\u3164", "a\ufe0f", "\u0301a", "a\ue000"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -105,9 +123,17 @@ func FuzzValidateName(f *testing.F) {
 			return
 		}
 		// Whatever passes is valid UTF-8, 1 to 200 characters, and holds none of what the policy
-		// refuses anywhere, and something visible.
+		// refuses anywhere, and something visible; no mark comes first nor past 30 in a row.
 		visible := false
+		marks := 0
 		for i, r := range s {
+			if unicode.Is(unicode.M, r) && classify(r) == classVisible {
+				if marks++; i == 0 || marks > MaxMarkRun {
+					t.Fatalf("%+q passed with mark %U at %d (%d in a row)", s, r, i, marks)
+				}
+			} else {
+				marks = 0
+			}
 			if c := classify(r); c != classVisible && c != classSpace && c != classJoiner && c != classVariation {
 				t.Fatalf("%+q passed with %U at %d", s, r, i)
 			}
