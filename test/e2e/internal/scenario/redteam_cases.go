@@ -73,6 +73,7 @@ func RedTeam() []Attempt {
 	t = append(t, fourthRound()...)
 	t = append(t, fifthRound()...)
 	t = append(t, sixthRound()...)
+	t = append(t, seventhRound()...)
 	return t
 }
 
