@@ -206,6 +206,11 @@ func verifyStep(p place) bool {
 	return p.step != nil && stepRuns(p.step, "cosign", "verify") && deploysJob(p.job.Node)
 }
 
+// kubeconfigStep matches the steps of deploy jobs that write the cluster's kubeconfig.
+func kubeconfigStep(p place) bool {
+	return p.step != nil && stepRuns(p.step, "aws", "eks", "update-kubeconfig") && deploysJob(p.job.Node)
+}
+
 // insertBefore inserts a step before the first step matching match.
 func insertBefore(job *yaml.Node, match func(*yaml.Node) bool, step *yaml.Node) bool {
 	for i, s := range mutate.Steps(job) {

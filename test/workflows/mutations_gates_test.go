@@ -344,6 +344,29 @@ func weakenedOps() []operator {
 			return strings.ReplaceAll(s, `-k "$OVERLAY"`, "-f k8s/ --recursive")
 		},
 		"--force": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --force") },
+		"as another identity (--as)": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", "kubectl --as system:admin apply")
+		},
+		"as another group (--as-group)": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --as-group=system:masters --as ci")
+		},
+		"on another context": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --context admin") },
+		"on another API server (-s attached)": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", "kubectl -shttps://203.0.113.7:6443 apply")
+		},
+		"with a token of its own": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", `kubectl apply --token "$ADMIN_TOKEN"`)
+		},
+		"without TLS verification": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --insecure-skip-tls-verify")
+		},
+		"into another namespace": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply -n kube-system") },
+		"taking over other managers' fields": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --server-side --force-conflicts")
+		},
+		"as another field manager": func(s string) string {
+			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --server-side --field-manager=kube-controller-manager")
+		},
 		"--prune": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --prune") },
 		"run by find -exec on every kustomization": func(s string) string {
 			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `find k8s -name kustomization.yaml -execdir kubectl apply -k . \;`)
@@ -378,6 +401,16 @@ func weakenedOps() []operator {
 				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: kubectl -n template-api delete networkpolicy --all`))
 				return true
 			})
+		}},
+		operator{"weakened", "a kubeconfig that assumes another role", "deploy-scope", func(g *gen) []variant {
+			return g.steps(kubeconfigStep, editScript(func(s string) string {
+				return strings.Replace(s, "update-kubeconfig", "update-kubeconfig --role-arn arn:aws:iam::123456789012:role/cluster-admin", 1)
+			}))
+		}},
+		operator{"weakened", "a kubeconfig written over the checkout", "reviewed-inputs", func(g *gen) []variant {
+			return g.steps(kubeconfigStep, editScript(func(s string) string {
+				return strings.Replace(s, "update-kubeconfig", `update-kubeconfig --kubeconfig "$OVERLAY/kustomization.yaml"`, 1)
+			}))
 		}},
 		operator{"weakened", "a deploy job reaches the cluster around kubectl", "deploy-scope", func(g *gen) []variant {
 			var out []variant

@@ -90,6 +90,13 @@ func secureVariants() []secureVariant {
 				return anchor != nil
 			})
 		}, nil},
+		{"the deployer's selector as -l, the kubeconfig's default path named", func(g *gen) []variant {
+			a := g.steps(deployStep, editScript(func(s string) string { return strings.Replace(s, "--selector ", "-l ", 1) }))
+			k := g.steps(kubeconfigStep, editScript(func(s string) string {
+				return strings.Replace(s, "update-kubeconfig", "update-kubeconfig --kubeconfig ~/.kube/config --alias deploy", 1)
+			}))
+			return append(first(1, a), first(1, k)...)
+		}, nil},
 		{"verification in a shell with pipefail, piped to tee", func(g *gen) []variant {
 			return g.steps(verifyStep, func(p place) bool {
 				mutate.SetStr(p.step, "shell", "bash")

@@ -339,7 +339,7 @@ func checkDeployScope(c *Context) []Finding {
 			cmds := c.commands(w, j)
 			if reachesCluster(cmds) {
 				for _, cm := range cmds {
-					if why := outsideKubectl(cm.cmd); why != "" {
+					for _, why := range append(outsideKubectl(cm.cmd), kubectlElsewhere(cm.cmd, c.Cfg)...) {
 						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, why))
 					}
 				}
@@ -452,22 +452,85 @@ func awsCall(c *shell.Command) (service, op string) {
 
 // outsideKubectl says why a command of a job that reaches a cluster goes around kubectl, whose
 // commands the rules judge: a raw cluster token, a request the rules cannot read, or a change to
-// the cloud. A deploy reads from the cloud (describe, list, get) and logs in to the registry.
-func outsideKubectl(c *shell.Command) string {
+// the cloud. A deploy reads from the cloud (describe, list, get) and logs in to the registry; the
+// kubeconfig it writes reaches the cluster as the role the job assumed, no other.
+func outsideKubectl(c *shell.Command) []string {
 	if networkClients[base(c.Name)] {
-		return "sends a request from a job that reaches the cluster: the cluster is reached through kubectl only, whose commands the rules judge (an API server token in a header would go around them)"
+		return []string{"sends a request from a job that reaches the cluster: the cluster is reached through kubectl only, whose commands the rules judge (an API server token in a header would go around them)"}
 	}
 	svc, op := awsCall(c)
 	switch {
 	case svc == "":
-		return "" // not an aws call
+		return nil // not an aws call
 	case svc == "eks" && op == "get-token":
-		return "mints a cluster token for a client other than kubectl: the cluster is reached through kubectl only"
-	case svc == "eks" && op == "update-kubeconfig", svc == "ecr" && op == "get-login-password", svc == "sts" && op == "get-caller-identity",
+		return []string{"mints a cluster token for a client other than kubectl: the cluster is reached through kubectl only"}
+	case svc == "eks" && op == "update-kubeconfig":
+		if c.Has("--role-arn", "--assume-role-arn") {
+			return []string{"writes a kubeconfig that assumes another role for every kubectl call: a deploy reaches the cluster as the role the job assumed"}
+		}
+		return nil
+	case svc == "ecr" && op == "get-login-password", svc == "sts" && op == "get-caller-identity",
 		strings.HasPrefix(op, "describe-"), strings.HasPrefix(op, "list-"), strings.HasPrefix(op, "get-"):
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("calls aws %s %s from a job that deploys: a deploy reads from the cloud (describe, list, get) and changes only the overlay it applies", svc, op)
+	return []string{fmt.Sprintf("calls aws %s %s from a job that deploys: a deploy reads from the cloud (describe, list, get) and changes only the overlay it applies", svc, op)}
+}
+
+// kubectlElsewhereFlags are kubectl's global flags that change whom kubectl acts as or which
+// cluster it talks to, and why each is refused in a job that reaches a cluster.
+var kubectlElsewhereFlags = []struct {
+	flags []string
+	why   string
+}{
+	{[]string{"--as", "--as-group", "--as-uid"}, "impersonates another identity: the deployer acts only as itself, with the rights RBAC gives it"},
+	{[]string{"--token", "--username", "--password", "--client-certificate", "--client-key", "--user"},
+		"authenticates with other credentials than the role the job assumed"},
+	{[]string{"--kubeconfig", "--context", "--cluster", "--server", "-s", "--certificate-authority", "--insecure-skip-tls-verify", "--tls-server-name"},
+		"points kubectl at another cluster, or trusts another certificate, than the kubeconfig aws eks update-kubeconfig wrote"},
+}
+
+// kubectlElsewhere says why a kubectl command acts as someone else or on another cluster, or
+// (kubectl apply) writes other than its overlay states: into another namespace than the
+// application's, taking over fields another field manager owns, or as a field manager other
+// than the deployer.
+func kubectlElsewhere(c *shell.Command, cfg Config) []string {
+	if base(c.Name) != "kubectl" {
+		return nil
+	}
+	// pflag also takes a shorthand's value attached: -shttps://... and -nkube-system.
+	attached := func(short string) []shell.Word {
+		var out []shell.Word
+		for _, a := range c.Args {
+			if v, ok := strings.CutPrefix(a.Text, short); ok && v != "" && !strings.HasPrefix(v, "=") && !strings.HasPrefix(a.Text, "--") {
+				out = append(out, shell.Word{Text: v, Known: a.Known})
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, f := range kubectlElsewhereFlags {
+		if c.Has(f.flags...) || len(attached("-s")) > 0 && slices.Contains(f.flags, "-s") {
+			out = append(out, fmt.Sprintf("%s %s", strings.Join(f.flags, "/"), f.why))
+		}
+	}
+	if ops := c.Operands(kubectlValued); len(ops) == 0 || ops[0].Text != "apply" {
+		return out
+	}
+	for _, ns := range append(c.Flag("-n", "--namespace"), attached("-n")...) {
+		if ns.Text != cfg.AppNamespace {
+			out = append(out, fmt.Sprintf("-n/--namespace %s applies into another namespace than the application's (%s)", ns.Text, cfg.AppNamespace))
+		}
+	}
+	if c.Has("--force-conflicts") {
+		out = append(out, "--force-conflicts takes over fields another field manager owns (an administrator's, the autoscaler's) instead of failing on the conflict")
+	}
+	_, deployer, _ := strings.Cut(cfg.DeployerSelector, "=")
+	for _, m := range c.Flag("--field-manager") {
+		if m.Text != deployer {
+			out = append(out, fmt.Sprintf("--field-manager %s writes as another field manager than the deployer (%s), so its changes pass for another writer's", m.Text, deployer))
+		}
+	}
+	return out
 }
 
 // kustomizeBuildDir returns DIR for `kustomize build DIR` or `kubectl kustomize DIR`.

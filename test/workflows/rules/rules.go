@@ -87,7 +87,7 @@ func All() []Rule {
 		{"scan-before-push", "a job that pushes an image first runs a Trivy image scan that gates the push (no if: that skips it, no continue-on-error, no || true; the push cannot run after it fails) of the image it then pushes (the tag a local build loaded, and a push build with the same inputs)", checkScanBeforePush},
 		// deploy (deploy.go)
 		{"verify-before-deploy", "a job that changes a cluster first runs `cosign verify`, and `cosign verify-attestation` of each piece of evidence admission demands (a CycloneDX SBOM, a SLSA v1 provenance), of the very image it deploys, with the exact identity of this repository's signing workflow on refs/heads/main and GitHub's issuer, no insecure flag, and the checks gate the deploy (they run wherever it runs, their failure stops it)", checkVerifyBeforeDeploy},
-		{"deploy-scope", "the only change a deploy job makes to a cluster is `kubectl apply` of its own environment's overlay, restricted to the deployer's objects by their label selector, without --force or --prune; wherever a command hides (find -exec, su -c, wrappers); the cluster is reached through kubectl only (read-only subcommands besides the apply: no proxy, port-forward, plugin, raw token, HTTP client), and the job's AWS calls only read (describe, list, get) besides the registry login and kubeconfig", checkDeployScope},
+		{"deploy-scope", "the only change a deploy job makes to a cluster is `kubectl apply` of its own environment's overlay, restricted to the deployer's objects by their label selector, into the application's namespace, without --force, --force-conflicts, --prune or another field manager; wherever a command hides (find -exec, su -c, wrappers); the cluster is reached through kubectl only (read-only subcommands besides the apply: no proxy, port-forward, plugin, raw token, HTTP client), as the job's role on the cluster its kubeconfig names (no --as, --token, --context, --server, --kubeconfig, --insecure-skip-tls-verify; a kubeconfig that assumes no other role), and the job's AWS calls only read (describe, list, get) besides the registry login and kubeconfig", checkDeployScope},
 		{"reviewed-inputs", "a job that deploys or applies Terraform applies the checkout and the plan its checks read, untouched: it writes nothing but under $RUNNER_TEMP (no copy, download, extraction or in-place edit over the overlay, the plan file or the JSON the policy judged; no kustomize edit but set image, no patch or git apply), and makes its plan file once", checkReviewedInputs},
 		{"deploy-environment", "a job that deploys or applies Terraform runs in a GitHub environment named literally, and a kubectl apply is followed by a wait for the rollout", checkDeployEnvironment},
 		{"trusted-runs", "a job that pushes, signs, deploys, applies Terraform or uses an environment runs only for trusted runs: pushes to main or release tags, manual or scheduled runs on main, and successful builds of main pushes (never for pull requests, other branches or failed builds)", checkTrustedRuns},
@@ -120,6 +120,8 @@ type Config struct {
 	Overlays string
 	// AppImage is the image name the Kustomize base uses for the service.
 	AppImage string
+	// AppNamespace is the namespace the overlays give the deployer's objects.
+	AppNamespace string
 	// RequiredWorkflows are the workflows whose jobs branch protection requires on every pull
 	// request to main.
 	RequiredWorkflows []string
@@ -148,6 +150,7 @@ func DefaultConfig() (Config, error) {
 		DeployerSelector:  "platform-template.io/applied-by=ci-deployer",
 		Overlays:          "k8s/overlays",
 		AppImage:          "template-api",
+		AppNamespace:      "template-api",
 		RequiredWorkflows: []string{".github/workflows/ci.yaml", ".github/workflows/e2e.yaml"},
 		RequiredTargets:   []string{"lint"},
 		MatrixTarget:      "ci-matrix",

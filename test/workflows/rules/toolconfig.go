@@ -239,9 +239,18 @@ func writtenFiles(cmd *shell.Command) []shell.Word {
 			}
 		}
 	case "aws":
-		if svc, op := awsCall(cmd); svc == "s3" && (op == "cp" || op == "sync" || op == "mv") {
+		switch svc, op := awsCall(cmd); {
+		case svc == "s3" && (op == "cp" || op == "sync" || op == "mv"):
 			if ops := cmd.Operands(awsValued); len(ops) >= 2 && !strings.HasPrefix(ops[len(ops)-1].Text, "s3://") {
 				out = append(out, ops[len(ops)-1])
+			}
+		case svc == "eks" && op == "update-kubeconfig":
+			// Where kubectl reads it anyway (~/.kube/config, also without the flag) is its job; any
+			// other file is a write like another.
+			for _, f := range cmd.Flag("--kubeconfig") {
+				if homePath(f.Text) != "~/.kube/config" {
+					out = append(out, f)
+				}
 			}
 		}
 	case "gh":
