@@ -280,6 +280,34 @@ func shellOps() []operator {
 			}
 			return out
 		}},
+		operator{"weakened", "the apply works on another state than its environment's, or an unlocked or unencrypted one", "terraform-apply", func(g *gen) []variant {
+			var out []variant
+			edit := func(sub, flag string) {
+				out = append(out, g.steps(func(p place) bool {
+					return p.step != nil && stepHas(p.step, "terraform", sub) && appliesTerraform(p.job.Node)
+				}, func(p place) bool {
+					return editHas(p.step, "terraform", []string{sub}, func(s string, c mutate.Command) string {
+						return c.ReplaceCommand(s, func(x string) string { return strings.Replace(x, " "+sub, " "+sub+" "+flag, 1) })
+					})
+				})...)
+			}
+			for _, flag := range []string{
+				`-backend-config="key=template-api/production.tfstate" -backend-config="key=template-api/staging.tfstate"`,
+				`-backend-config="use_lockfile=false"`, `-backend-config=encrypt=false`, `-backend=false`,
+				`-backend-config="endpoints={s3=\"https://203.0.113.7\"}"`, `-backend-config=.ci/backend.hcl`,
+				`-backend-config="key=$STATE_KEY"`, `-migrate-state`,
+			} {
+				edit("init", flag)
+			}
+			for _, flag := range []string{"-lock=false", "-refresh=false", "-state=/tmp/empty.tfstate", "-generate-config-out=generated.tf"} {
+				edit("plan", flag)
+			}
+			edit("apply", "-lock=false")
+			out = append(out, g.steps(func(p place) bool {
+				return p.step != nil && stepHas(p.step, "terraform", "plan") && appliesTerraform(p.job.Node)
+			}, editScript(func(s string) string { return "terraform workspace select -or-create scratch\n" + s }))...)
+			return out
+		}},
 		operator{"weakened", "the plan judged with another environment's rules", "terraform-apply", func(g *gen) []variant {
 			return g.steps(func(p place) bool {
 				return p.step != nil && stepHas(p.step, "make", "tf-policy") && appliesTerraform(p.job.Node) && mutate.Get(p.job.Node, "environment") != nil

@@ -102,6 +102,19 @@ func checkTerraformApply(c *Context) []Finding {
 						at("follows `%s`, which lets init change the provider lock file (-lockfile=%s)", i.cmd.Text, v.Text)
 					}
 				}
+				for _, why := range backendProblems(i.cmd, j.Environment, c.environments(w)) {
+					at("follows `%s`, which %s", i.cmd.Text, why)
+				}
+			}
+			for _, p := range append(plans, a) {
+				for _, why := range stateFlagProblems(p.cmd) {
+					at("(or its plan `%s`) %s", p.cmd.Text, why)
+				}
+			}
+			for _, ws := range cmds {
+				if terraform(ws.cmd) == "workspace" && !ws.cmd.Has("list", "show") {
+					at("runs after `%s`: a job that applies works on the state of its environment's backend key, not a workspace it picks", ws.cmd.Text)
+				}
 			}
 			if ok, why := c.gatedBy(w, j, plans, a); !ok {
 				at("is not gated by its plan: %s", why)
@@ -123,6 +136,99 @@ func checkTerraformApply(c *Context) []Finding {
 			}
 		}
 	})
+	return out
+}
+
+// backendSettings are the -backend-config settings an init of an applying job may give: where
+// the environment's state is (bucket, key, region) and how it is kept (encrypted, locked, with
+// a key of its own). Any other (an endpoint, credentials, a role, skipped checks, a workspace
+// prefix) changes where the state is read and written or who reads it.
+var backendSettings = map[string]bool{"bucket": true, "key": true, "region": true, "encrypt": true, "use_lockfile": true, "kms_key_id": true, "dynamodb_table": true}
+
+// backendProblems says why a terraform init of a job that applies in environment env (one of
+// the workflow's envs) would work on another state than env's, or keep it unencrypted or
+// unlocked.
+func backendProblems(init *shell.Command, env string, envs []string) []string {
+	var out []string
+	if init.Has("-backend") {
+		for _, v := range init.Flag("-backend") {
+			if v.Text != "true" {
+				out = append(out, "turns the backend off (-backend=false): the apply would write a local state of its own, blind to the environment's")
+			}
+		}
+	}
+	if init.Has("-migrate-state", "-force-copy") {
+		out = append(out, "moves the state to another backend (-migrate-state, -force-copy)")
+	}
+	for _, v := range init.Flag("-backend-config") {
+		name, value, ok := strings.Cut(v.Text, "=")
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("reads the backend's settings from the file %s, which the rules cannot judge (give them as -backend-config=name=value)", v.Text))
+		case !backendSettings[name]:
+			out = append(out, fmt.Sprintf("sets the backend's %s: only bucket, key, region, encrypt, use_lockfile, kms_key_id and dynamodb_table may be given; another setting changes where the state is kept or who reads it", name))
+		case (name == "encrypt" || name == "use_lockfile") && value != "true":
+			out = append(out, fmt.Sprintf("turns off the state's encryption or lock (%s=%s): the state stays encrypted and locked", name, value))
+		case name == "key" && env != "":
+			if why := stateKeyProblem(v, env, envs); why != "" {
+				out = append(out, why)
+			}
+		}
+	}
+	return out
+}
+
+// stateKeyProblem says why a backend key is not environment env's own: it must name env and
+// no other environment of the workflow.
+func stateKeyProblem(key shell.Word, env string, envs []string) string {
+	_, value, _ := strings.Cut(key.Text, "=")
+	if !key.Known {
+		return fmt.Sprintf("takes the state key %q from a value the rules cannot read: the key names the job's environment (%s)", value, env)
+	}
+	parts := strings.FieldsFunc(value, func(r rune) bool { return r == '/' || r == '.' || r == '_' })
+	for _, other := range envs {
+		if other != env && slices.Contains(parts, other) {
+			return fmt.Sprintf("works on the state key %s, which is %s's, from a job of environment %s", value, other, env)
+		}
+	}
+	if !slices.Contains(parts, env) {
+		return fmt.Sprintf("works on the state key %s, which does not name the job's environment %s", value, env)
+	}
+	return ""
+}
+
+// stateFlagProblems says why a plan or apply of a job that applies would not work on the
+// environment's state as it is: without the lock, without refreshing it first, on a local state
+// file, or writing configuration.
+func stateFlagProblems(cmd *shell.Command) []string {
+	var out []string
+	for _, v := range cmd.Flag("-lock") {
+		if v.Text != "true" {
+			out = append(out, "runs without the state lock (-lock=false): another run may write the state meanwhile")
+		}
+	}
+	for _, v := range cmd.Flag("-refresh") {
+		if v.Text != "true" {
+			out = append(out, "skips reading the real infrastructure (-refresh=false): the plan judged is made against a stale state and hides drift")
+		}
+	}
+	if cmd.Has("-state", "-state-out", "-backup") {
+		out = append(out, "names a local state file (-state, -state-out, -backup) instead of the environment's backend")
+	}
+	if cmd.Has("-generate-config-out") {
+		out = append(out, "writes configuration at plan time (-generate-config-out): what is applied is the reviewed configuration")
+	}
+	return out
+}
+
+// environments are the literal GitHub environments of a workflow's jobs.
+func (c *Context) environments(w *pipeline.Workflow) []string {
+	var out []string
+	for _, j := range w.Jobs {
+		if j.Environment != "" && !strings.Contains(j.Environment, "${{") && !slices.Contains(out, j.Environment) {
+			out = append(out, j.Environment)
+		}
+	}
 	return out
 }
 
