@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -11,8 +12,10 @@ import (
 // nodes, or the zone, where the pod that carries it runs. Dynamic Resource Allocation (GA in
 // Kubernetes 1.34) hands devices to pods that name a ResourceClaim (another workload's GPU is
 // shared) or a claim template (the resource claim controller makes the claim, so the
-// deployer's RBAC, which creates no claims, does not stop it). Each bad attempt was admitted
-// before its fix, from the CI deployer's own rights.
+// deployer's RBAC, which creates no claims, does not stop it). And what a controller keeps on
+// the deployer's behalf, which no quota counted: every old ReplicaSet of a Deployment whose
+// revisionHistoryLimit is the largest int32. Each bad attempt was admitted before its fix, from
+// the CI deployer's own rights.
 
 // seventhRound is appended to the red-team table by RedTeam.
 func seventhRound() []Attempt {
@@ -44,6 +47,10 @@ func seventhRound() []Attempt {
 		ciDeploy("ci-shared-resource-claim", "another workload's device, by naming its ResourceClaim", claims(
 			corev1.PodResourceClaim{Name: "gpu", ResourceClaimName: ptr("payments-gpu")},
 		), byKyverno(polSecrets, "resource claim(s) or claim template(s) payments-gpu not declared")),
+		{Name: "ci-keep-every-replicaset", Class: c, What: "CI: a Deployment keeping every old ReplicaSet for ever (revisionHistoryLimit 2147483647)",
+			As: ci, Op: OpCreate, Object: deploymentIn(Namespace, "rt-ci-keep-every-replicaset", func(d *appsv1.Deployment, _ Images) {
+				d.Spec.RevisionHistoryLimit = ptr(int32(2147483647))
+			}), Want: byKyverno(polCeilings, "keeps revisionHistoryLimit 2147483647")},
 		ciDeploy("control-ci-spread-own-pods", "a required anti-affinity among the app's own pods, per node", func(s *corev1.PodSpec, _ Images) {
 			s.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 				RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
