@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -280,6 +281,22 @@ func weakenedOps() []operator {
 	for in, v := range map[string]string{"file": "Dockerfile.release", "context": "./other", "build-args": "VARIANT=debug", "target": "debug", "platforms": "linux/arm64"} {
 		ops = append(ops, operator{"weakened", "the push builds with another " + in + " than the scanned build", "scan-before-push", func(g *gen) []variant {
 			return g.steps(pushStep, setWith(in, v))
+		}})
+	}
+	// Where the pushed image goes, and what its build reaches.
+	buildInputs := map[string]string{
+		"a second tag in a public registry":  "${{ env.IMAGE }}:sha-${{ github.sha }}\nttl.sh/template-api-${{ github.run_id }}:1h",
+		"a second tag in another repository": "${{ env.IMAGE }}:sha-${{ github.sha }},${{ vars.ECR_REGISTRY }}/mirror:latest",
+	}
+	for _, name := range slices.Sorted(maps.Keys(buildInputs)) {
+		ops = append(ops, operator{"supply", "the push sends the image to " + name, "image-builds", func(g *gen) []variant {
+			return g.steps(pushStep, setWith("tags", buildInputs[name]))
+		}})
+	}
+	for in, v := range map[string]string{"outputs": "type=registry,name=ttl.sh/template-api:1h", "allow": "security.insecure", "network": "host",
+		"secret-envs": "GH=GITHUB_TOKEN", "secrets": "token=${{ github.token }}", "ssh": "default", "secret-files": "kube=/home/runner/.kube/config"} {
+		ops = append(ops, operator{"supply", "the build given " + in, "image-builds", func(g *gen) []variant {
+			return g.steps(func(p place) bool { return p.step != nil && mutate.Uses(p.step) == "docker/build-push-action" }, setWith(in, v))
 		}})
 	}
 	// Verification weakened.
