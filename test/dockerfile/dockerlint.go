@@ -2,7 +2,8 @@
 // `docker build` uses), since no Docker engine runs where the tests do. The rules refuse what
 // would weaken the image's supply chain or runtime: an image the build pulls (a base, COPY
 // --from, RUN --mount from=) not pinned by digest, a final stage that runs as root, ADD from a
-// URL, and secrets passed through ENV or ARG, by name or as a URL's credentials.
+// URL, secrets passed through ENV or ARG, by name or as a URL's credentials, and RUN steps that
+// ask the builder for privileges (--security=insecure, --network=host, --device).
 package dockerfile
 
 import (
@@ -31,6 +32,7 @@ const (
 	RuleNonRoot     = "final-stage-non-root"
 	RuleNoADDURL    = "no-add-from-url"
 	RuleNoSecretEnv = "no-secret-in-env-or-arg"
+	RuleNoBuildPriv = "run-without-build-privileges"
 )
 
 var (
@@ -103,6 +105,7 @@ func Check(src []byte) ([]Violation, error) {
 				for _, m := range instructions.GetMounts(c) {
 					pulled(m.From, "RUN --mount from=", startLine(c.Location()))
 				}
+				out = append(out, runPrivileges(c)...)
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
 					if secretName.MatchString(kv.Key) {
@@ -127,6 +130,26 @@ func Check(src []byte) ([]Violation, error) {
 		}
 	}
 	return out, nil
+}
+
+// runPrivileges refuses a RUN step that asks the builder for more than a build step has: a
+// privileged container (--security=insecure), the host's network namespace (--network=host:
+// the build machine's local services and its cloud metadata endpoint) or a device of the host
+// (--device). Each needs an entitlement the build must be given (allow:), which the workflow
+// rules refuse too.
+func runPrivileges(c *instructions.RunCommand) []Violation {
+	var out []Violation
+	line := startLine(c.Location())
+	if instructions.GetSecurity(c) == "insecure" {
+		out = append(out, Violation{RuleNoBuildPriv, line, "RUN --security=insecure runs the step in a privileged container"})
+	}
+	if instructions.GetNetwork(c) == instructions.NetworkHost {
+		out = append(out, Violation{RuleNoBuildPriv, line, "RUN --network=host runs the step on the build machine's network (its local services, the cloud metadata endpoint)"})
+	}
+	for _, d := range instructions.GetDevices(c) {
+		out = append(out, Violation{RuleNoBuildPriv, line, "RUN --device=" + d.Name + " gives the step a device of the build machine"})
+	}
+	return out
 }
 
 func checkArgs(c *instructions.ArgCommand) []Violation {

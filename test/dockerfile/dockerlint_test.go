@@ -51,6 +51,9 @@ func TestBadDockerfilesAreRefused(t *testing.T) {
 		{"secret global arg", "ARG AWS_SECRET_ACCESS_KEY\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoSecretEnv, "ARG AWS_SECRET_ACCESS_KEY"},
 		{"copy from an image by tag", "FROM " + pinnedRun + "\nCOPY --from=busybox:1.37 /bin/sh /bin/sh\nUSER 65532\n", RuleBaseDigest, "COPY --from pulls image busybox:1.37"},
 		{"mount from an image by tag", "FROM " + pinnedGo + " AS build\nRUN --mount=type=bind,from=alpine:3.22,target=/x true\nFROM " + pinnedRun + "\nUSER 65532\n", RuleBaseDigest, "RUN --mount from= pulls image alpine:3.22"},
+		{"privileged run step", "FROM " + pinnedGo + " AS build\nRUN --security=insecure mount -t proc proc /proc\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoBuildPriv, "RUN --security=insecure"},
+		{"run step on the host network", "FROM " + pinnedGo + " AS build\nRUN --network=host wget -qO- http://169.254.169.254/latest/meta-data/\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoBuildPriv, "RUN --network=host"},
+		{"run step with a host device", "FROM " + pinnedGo + " AS build\nRUN --device=/dev/kvm true\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoBuildPriv, "RUN --device=/dev/kvm"},
 		{"credentials in an env URL", "FROM " + pinnedRun + "\nENV DATABASE_URL=postgres://app:hunter2@db:5432/app\nUSER 65532\n", RuleNoSecretEnv, "ENV DATABASE_URL holds a URL with a password"},
 		{"credentials in an arg URL", "ARG GOPROXY=https://ci:hunter2@proxy.example.com\nFROM " + pinnedRun + "\nUSER 65532\n", RuleNoSecretEnv, "ARG GOPROXY holds a URL with a password"},
 	}
