@@ -59,6 +59,9 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
+	if err := identity.CheckNameFree(*root, from.Name, to.Name); err != nil {
+		return usageError{fmt.Sprintf("refused, nothing was changed:\n%v", err)}
+	}
 	pairs := rewrite.Pairs(from, to)
 	if len(pairs) == 0 {
 		fmt.Fprintf(stdout, "rename: already %s; nothing to change\n", to)

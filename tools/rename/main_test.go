@@ -18,12 +18,13 @@ import (
 func fixture(t *testing.T) string {
 	t.Helper()
 	return treetest.Write(t, map[string]string{
-		"go.mod":                   "module example.com/org/widget\n\ngo 1.26\n",
-		"k8s/base/deployment.yaml": "metadata:\n  name: widget\n  labels:\n    app.kubernetes.io/name: widget\n",
+		"go.mod":                                  "module example.com/org/widget\n\ngo 1.26\n",
+		"k8s/base/deployment.yaml":                "metadata:\n  name: widget\n  labels:\n    app.kubernetes.io/name: widget\n",
+		"k8s/overlays/kind/db.yaml":               "apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app.kubernetes.io/name: postgres\n  name: postgres",
 		"terraform/modules/identity/variables.tf": "variable \"github_repository\" {\n  default = \"example-org/widget\"\n}\n",
-		"src/main.go":                   "package main\n\nimport _ \"example.com/org/widget/src/x\"\n\nconst name = \"widget\"\n",
-		".github/workflows/deploy.yaml": "run: kubectl -n widget rollout status deployment/widget\n",
-		"terraform/envs/main.tf":        "locals {\n  name = \"widget-${local.environment}\"\n}\n",
+		"src/main.go":                             "package main\n\nimport _ \"example.com/org/widget/src/x\"\n\nconst name = \"widget\"\n",
+		".github/workflows/deploy.yaml":           "run: kubectl -n widget rollout status deployment/widget\n",
+		"terraform/envs/main.tf":                  "locals {\n  name = \"widget-${local.environment}\"\n}\n",
 	})
 }
 
@@ -63,6 +64,7 @@ func TestRunRefusesBadArgumentsBeforeChangingAnything(t *testing.T) {
 		{"not a module path", []string{"-module", "payments", "-name", "payments"}, `MODULE "payments" is not a Go module path`, true},
 		{"name Kubernetes refuses", []string{"-module", "github.com/acme/payments", "-name", "Payments_API"}, `NAME "Payments_API" is not a name Kubernetes accepts`, true},
 		{"non-GitHub module without repo", []string{"-module", "example.com/payments", "-name", "payments"}, "REPO=owner/name", true},
+		{"the name of another object of the namespace", []string{"-module", "github.com/acme/payments", "-name", "postgres"}, `NAME "postgres" would name the app's objects like others of its namespace (postgres is taken)`, true},
 		{"unknown flag", []string{"-modul", "x"}, "flag provided but not defined", false},
 		{"stray argument", []string{"-module", "github.com/acme/payments", "-name", "payments", "extra"}, `unexpected argument "extra"`, false},
 	}

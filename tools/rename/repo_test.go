@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -319,5 +320,53 @@ func TestLeftoversFires(t *testing.T) {
 	want := []string{"b.yaml:2: name: widget-db", `c.tf:1: sub = "repo:example-org/*"`}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("leftovers:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestReservedNamespacesAreThePlatforms keeps the names rename refuses equal to the namespaces
+// the guardrails treat apart: those no guardrail judges (platformNamespaces of the RBAC
+// policies, kube-* aside, which rename refuses by prefix) and those allowed NodePort and
+// LoadBalancer Services (ingressNamespaces). An app renamed into one would run unguarded, or
+// exposed; a name added to a policy and not here fails.
+func TestReservedNamespacesAreThePlatforms(t *testing.T) {
+	root := repoRoot(t)
+	list := regexp.MustCompile(`'([a-z0-9-]+)'`)
+	want := []string{"default"} // refused by disallow-default-namespace
+	for file, variable := range map[string]string{
+		"policies/kyverno/base/restrict-platform-namespace-rbac/policy.yaml": "platformNamespaces",
+		"policies/kyverno/base/restrict-service-types/policy.yaml":           "ingressNamespaces",
+	} {
+		b, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`name: ` + variable + `\n\s+expression: "(\[[^\]]*\])"`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s: no variable %s", file, variable)
+		}
+		for _, ns := range list.FindAllSubmatch(m[1], -1) {
+			if n := string(ns[1]); !strings.HasPrefix(n, "kube-") && !slices.Contains(want, n) {
+				want = append(want, n)
+			}
+		}
+	}
+	if slices.Sort(want); !slices.Contains(want, "kyverno") || !slices.Equal(identity.ReservedNamespaces(), want) {
+		t.Fatalf("rename reserves %v; the guardrails treat apart %v", identity.ReservedNamespaces(), want)
+	}
+	for _, n := range append(want, "kube-system", "kube-public", "kube-node-lease") {
+		if err := identity.ValidateName(n); err == nil {
+			t.Errorf("ValidateName(%q) accepted a namespace the guardrails treat apart", n)
+		}
+	}
+	// And on the real manifests: the app may not take the demo database's name.
+	current, err := identity.Current(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := identity.CheckNameFree(root, current.Name, "postgres"); err == nil || !strings.Contains(err.Error(), "postgres is taken") {
+		t.Fatalf("CheckNameFree(postgres) = %v", err)
+	}
+	if err := identity.CheckNameFree(root, current.Name, "payments"); err != nil {
+		t.Fatalf("CheckNameFree(payments) = %v", err)
 	}
 }

@@ -5,9 +5,12 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -36,13 +39,15 @@ func (id Identity) String() string {
 // (IAM: 64).
 const MaxNameLength = 30
 
-// reservedNames are namespaces the cluster or the platform already owns.
+// reservedNames are namespaces the cluster or the platform already owns, or to which a
+// guardrail gives a meaning: the app's namespace takes the app's name, and in these it would run
+// unguarded (local-path-storage: Pod Security and Kyverno skip it, like kube-system) or allowed
+// more (ingress-nginx: NodePort and LoadBalancer Services). Every kube- name is Kubernetes'.
 var reservedNames = map[string]string{
-	"default":         "the default namespace is refused by the disallow-default-namespace policy",
-	"kube-system":     "it is the cluster's own namespace",
-	"kube-public":     "it is the cluster's own namespace",
-	"kube-node-lease": "it is the cluster's own namespace",
-	"kyverno":         "it is the admission controller's namespace",
+	"default":            "the default namespace is refused by the disallow-default-namespace policy",
+	"kyverno":            "it is the admission controller's namespace",
+	"local-path-storage": "it is the storage provisioner's namespace, which Pod Security and Kyverno do not judge: the app would run unguarded",
+	"ingress-nginx":      "it is the ingress controller's namespace, where NodePort and LoadBalancer Services are allowed",
 }
 
 var dns1035Label = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
@@ -62,7 +67,16 @@ func ValidateName(name string) error {
 	if why, ok := reservedNames[name]; ok {
 		return fmt.Errorf("NAME %q is reserved: %s", name, why)
 	}
+	if strings.HasPrefix(name, "kube-") {
+		return fmt.Errorf("NAME %q is reserved: names starting with kube- are the cluster's own namespaces", name)
+	}
 	return nil
+}
+
+// ReservedNamespaces are the namespaces ValidateName refuses by name (kube-* aside), for the
+// test that keeps them equal to what the guardrails skip or allow more.
+func ReservedNamespaces() []string {
+	return slices.Sorted(maps.Keys(reservedNames))
 }
 
 // ValidateModule accepts a Go module path the go command accepts for a module of its own: the
@@ -173,6 +187,54 @@ var (
 	nameLabel   = regexp.MustCompile(`(?m)^\s*app\.kubernetes\.io/name:\s*"?([a-z0-9-]+)"?\s*$`)
 	repoDefault = regexp.MustCompile(`(?s)variable\s+"github_repository"\s*\{.*?default\s*=\s*"([^"]+)"`)
 )
+
+// metadataName is the name of a Kubernetes object in a manifest: the name: line right under a
+// top-level metadata: key.
+var metadataName = regexp.MustCompile(`(?m)^metadata:\n(?:[ \t]+.*\n|\n)*?  name:[ \t]*"?([a-z0-9.-]+)"?[ \t]*$`)
+
+// ManifestDirs hold the manifests of the app's namespace, whose object names a new app name
+// must not take.
+var ManifestDirs = []string{"k8s/base", "k8s/overlays"}
+
+// CheckNameFree refuses a new app name that would make two objects of the app's manifests one:
+// the other objects there keep their names (the demo database postgres, the CI deployer
+// ci-deployer, default-deny-all), and the app's own objects take names derived from the app's
+// (<name>, <name>-db, <name>-allow-egress-dns...). A Service or ServiceAccount of the app named
+// like the database's would fail to render, or replace it.
+func CheckNameFree(root, current, next string) error {
+	var fixed, derived []string
+	for _, dir := range ManifestDirs {
+		if _, err := os.Stat(filepath.Join(root, dir)); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+				return err
+			}
+			b, err := os.ReadFile(path) //nolint:gosec // a file of the tree being renamed
+			if err != nil {
+				return fmt.Errorf("read %s: %w", path, err)
+			}
+			for _, m := range metadataName.FindAllSubmatch(b, -1) {
+				if n := string(m[1]); strings.Contains(n, current) {
+					derived = append(derived, strings.ReplaceAll(n, current, next))
+				} else {
+					fixed = append(fixed, n)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read the manifests' object names: %w", err)
+		}
+	}
+	for _, n := range derived {
+		if slices.Contains(fixed, n) {
+			return fmt.Errorf("NAME %q would name the app's objects like others of its namespace (%s is taken): choose another name", next, n)
+		}
+	}
+	return nil
+}
 
 // Current reads the identity the tree at root has now: the module line of the root go.mod, the
 // app.kubernetes.io/name label of the base Deployment, and the default GitHub repository of the
