@@ -347,7 +347,10 @@ func weakenedOps() []operator {
 			})
 		}})
 	}
-	// Apply scope.
+	// Apply scope. applyAs runs the apply as the command given instead.
+	applyAs := func(with string) func(s string) string {
+		return func(s string) string { return strings.ReplaceAll(s, "kubectl apply", with) }
+	}
 	applies := map[string]func(s string) string{
 		"selector removed":             func(s string) string { return strings.ReplaceAll(s, " --selector "+selector, "") },
 		"selector of every app object": func(s string) string { return strings.ReplaceAll(s, selector, "app.kubernetes.io/name=template-api") },
@@ -360,31 +363,17 @@ func weakenedOps() []operator {
 		"raw files instead of the overlay": func(s string) string {
 			return strings.ReplaceAll(s, `-k "$OVERLAY"`, "-f k8s/ --recursive")
 		},
-		"--force": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --force") },
-		"as another identity (--as)": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", "kubectl --as system:admin apply")
-		},
-		"as another group (--as-group)": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --as-group=system:masters --as ci")
-		},
-		"on another context": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --context admin") },
-		"on another API server (-s attached)": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", "kubectl -shttps://203.0.113.7:6443 apply")
-		},
-		"with a token of its own": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", `kubectl apply --token "$ADMIN_TOKEN"`)
-		},
-		"without TLS verification": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --insecure-skip-tls-verify")
-		},
-		"into another namespace": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply -n kube-system") },
-		"taking over other managers' fields": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --server-side --force-conflicts")
-		},
-		"as another field manager": func(s string) string {
-			return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --server-side --field-manager=kube-controller-manager")
-		},
-		"--prune": func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --prune") },
+		"--force":                             func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --force") },
+		"as another identity (--as)":          applyAs("kubectl --as system:admin apply"),
+		"as another group (--as-group)":       applyAs("kubectl apply --as-group=system:masters --as ci"),
+		"on another context":                  applyAs("kubectl apply --context admin"),
+		"on another API server (-s attached)": applyAs("kubectl -shttps://203.0.113.7:6443 apply"),
+		"with a token of its own":             applyAs(`kubectl apply --token "$ADMIN_TOKEN"`),
+		"without TLS verification":            applyAs("kubectl apply --insecure-skip-tls-verify"),
+		"into another namespace":              applyAs("kubectl apply -n kube-system"),
+		"taking over other managers' fields":  applyAs("kubectl apply --server-side --force-conflicts"),
+		"as another field manager":            applyAs("kubectl apply --server-side --field-manager=kube-controller-manager"),
+		"--prune":                             func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --prune") },
 		"run by find -exec on every kustomization": func(s string) string {
 			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `find k8s -name kustomization.yaml -execdir kubectl apply -k . \;`)
 		},

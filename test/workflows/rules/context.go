@@ -104,6 +104,26 @@ type command struct {
 	cmd    *shell.Command
 }
 
+// atStep returns how a check reports rule broken at step s of job j (at its uses: line): the
+// finding names the step, then says what format says.
+func (c *Context) atStep(out *[]Finding, rule string, w *pipeline.Workflow, j *pipeline.Job, s *pipeline.Step) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		*out = append(*out, finding(rule, c.stepPath(w, s), s.UsesLine, j.ID, "step %q "+format, append([]any{s.Label()}, args...)...))
+	}
+}
+
+// atCommand returns how a check reports rule broken by command cm of job j (at its line of
+// the script): the finding names the step and, with quote, the command itself.
+func (c *Context) atCommand(out *[]Finding, rule string, w *pipeline.Workflow, j *pipeline.Job, cm command, quote bool) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		head, lead := "step %q ", []any{cm.step.Label()}
+		if quote {
+			head, lead = "step %q: `%s` ", append(lead, cm.cmd.Text)
+		}
+		*out = append(*out, finding(rule, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, head+format, append(lead, args...)...))
+	}
+}
+
 // commands lists every command a job's run steps can run.
 func (c *Context) commands(w *pipeline.Workflow, j *pipeline.Job) []command {
 	var out []command

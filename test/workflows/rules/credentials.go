@@ -22,9 +22,7 @@ func checkNoPrintedCredentials(c *Context) []Finding {
 	c.privilegedJobs(func(w *pipeline.Workflow, j *pipeline.Job) {
 		cmds := c.commands(w, j)
 		for _, cm := range cmds {
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` "+format, append([]any{cm.step.Label(), cm.cmd.Text}, args...)...))
-			}
+			at := c.atCommand(&out, name, w, j, cm, true)
 			if what := makesCredential(cm.cmd); what != "" && !intoLogin(cm.cmd, cmds) {
 				at("prints %s in a privileged job, where the log or the next command can take it: hand it only to a login that reads standard input (| docker login --password-stdin)", what)
 			}

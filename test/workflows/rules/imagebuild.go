@@ -40,9 +40,7 @@ func checkImageBuilds(c *Context) []Finding {
 			if s.Action() != "docker/build-push-action" {
 				continue
 			}
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q "+format, append([]any{s.Label()}, args...)...))
-			}
+			at := c.atStep(&out, name, w, j, s)
 			for _, in := range slices.Sorted(maps.Keys(s.With)) {
 				if why := buildReach(in, strings.TrimSpace(s.With[in])); why != "" && strings.TrimSpace(s.With[in]) != "" {
 					at("sets %s: %s; a build reads only its context", in, why)

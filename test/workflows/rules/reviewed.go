@@ -32,9 +32,7 @@ func checkReviewedInputs(c *Context) []Finding {
 		applied := appliedPlans(cmds)
 		planned := map[string]bool{}
 		for _, cm := range cmds {
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q "+format, append([]any{cm.step.Label()}, args...)...))
-			}
+			at := c.atCommand(&out, name, w, j, cm, false)
 			if why := editsCheckout(cm.cmd); why != "" {
 				at("runs `%s` in a job that %s: it %s; the job applies the reviewed files as they were checked out", cm.cmd, what, why)
 			}

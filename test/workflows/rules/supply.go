@@ -695,9 +695,7 @@ func checkArtifactSources(c *Context) []Finding {
 			if s.Action() != "actions/download-artifact" {
 				continue
 			}
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q "+format, append([]any{s.Label()}, args...)...))
-			}
+			at := c.atStep(&out, name, w, j, s)
 			if id := strings.TrimSpace(s.With["run-id"]); !trustedRunIDs[shell.Canonical(id)] {
 				at("takes artifacts of run %q in a privileged job: only its own run's or those of the build that started it (github.event.workflow_run.id)", id)
 			}
@@ -709,9 +707,7 @@ func checkArtifactSources(c *Context) []Finding {
 			}
 		}
 		for _, cm := range c.commands(w, j) {
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` "+format, append([]any{cm.step.Label(), cm.cmd.Text}, args...)...))
-			}
+			at := c.atCommand(&out, name, w, j, cm, true)
 			if base(cm.cmd.Name) == "gh" && len(cm.cmd.Args) > 1 && cm.cmd.Args[0].Text == "api" && slices.ContainsFunc(cm.cmd.Args[1:], func(a shell.Word) bool { return strings.Contains(a.Text, "/artifacts") }) {
 				at("reaches artifacts through the API in a privileged job: use actions/download-artifact or gh run download, whose source the rules read")
 				continue
@@ -934,9 +930,7 @@ func checkToolEnvironment(c *Context) []Finding {
 			}
 		}
 		for _, cm := range c.commands(w, j) {
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q "+format, append([]any{cm.step.Label()}, args...)...))
-			}
+			at := c.atCommand(&out, name, w, j, cm, false)
 			if why := toolConfigCommand(cm.cmd); why != "" {
 				at("runs `%s` in a privileged job: it %s", cm.cmd, why)
 			}

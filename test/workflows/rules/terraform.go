@@ -49,10 +49,7 @@ func checkTerraformApply(c *Context) []Finding {
 			if !terraformChanges(a.cmd) {
 				continue
 			}
-			line := a.step.ScriptLine + a.cmd.Line - 1
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, a.step), line, j.ID, "step %q: `%s` %s", a.step.Label(), a.cmd.Text, fmt.Sprintf(format, args...)))
-			}
+			at := c.atCommand(&out, name, w, j, a, true)
 			sub := terraform(a.cmd)
 			if sub != "apply" {
 				at("changes infrastructure or state outside a reviewed plan (%s)", sub)

@@ -49,9 +49,7 @@ func checkArtifactUploads(c *Context) []Finding {
 			if !ok {
 				continue
 			}
-			at := func(format string, args ...any) {
-				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q "+format, append([]any{s.Label()}, args...)...))
-			}
+			at := c.atStep(&out, name, w, j, s)
 			if strings.EqualFold(strings.TrimSpace(s.With["include-hidden-files"]), "true") {
 				at("uploads hidden files (include-hidden-files: true) from a privileged job: .git, .docker and the tools' state go with them")
 			}
