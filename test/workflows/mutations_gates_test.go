@@ -446,6 +446,8 @@ func weakenedOps() []operator {
 				func(w *yaml.Node) {
 					mutate.SetStr(w, "repository", "${{ github.event.workflow_run.head_repository.full_name }}")
 				},
+				func(w *yaml.Node) { mutate.SetStr(w, "submodules", "recursive") },
+				func(w *yaml.Node) { mutate.SetStr(w, "github-server-url", "https://git.example.net") },
 			} {
 				out = append(out, g.steps(func(p place) bool {
 					return privilegedJob(p) && strings.HasPrefix(mutate.Uses(p.step), "actions/checkout")

@@ -775,11 +775,18 @@ func checkTrustedCheckout(c *Context) []Finding {
 			if s.Action() != "actions/checkout" {
 				continue
 			}
+			at := c.atStep(&out, name, w, j, s)
 			if why := untrustedRef(s.With["ref"]); why != "" {
-				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q %s", s.Label(), why))
+				at("%s", why)
 			}
 			if r := strings.TrimSpace(s.With["repository"]); r != "" && strings.Join(strings.Fields(r), "") != "${{github.repository}}" {
-				out = append(out, finding(name, c.stepPath(w, s), s.UsesLine, j.ID, "step %q checks out the repository %q in a privileged job: only this repository's reviewed code runs there", s.Label(), r))
+				at("checks out the repository %q in a privileged job: only this repository's reviewed code runs there", r)
+			}
+			if u := strings.TrimSpace(s.With["github-server-url"]); u != "" && strings.Join(strings.Fields(u), "") != "${{github.server_url}}" {
+				at("checks out from the server %q in a privileged job: only this repository's code, from the server the run is on", u)
+			}
+			if v := strings.TrimSpace(s.With["submodules"]); v != "" && v != "false" {
+				at("checks out submodules (submodules: %s) in a privileged job: other repositories' code in its working tree", v)
 			}
 		}
 		for _, cm := range c.commands(w, j) {
