@@ -785,6 +785,20 @@ func tokenOps() []operator {
 			}
 			return out
 		}},
+		{"supply", "a privileged job's setup or credential action fetches its tool from a mirror or sends its traffic through a proxy", "tool-environment", func(g *gen) []variant {
+			var out []variant
+			for _, in := range [][3]string{
+				{"actions/setup-go", "go-download-base-url", "https://go-mirror.example.net"},
+				{"azure/setup-kubectl", "downloadBaseURL", "https://kubectl-mirror.example.net"},
+				{"aws-actions/configure-aws-credentials", "http-proxy", "http://proxy.example.net:3128"},
+				{"docker/setup-buildx-action", "endpoint", "tcp://builder.example.net:1234"},
+			} {
+				out = append(out, first(1, g.steps(func(p place) bool {
+					return privilegedJob(p) && p.step != nil && mutate.Uses(p.step) == in[0]
+				}, setWith(in[1], in[2])))...)
+			}
+			return out
+		}},
 		{"supply", "a privileged job sets a variable or writes configuration that changes what its tools run, fetch or trust", "tool-environment", func(g *gen) []variant {
 			var out []variant
 			for _, kv := range [][2]string{

@@ -936,6 +936,13 @@ func checkToolEnvironment(c *Context) []Finding {
 				}
 			}
 		}
+		for _, s := range c.flow(j) {
+			for _, in := range slices.Sorted(mapsKeys(s.With)) {
+				if why := toolInput(s.Action(), in); why != "" && strings.TrimSpace(s.With[in]) != "" {
+					c.atStep(&out, name, w, j, s)("sets %s: %s in a privileged job: it %s", in, strings.TrimSpace(s.With[in]), why)
+				}
+			}
+		}
 		for _, cm := range c.commands(w, j) {
 			at := c.atCommand(&out, name, w, j, cm, false)
 			if why := toolConfigCommand(cm.cmd); why != "" {
