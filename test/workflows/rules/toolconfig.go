@@ -312,19 +312,21 @@ func hasShortFlag(cmd *shell.Command, f byte) bool {
 	return false
 }
 
-// toolInputs are the inputs of setup and credential actions that fetch the tool from
-// elsewhere than its publisher, or send the job's traffic through another host: the same
-// redirections as the variables and files above, spelt as an action's input.
-var toolInputs = map[string]map[string]string{
-	"actions/setup-go":                      {"go-download-base-url": "downloads Go from that host instead of go.dev"},
-	"actions/setup-node":                    {"mirror": "downloads Node.js from that mirror", "mirror-token": "downloads Node.js from a mirror"},
-	"azure/setup-kubectl":                   {"downloadBaseURL": "downloads kubectl from that host instead of dl.k8s.io"},
-	"aws-actions/configure-aws-credentials": {"http-proxy": "sends the OIDC token and the role's credentials through that proxy"},
-	"docker/setup-buildx-action":            {"endpoint": "builds on that remote builder, which sees the build's context and pushes"},
-}
-
-// toolInput says why an action's input changes where the tool comes from or where the job's
-// traffic goes, or "".
+// toolInput says why an input of a setup or credential action fetches the tool from elsewhere
+// than its publisher, or sends the job's traffic through another host (the same redirections
+// as the variables and files above, spelt as an action's input), or "".
 func toolInput(action, input string) string {
-	return toolInputs[action][input]
+	switch action + " " + input {
+	case "actions/setup-go go-download-base-url":
+		return "downloads Go from that host instead of go.dev"
+	case "actions/setup-node mirror", "actions/setup-node mirror-token":
+		return "downloads Node.js from a mirror"
+	case "azure/setup-kubectl downloadBaseURL":
+		return "downloads kubectl from that host instead of dl.k8s.io"
+	case "aws-actions/configure-aws-credentials http-proxy":
+		return "sends the OIDC token and the role's credentials through that proxy"
+	case "docker/setup-buildx-action endpoint":
+		return "builds on that remote builder, which sees the build's context and pushes"
+	}
+	return ""
 }
