@@ -374,6 +374,8 @@ func weakenedOps() []operator {
 		"taking over other managers' fields":  applyAs("kubectl apply --server-side --force-conflicts"),
 		"as another field manager":            applyAs("kubectl apply --server-side --field-manager=kube-controller-manager"),
 		"--prune":                             func(s string) string { return strings.ReplaceAll(s, "kubectl apply", "kubectl apply --prune") },
+		"from another directory (cd)":         applyAs(`cd "$RUNNER_TEMP" && kubectl apply`),
+		"from another directory (pushd)":      applyAs(`pushd "$RUNNER_TEMP" && kubectl apply`),
 		"run by find -exec on every kustomization": func(s string) string {
 			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `find k8s -name kustomization.yaml -execdir kubectl apply -k . \;`)
 		},
@@ -407,6 +409,9 @@ func weakenedOps() []operator {
 				mutate.InsertStep(p.job.Node, len(mutate.Steps(p.job.Node)), mutate.Node(`run: kubectl -n template-api delete networkpolicy --all`))
 				return true
 			})
+		}},
+		operator{"weakened", "the apply runs in another working-directory", "deploy-scope", func(g *gen) []variant {
+			return g.steps(deployStep, setKey("working-directory", "${{ runner.temp }}"))
 		}},
 		operator{"weakened", "a kubeconfig that assumes another role", "deploy-scope", func(g *gen) []variant {
 			return g.steps(kubeconfigStep, editScript(func(s string) string {

@@ -17,6 +17,7 @@ type Workflow struct {
 	Permissions *Permissions // nil when absent
 	Env         Env
 	Shell       string // defaults.run.shell
+	WorkingDir  string // defaults.run.working-directory
 	Concurrency *Concurrency
 	Jobs        []*Job // in file order
 }
@@ -91,6 +92,7 @@ type Job struct {
 	ContinueOnError string
 	Env             Env
 	Shell           string // defaults.run.shell of the job
+	WorkingDir      string // defaults.run.working-directory of the job
 	Outputs         map[string]string
 	// Matrix lists the values each matrix key can take (rows and include entries).
 	Matrix     map[string][]string
@@ -127,6 +129,7 @@ type Step struct {
 	RunLine         int // the line of run: (of its | or > for a block)
 	ScriptLine      int // the line of the script's first line
 	Shell           string
+	WorkingDir      string // working-directory of a run step
 	Env             Env
 	ContinueOnError string
 	// In is the composite action the step belongs to (its directory), "" for a job's own step.

@@ -212,7 +212,7 @@ func parseWorkflow(p string, data []byte) parsedWorkflow {
 	lines := bytes.Split(data, []byte("\n"))
 	w := &Workflow{Path: p, Name: str(aw.Name), Env: env(aw.Env), Permissions: perms(aw.Permissions), Concurrency: concurrency(aw.Concurrency)}
 	if aw.Defaults != nil && aw.Defaults.Run != nil {
-		w.Shell = str(aw.Defaults.Run.Shell)
+		w.Shell, w.WorkingDir = str(aw.Defaults.Run.Shell), str(aw.Defaults.Run.WorkingDirectory)
 	}
 	for _, e := range aw.On {
 		w.Triggers = append(w.Triggers, trigger(e))
@@ -406,7 +406,7 @@ func job(aj *actionlint.Job, lines [][]byte) *Job {
 		}
 	}
 	if aj.Defaults != nil && aj.Defaults.Run != nil {
-		j.Shell = str(aj.Defaults.Run.Shell)
+		j.Shell, j.WorkingDir = str(aj.Defaults.Run.Shell), str(aj.Defaults.Run.WorkingDirectory)
 	}
 	for _, o := range aj.Outputs {
 		j.Outputs[o.Name.Value] = str(o.Value)
@@ -483,7 +483,7 @@ func step(i int, as *actionlint.Step, lines [][]byte) *Step {
 			s.RunLine = line(x.Run.Pos)
 			s.ScriptLine = scriptLine(lines, s.RunLine)
 		}
-		s.Shell = str(x.Shell)
+		s.Shell, s.WorkingDir = str(x.Shell), str(x.WorkingDirectory)
 	case *actionlint.ExecAction:
 		s.Uses = str(x.Uses)
 		if x.Uses != nil {
@@ -635,6 +635,8 @@ func actionStep(i int, n *yaml.Node, dir string, lines []string) *Step {
 			}
 		case "shell":
 			s.Shell = v.Value
+		case "working-directory":
+			s.WorkingDir = v.Value
 		case "env":
 			s.Env = Env{Vars: scalarMap(v), Line: v.Line}
 			if v.Kind == yaml.ScalarNode {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"regexp"
@@ -353,7 +354,7 @@ func checkDeployScope(c *Context) []Finding {
 					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q changes the cluster with `%s`: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector)", cm.step.Label(), cm.cmd.Text))
 					continue
 				}
-				for _, p := range c.applyProblems(j, cm.cmd) {
+				for _, p := range append(c.applyProblems(j, cm.cmd), applyDirProblems(w, j, cm, cmds)...) {
 					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, p))
 				}
 			}
@@ -413,6 +414,80 @@ func (c *Context) applyProblems(j *pipeline.Job, cmd *shell.Command) []string {
 		p = append(p, "prunes: it deletes every object of the selector that the overlay does not hold")
 	}
 	return p
+}
+
+// workspaceDirs are the spellings of the checkout's root, where a step starts.
+var workspaceDirs = map[string]bool{"": true, ".": true, "./": true, "${{ github.workspace }}": true, "${{github.workspace}}": true,
+	"$GITHUB_WORKSPACE": true, "${GITHUB_WORKSPACE}": true}
+
+// applyDirProblems says why a kubectl apply would read its overlay elsewhere than in the
+// reviewed checkout: the overlay path is relative, and the step runs in another
+// working-directory (its own, or the job's or workflow's defaults.run), or its script changes
+// directory before the apply. Under $RUNNER_TEMP, where a deploy job may write, an overlay of
+// the same path would be applied unreviewed.
+func applyDirProblems(w *pipeline.Workflow, j *pipeline.Job, apply command, cmds []command) []string {
+	var out []string
+	for _, dir := range []struct{ value, where string }{{apply.step.WorkingDir, "the step's"}, {j.WorkingDir, "the job's default"}, {w.WorkingDir, "the workflow's default"}} {
+		if !workspaceDirs[strings.TrimSpace(dir.value)] {
+			out = append(out, fmt.Sprintf("runs in %s working-directory %s: its overlay is read from there, not from the reviewed checkout", dir.where, dir.value))
+			break
+		}
+		if dir.value != "" {
+			break // the nearest setting is the checkout's root
+		}
+	}
+	if dir, how := scriptDir(apply, cmds); dir != "" {
+		out = append(out, fmt.Sprintf("runs in %s (after `%s`): its overlay is read from there, not from the reviewed checkout", dir, how))
+	}
+	return out
+}
+
+// scriptDir follows the cd, pushd and popd of the apply's script before it, from the checkout's
+// root, and returns the directory the apply runs in ("" for the root) and the command that
+// took it there.
+func scriptDir(apply command, cmds []command) (dir, how string) {
+	var prev string
+	var stack []string
+	for _, cm := range cmds {
+		if cm.step != apply.step || cm.cmd == apply.cmd || cm.cmd.Line > apply.cmd.Line {
+			continue
+		}
+		arg := ""
+		if len(cm.cmd.Args) > 0 {
+			arg = cm.cmd.Args[len(cm.cmd.Args)-1].Text
+		}
+		to := func(a string) string {
+			switch {
+			case workspaceDirs[a]:
+				return ""
+			case a == "" || a == "~" || strings.HasPrefix(a, "/") || strings.HasPrefix(a, "$") || strings.HasPrefix(a, "~"):
+				return cmp.Or(a, "~")
+			}
+			if d := path.Join(dir, a); d != "." {
+				return d
+			}
+			return ""
+		}
+		switch base(cm.cmd.Name) {
+		case "cd":
+			if arg == "-" {
+				dir, prev = prev, dir
+			} else {
+				dir, prev = to(arg), dir
+			}
+		case "pushd":
+			stack = append(stack, dir)
+			dir = to(arg)
+		case "popd":
+			if len(stack) > 0 {
+				dir, stack = stack[len(stack)-1], stack[:len(stack)-1]
+			}
+		default:
+			continue
+		}
+		how = cm.cmd.Text
+	}
+	return dir, how
 }
 
 // reachesCluster reports whether a job's commands talk to a cluster: they change one, or they
