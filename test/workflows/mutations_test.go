@@ -308,6 +308,13 @@ func shellOps() []operator {
 			}, editScript(func(s string) string { return "terraform workspace select -or-create scratch\n" + s }))...)
 			return out
 		}},
+		operator{"weakened", "the apply reads its plan elsewhere than the checkout", "terraform-apply", func(g *gen) []variant {
+			applyStep := func(p place) bool {
+				return p.step != nil && stepHas(p.step, "terraform", "apply") && appliesTerraform(p.job.Node)
+			}
+			return append(g.steps(applyStep, setKey("working-directory", "${{ runner.temp }}")),
+				g.steps(applyStep, editScript(func(s string) string { return `cd "$RUNNER_TEMP"` + "\n" + s }))...)
+		}},
 		operator{"weakened", "the plan judged with another environment's rules", "terraform-apply", func(g *gen) []variant {
 			return g.steps(func(p place) bool {
 				return p.step != nil && stepHas(p.step, "make", "tf-policy") && appliesTerraform(p.job.Node) && mutate.Get(p.job.Node, "environment") != nil

@@ -354,7 +354,7 @@ func checkDeployScope(c *Context) []Finding {
 					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q changes the cluster with `%s`: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector)", cm.step.Label(), cm.cmd.Text))
 					continue
 				}
-				for _, p := range append(c.applyProblems(j, cm.cmd), applyDirProblems(w, j, cm, cmds)...) {
+				for _, p := range append(c.applyProblems(j, cm.cmd), outsideCheckout(w, j, cm, cmds, "its overlay")...) {
 					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, p))
 				}
 			}
@@ -420,16 +420,16 @@ func (c *Context) applyProblems(j *pipeline.Job, cmd *shell.Command) []string {
 var workspaceDirs = map[string]bool{"": true, ".": true, "./": true, "${{ github.workspace }}": true, "${{github.workspace}}": true,
 	"$GITHUB_WORKSPACE": true, "${GITHUB_WORKSPACE}": true}
 
-// applyDirProblems says why a kubectl apply would read its overlay elsewhere than in the
-// reviewed checkout: the overlay path is relative, and the step runs in another
-// working-directory (its own, or the job's or workflow's defaults.run), or its script changes
-// directory before the apply. Under $RUNNER_TEMP, where a deploy job may write, an overlay of
-// the same path would be applied unreviewed.
-func applyDirProblems(w *pipeline.Workflow, j *pipeline.Job, apply command, cmds []command) []string {
+// outsideCheckout says why a command that reads the reviewed checkout (what, by a relative
+// path) would read it elsewhere: the step runs in another working-directory (its own, or the
+// job's or workflow's defaults.run), or its script changes directory before it. Under
+// $RUNNER_TEMP, where a deploy or apply job may write, files of the same paths would be used
+// unreviewed.
+func outsideCheckout(w *pipeline.Workflow, j *pipeline.Job, apply command, cmds []command, what string) []string {
 	var out []string
 	for _, dir := range []struct{ value, where string }{{apply.step.WorkingDir, "the step's"}, {j.WorkingDir, "the job's default"}, {w.WorkingDir, "the workflow's default"}} {
 		if !workspaceDirs[strings.TrimSpace(dir.value)] {
-			out = append(out, fmt.Sprintf("runs in %s working-directory %s: its overlay is read from there, not from the reviewed checkout", dir.where, dir.value))
+			out = append(out, fmt.Sprintf("runs in %s working-directory %s: %s is read from there, not from the reviewed checkout", dir.where, dir.value, what))
 			break
 		}
 		if dir.value != "" {
@@ -437,7 +437,7 @@ func applyDirProblems(w *pipeline.Workflow, j *pipeline.Job, apply command, cmds
 		}
 	}
 	if dir, how := scriptDir(apply, cmds); dir != "" {
-		out = append(out, fmt.Sprintf("runs in %s (after `%s`): its overlay is read from there, not from the reviewed checkout", dir, how))
+		out = append(out, fmt.Sprintf("runs in %s (after `%s`): %s is read from there, not from the reviewed checkout", dir, how, what))
 	}
 	return out
 }

@@ -104,8 +104,12 @@ func checkTerraformApply(c *Context) []Finding {
 				}
 			}
 			for _, p := range append(plans, a) {
-				for _, why := range stateFlagProblems(p.cmd) {
-					at("(or its plan `%s`) %s", p.cmd.Text, why)
+				who := "" // the apply itself, or the plan it applies
+				if p.cmd != a.cmd {
+					who = fmt.Sprintf("(its plan `%s`) ", p.cmd.Text)
+				}
+				for _, why := range append(stateFlagProblems(p.cmd), outsideCheckout(w, j, p, cmds, "its plan")...) {
+					at("%s%s", who, why)
 				}
 			}
 			for _, ws := range cmds {
