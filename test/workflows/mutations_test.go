@@ -315,6 +315,11 @@ func shellOps() []operator {
 			return append(g.steps(applyStep, setKey("working-directory", "${{ runner.temp }}")),
 				g.steps(applyStep, editScript(func(s string) string { return `cd "$RUNNER_TEMP"` + "\n" + s }))...)
 		}},
+		operator{"weakened", "the policy check judges a plan elsewhere than the checkout", "terraform-apply", func(g *gen) []variant {
+			return g.steps(func(p place) bool {
+				return p.step != nil && stepHas(p.step, "make", "tf-policy") && appliesTerraform(p.job.Node)
+			}, editScript(func(s string) string { return `cd "$RUNNER_TEMP"` + "\n" + s }))
+		}},
 		operator{"weakened", "the plan judged with another environment's rules", "terraform-apply", func(g *gen) []variant {
 			return g.steps(func(p place) bool {
 				return p.step != nil && stepHas(p.step, "make", "tf-policy") && appliesTerraform(p.job.Node) && mutate.Get(p.job.Node, "environment") != nil

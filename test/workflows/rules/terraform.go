@@ -133,6 +133,16 @@ func checkTerraformApply(c *Context) []Finding {
 					if env := judgedAs(p.cmd); env != "" && j.Environment != "" && env != j.Environment {
 						at("is checked by `%s` with %s's rules, not those of its environment %s", p.cmd.Text, env, j.Environment)
 					}
+					for _, why := range outsideCheckout(w, j, p, cmds, "the plan it judges") {
+						at("(its policy check `%s`) %s", p.cmd.Text, why)
+					}
+				}
+				for _, sh := range cmds {
+					if terraform(sh.cmd) == "show" && chdir(sh.cmd) == chdir(a.cmd) && planOperand(sh.cmd) == file {
+						for _, why := range outsideCheckout(w, j, sh, cmds, "the plan it renders for the check") {
+							at("(`%s`) %s", sh.cmd.Text, why)
+						}
+					}
 				}
 			}
 		}
