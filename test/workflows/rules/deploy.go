@@ -341,7 +341,7 @@ func checkDeployScope(c *Context) []Finding {
 			if reachesCluster(cmds) {
 				for _, cm := range cmds {
 					for _, why := range append(outsideKubectl(cm.cmd), kubectlElsewhere(cm.cmd, c.Cfg)...) {
-						out = append(out, finding(name, c.stepPath(w, cm.step), cm.step.ScriptLine+cm.cmd.Line-1, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, why))
+						c.atCommand(&out, name, w, j, cm, true)("%s", why)
 					}
 				}
 			}
@@ -349,13 +349,12 @@ func checkDeployScope(c *Context) []Finding {
 				if !deploys(cm.cmd) {
 					continue
 				}
-				line := cm.step.ScriptLine + cm.cmd.Line - 1
 				if !kubectlApply(cm.cmd) {
-					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q changes the cluster with `%s`: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector)", cm.step.Label(), cm.cmd.Text))
+					c.atCommand(&out, name, w, j, cm, false)("changes the cluster with `%s`: a deploy only applies its overlay (kubectl apply -k, with the deployer's selector)", cm.cmd.Text)
 					continue
 				}
 				for _, p := range append(c.applyProblems(j, cm.cmd), outsideCheckout(w, j, cm, cmds, "its overlay")...) {
-					out = append(out, finding(name, c.stepPath(w, cm.step), line, j.ID, "step %q: `%s` %s", cm.step.Label(), cm.cmd.Text, p))
+					c.atCommand(&out, name, w, j, cm, true)("%s", p)
 				}
 			}
 		}

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -42,12 +41,12 @@ func checkImageBuilds(c *Context) []Finding {
 			}
 			at := c.atStep(&out, name, w, j, s)
 			for _, in := range slices.Sorted(maps.Keys(s.With)) {
-				if why := buildReach(in, strings.TrimSpace(s.With[in])); why != "" && strings.TrimSpace(s.With[in]) != "" {
-					at("sets %s: %s; a build reads only its context", in, why)
+				if v := strings.TrimSpace(s.With[in]); v != "" && buildReach(in, v) != "" {
+					at("sets %s: %s; a build reads only its context", in, buildReach(in, v))
 				}
 			}
-			if strings.TrimSpace(s.With["outputs"]) != "" {
-				at("sets outputs: (%s): the image goes where the build's outputs say, past its tags; push with push: true to the tags", strings.TrimSpace(s.With["outputs"]))
+			if o := strings.TrimSpace(s.With["outputs"]); o != "" {
+				at("sets outputs: (%s): the image goes where the build's outputs say, past its tags; push with push: true to the tags", o)
 			}
 			if !strings.EqualFold(strings.TrimSpace(s.With["push"]), "true") {
 				continue
@@ -66,18 +65,10 @@ func checkImageBuilds(c *Context) []Finding {
 	return out
 }
 
-// imageRepository is the repository of an image reference: all but its tag and digest. A tag
-// follows the last ':' after the last '/' (a registry's port comes before it); the ':' and '/'
-// of an expression (${{ ... }}) do not count.
+// imageRepository is the repository of an image reference: imageRef's, with the ':', '/' and
+// '@' inside expressions (${{ ... }}) not counted.
 func imageRepository(ref string) string {
-	masked := exprRef.ReplaceAllStringFunc(ref, func(m string) string { return strings.Repeat("x", len(m)) })
-	if i := strings.Index(masked, "@"); i >= 0 {
-		ref, masked = ref[:i], masked[:i]
-	}
-	if i := strings.LastIndex(masked, ":"); i > strings.LastIndex(masked, "/") {
-		ref = ref[:i]
-	}
-	return ref
+	masked := expression.ReplaceAllStringFunc(ref, func(m string) string { return strings.Repeat("x", len(m)) })
+	repo, _, _ := imageRef(masked)
+	return ref[:len(repo)]
 }
-
-var exprRef = regexp.MustCompile(`\$\{\{.*?\}\}`)

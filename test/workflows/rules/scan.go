@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -161,7 +162,7 @@ func (c *Context) scanProblems(w *pipeline.Workflow, j *pipeline.Job, s scan) []
 		p = append(p, "runs a trivy that no earlier step of the job installs at a pinned version (aquasecurity/setup-trivy or trivy-action with version:)")
 	}
 	env := c.env(w, j, s.step)
-	for _, k := range slices.Sorted(mapsKeys(env)) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if strings.HasPrefix(k, "TRIVY_") && !trivyEnvAllowed[k] {
 			p = append(p, fmt.Sprintf("runs with %s=%q, which changes what Trivy reports", k, env[k]))
 		}

@@ -919,13 +919,18 @@ func checkToolEnvironment(c *Context) []Finding {
 			places = append(places, place{s.Env, c.stepPath(w, s), fmt.Sprintf("the env of step %q", s.Label())})
 		}
 		for _, p := range places {
-			for _, k := range slices.Sorted(mapsKeys(p.env.Vars)) {
+			for _, k := range slices.Sorted(maps.Keys(p.env.Vars)) {
 				if why := toolVariable(k, p.env.Vars[k]); why != "" {
 					out = append(out, finding(name, p.path, p.env.Line, j.ID, "%s sets %s in a privileged job: it %s", p.where, k, why))
 				}
 			}
 		}
 		for _, s := range c.flow(j) {
+			for _, in := range slices.Sorted(maps.Keys(s.With)) {
+				if v := strings.TrimSpace(s.With[in]); v != "" && toolInput(s.Action(), in) != "" {
+					c.atStep(&out, name, w, j, s)("sets %s: %s in a privileged job: it %s", in, v, toolInput(s.Action(), in))
+				}
+			}
 			sc := c.runScript(w, j, s)
 			if sc == nil {
 				continue
@@ -933,13 +938,6 @@ func checkToolEnvironment(c *Context) []Finding {
 			for _, a := range sc.Assigns {
 				if why := toolVariable(a.Name, a.Value.Text); why != "" {
 					out = append(out, finding(name, c.stepPath(w, s), s.ScriptLine+a.Line-1, j.ID, "step %q sets %s in a privileged job: it %s", s.Label(), a.Name, why))
-				}
-			}
-		}
-		for _, s := range c.flow(j) {
-			for _, in := range slices.Sorted(mapsKeys(s.With)) {
-				if why := toolInput(s.Action(), in); why != "" && strings.TrimSpace(s.With[in]) != "" {
-					c.atStep(&out, name, w, j, s)("sets %s: %s in a privileged job: it %s", in, strings.TrimSpace(s.With[in]), why)
 				}
 			}
 		}

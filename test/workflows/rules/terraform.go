@@ -161,11 +161,9 @@ var backendSettings = map[string]bool{"bucket": true, "key": true, "region": tru
 // unlocked.
 func backendProblems(init *shell.Command, env string, envs []string) []string {
 	var out []string
-	if init.Has("-backend") {
-		for _, v := range init.Flag("-backend") {
-			if v.Text != "true" {
-				out = append(out, "turns the backend off (-backend=false): the apply would write a local state of its own, blind to the environment's")
-			}
+	for _, v := range init.Flag("-backend") {
+		if v.Text != "true" {
+			out = append(out, "turns the backend off (-backend=false): the apply would write a local state of its own, blind to the environment's")
 		}
 	}
 	if init.Has("-migrate-state", "-force-copy") {

@@ -187,7 +187,7 @@ func checkNoLongLivedCredentials(c *Context) []Finding {
 				}
 			}
 			for _, e := range envs {
-				for _, k := range slices.Sorted(mapsKeys(e.Vars)) {
+				for _, k := range slices.Sorted(maps.Keys(e.Vars)) {
 					v := strings.TrimSpace(e.Vars[k])
 					if !credentialName.MatchString(k) || v == "" || githubToken.MatchString(v) {
 						continue
@@ -198,16 +198,6 @@ func checkNoLongLivedCredentials(c *Context) []Finding {
 		}
 	}
 	return dedupeFindings(out)
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func dedupeFindings(fs []Finding) []Finding {
