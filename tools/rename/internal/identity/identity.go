@@ -192,18 +192,15 @@ var (
 // top-level metadata: key.
 var metadataName = regexp.MustCompile(`(?m)^metadata:\n(?:[ \t]+.*\n|\n)*?  name:[ \t]*"?([a-z0-9.-]+)"?[ \t]*$`)
 
-// ManifestDirs hold the manifests of the app's namespace, whose object names a new app name
-// must not take.
-var ManifestDirs = []string{"k8s/base", "k8s/overlays"}
-
 // CheckNameFree refuses a new app name that would make two objects of the app's manifests one:
 // the other objects there keep their names (the demo database postgres, the CI deployer
 // ci-deployer, default-deny-all), and the app's own objects take names derived from the app's
 // (<name>, <name>-db, <name>-allow-egress-dns...). A Service or ServiceAccount of the app named
-// like the database's would fail to render, or replace it.
+// like the database's would fail to render, or replace it. The names are read from the
+// manifests of the app's namespace, k8s/base and k8s/overlays.
 func CheckNameFree(root, current, next string) error {
 	var fixed, derived []string
-	for _, dir := range ManifestDirs {
+	for _, dir := range []string{"k8s/base", "k8s/overlays"} {
 		if _, err := os.Stat(filepath.Join(root, dir)); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
