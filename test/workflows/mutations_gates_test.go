@@ -219,6 +219,7 @@ var scanWeakenings = map[string][2]string{
 	"a config file":                   {"trivy-config", "trivy.yaml"},
 	"Trivy not installed by the step": {"skip-setup-trivy", "true"},
 	"a database from elsewhere":       {"db-repository", "ghcr.io/attacker/trivy-db"},
+	"another Docker daemon":           {"docker-host", "tcp://203.0.113.7:2375"},
 }
 
 func weakenedOps() []operator {
@@ -278,7 +279,8 @@ func weakenedOps() []operator {
 			return g.steps(buildScan, setWith("input", "image.tar"))
 		}},
 	)
-	for in, v := range map[string]string{"file": "Dockerfile.release", "context": "./other", "build-args": "VARIANT=debug", "target": "debug", "platforms": "linux/arm64"} {
+	for in, v := range map[string]string{"file": "Dockerfile.release", "context": "./other", "build-args": "VARIANT=debug", "target": "debug", "platforms": "linux/arm64",
+		"no-cache": "true", "no-cache-filters": "build"} {
 		ops = append(ops, operator{"weakened", "the push builds with another " + in + " than the scanned build", "scan-before-push", func(g *gen) []variant {
 			return g.steps(pushStep, setWith(in, v))
 		}})
@@ -294,6 +296,7 @@ func weakenedOps() []operator {
 		}})
 	}
 	for in, v := range map[string]string{"outputs": "type=registry,name=ttl.sh/template-api:1h", "allow": "security.insecure", "network": "host",
+		"add-hosts": "proxy.golang.org=203.0.113.7", "builder": "remote-buildkit",
 		"secret-envs": "GH=GITHUB_TOKEN", "secrets": "token=${{ github.token }}", "ssh": "default", "secret-files": "kube=/home/runner/.kube/config"} {
 		ops = append(ops, operator{"supply", "the build given " + in, "image-builds", func(g *gen) []variant {
 			return g.steps(func(p place) bool { return p.step != nil && mutate.Uses(p.step) == "docker/build-push-action" }, setWith(in, v))
@@ -378,6 +381,15 @@ func weakenedOps() []operator {
 		"from another directory (pushd)":      applyAs(`pushd "$RUNNER_TEMP" && kubectl apply`),
 		"run by find -exec on every kustomization": func(s string) string {
 			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `find k8s -name kustomization.yaml -execdir kubectl apply -k . \;`)
+		},
+		"rendered by kustomize with Helm charts fetched at build time": func(s string) string {
+			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `kustomize build --enable-helm "$OVERLAY" | kubectl apply -f -`)
+		},
+		"rendered by kustomize running the overlay's programs": func(s string) string {
+			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `kubectl kustomize --enable-alpha-plugins --enable-exec "$OVERLAY" | kubectl apply -f -`)
+		},
+		"rendered by kustomize reading files outside the overlay": func(s string) string {
+			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY"`, `kustomize build --load-restrictor LoadRestrictionsNone "$OVERLAY" | kubectl apply -f -`)
 		},
 		"run by su -c without the selector": func(s string) string {
 			return strings.ReplaceAll(s, `kubectl apply -k "$OVERLAY" --selector `+selector, `su -c 'kubectl apply -k "$OVERLAY"' runner`)

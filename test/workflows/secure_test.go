@@ -153,6 +153,30 @@ func secureVariants() []secureVariant {
 				return old != mutate.Str(p.step, "run")
 			})
 		}, nil},
+		{"the overlay rendered by kustomize restricted to its folder, spelled out", func(g *gen) []variant {
+			return g.steps(deployStep, func(p place) bool {
+				old := mutate.Str(p.step, "run")
+				mutate.SetStr(p.step, "shell", "bash")
+				mutate.SetStr(p.step, "run", strings.Replace(old, `kubectl apply -k "$OVERLAY"`,
+					`kustomize build --load-restrictor=LoadRestrictionsRootOnly --enable-helm=false "$OVERLAY" | kubectl apply -f -`, 1))
+				return old != mutate.Str(p.step, "run")
+			})
+		}, nil},
+		{"both builds on the builder the job sets up, named by its output", func(g *gen) []variant {
+			return g.jobs(func(p place) bool { return pushesJob(p.job.Node) }, func(p place) bool {
+				found := false
+				for _, st := range mutate.Steps(p.job.Node) {
+					switch mutate.Uses(st) {
+					case "docker/setup-buildx-action":
+						mutate.SetStr(st, "id", "buildx")
+						found = true
+					case "docker/build-push-action":
+						mutate.SetStr(with(st), "builder", "${{ steps.buildx.outputs.name }}")
+					}
+				}
+				return found
+			})
+		}, nil},
 		{"a policy check of the plan before apply (required)", func(g *gen) []variant {
 			return g.workflows(func(f string, d *mutate.Doc) bool {
 				return slices.ContainsFunc(d.Jobs(), func(j mutate.Job) bool { return appliesTerraform(j.Node) })

@@ -389,6 +389,7 @@ func (c *Context) applyProblems(j *pipeline.Job, cmd *shell.Command) []string {
 		if f.Text == "-" && cmd.PipedFrom != nil {
 			if dir := kustomizeBuildDir(cmd.PipedFrom); dir != "" {
 				sources = append(sources, dir)
+				p = append(p, kustomizeWidened(cmd.PipedFrom)...)
 				continue
 			}
 		}
@@ -607,9 +608,40 @@ func kubectlElsewhere(c *shell.Command, cfg Config) []string {
 	return out
 }
 
+// kustomizeValued are the flags of `kustomize build` and `kubectl kustomize` that take a value.
+var kustomizeValued = valued("--load-restrictor", "--helm-command", "--helm-api-versions", "--helm-kube-version",
+	"--mount", "--network-name", "-e", "--env", "-o", "--output", "--reorder", "--stack-trace")
+
+// kustomizeWidened lists why a `kustomize build` (or `kubectl kustomize`) renders more than the
+// overlay's reviewed files: files outside its folder, charts fetched at build time, programs it
+// runs. Each of these reads or runs what no review saw, in the job that holds the cluster's
+// credentials.
+func kustomizeWidened(cmd *shell.Command) []string {
+	var p []string
+	for _, r := range cmd.Flag("--load-restrictor") {
+		if r.Text != "LoadRestrictionsRootOnly" {
+			p = append(p, fmt.Sprintf("builds the overlay with --load-restrictor %s, which reads files outside its folder (anywhere the job may write)", r.Text))
+		}
+	}
+	widen := []struct{ flag, why string }{
+		{"--enable-helm", "fetches Helm charts at build time, content no review saw"},
+		{"--helm-command", "runs a Helm binary of its choice"},
+		{"--enable-alpha-plugins", "runs the overlay's plugins (programs and containers)"},
+		{"--enable-exec", "runs programs named by the overlay"},
+		{"--mount", "mounts host paths into the overlay's function containers"},
+		{"--network", "gives the overlay's function containers the network"},
+	}
+	for _, w := range widen {
+		if cmd.Has(w.flag) && !cmd.Has(w.flag+"=false") {
+			p = append(p, fmt.Sprintf("builds the overlay with %s, which %s", w.flag, w.why))
+		}
+	}
+	return p
+}
+
 // kustomizeBuildDir returns DIR for `kustomize build DIR` or `kubectl kustomize DIR`.
 func kustomizeBuildDir(cmd *shell.Command) string {
-	ops := cmd.Operands(kubectlValued)
+	ops := cmd.Operands(kustomizeValued)
 	switch {
 	case base(cmd.Name) == "kustomize" && len(ops) == 2 && ops[0].Text == "build":
 		return ops[1].Text

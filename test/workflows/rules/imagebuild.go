@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -27,8 +29,31 @@ func buildReach(input, value string) string {
 		if value != "default" {
 			return "the build's RUN steps run on another network (host: the runner's own)"
 		}
+	case "add-hosts":
+		return "the build's RUN steps resolve those hosts to addresses of the workflow's choosing (a module proxy or package mirror of its own)"
 	}
 	return ""
+}
+
+// setupBuilder matches the builder a docker/setup-buildx-action step of the job sets up.
+var setupBuilder = regexp.MustCompile(`^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.name\s*\}\}$`)
+
+// builderProblem says why a build's builder: input names a builder the job did not set up with
+// docker/setup-buildx-action, or "". Another builder (one `docker buildx create` points at a
+// remote BuildKit, say) builds whatever it likes from the context it is sent.
+func (c *Context) builderProblem(j *pipeline.Job, s *pipeline.Step) string {
+	b := strings.TrimSpace(s.With["builder"])
+	if b == "" {
+		return ""
+	}
+	if m := setupBuilder.FindStringSubmatch(b); m != nil {
+		for _, o := range c.flow(j) {
+			if o.ID == m[1] && o.Action() == "docker/setup-buildx-action" && o.Index < s.Index {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("builds on builder %q, not the one a docker/setup-buildx-action step of the job sets up (${{ steps.<id>.outputs.name }}): another builder builds whatever it likes from the context", b)
 }
 
 func checkImageBuilds(c *Context) []Finding {
@@ -44,6 +69,9 @@ func checkImageBuilds(c *Context) []Finding {
 				if v := strings.TrimSpace(s.With[in]); v != "" && buildReach(in, v) != "" {
 					at("sets %s: %s; a build reads only its context", in, buildReach(in, v))
 				}
+			}
+			if why := c.builderProblem(j, s); why != "" {
+				at("%s", why)
 			}
 			if o := strings.TrimSpace(s.With["outputs"]); o != "" {
 				at("sets outputs: (%s): the image goes where the build's outputs say, past its tags; push with push: true to the tags", o)

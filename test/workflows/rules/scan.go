@@ -65,6 +65,7 @@ func (c *Context) scans(w *pipeline.Workflow, j *pipeline.Job) []scan {
 				{"--skip-dirs", "skip-dirs"}, {"--skip-files", "skip-files"}, {"--ignore-policy", "ignore-policy"},
 				{"--config", "trivy-config"}, {"-c", "trivy-config"}, {"--db-repository", "db-repository"},
 				{"--vex", "vex"}, {"--ignore-status", "ignore-status"}, {"--input", "input"},
+				{"--docker-host", "docker-host"}, {"--image-src", "image-src"}, {"--server", "server"},
 			} {
 				if v := cmd.Flag(f.flag); len(v) > 0 {
 					opts[f.opt] = v[len(v)-1].Text
@@ -142,6 +143,15 @@ func (c *Context) scanProblems(w *pipeline.Workflow, j *pipeline.Job, s scan) []
 		if v := o[k]; v != "" {
 			p = append(p, fmt.Sprintf("sets %s %q, which drops findings or paths from the scan", k, v))
 		}
+	}
+	if dh := o["docker-host"]; dh != "" {
+		p = append(p, fmt.Sprintf("reads the image from another Docker daemon (docker-host %q), not the one the job built it into", dh))
+	}
+	if src := o["image-src"]; src != "" && !strings.HasPrefix(strings.TrimSpace(src), "docker") {
+		p = append(p, fmt.Sprintf("looks for the image in %q before the job's Docker daemon (image-src): a registry's image of that name is not the one built", src))
+	}
+	if srv := o["server"]; srv != "" {
+		p = append(p, fmt.Sprintf("takes its findings from a Trivy server (%s), which answers what it likes", srv))
 	}
 	if o["skip-setup-trivy"] == "true" {
 		p = append(p, "skips installing Trivy (skip-setup-trivy), so it runs whatever trivy the runner has")
@@ -283,7 +293,7 @@ func (c *Context) pushes(w *pipeline.Workflow, j *pipeline.Job) []push {
 }
 
 // buildInputs are the build-push-action inputs that decide what image is built.
-var buildInputs = []string{"context", "file", "platforms", "build-args", "target", "build-contexts", "secrets", "secret-files", "ssh", "pull", "no-cache-filters"}
+var buildInputs = []string{"context", "file", "platforms", "build-args", "target", "build-contexts", "secrets", "secret-files", "ssh", "pull", "no-cache-filters", "builder", "add-hosts"}
 
 func (c *Context) buildKey(w *pipeline.Workflow, j *pipeline.Job, s *pipeline.Step) map[string]string {
 	k := map[string]string{}
@@ -395,6 +405,14 @@ func (c *Context) scanGuardsPush(w *pipeline.Workflow, j *pipeline.Job, s scan, 
 			if want[in] != got[in] {
 				return fmt.Sprintf("scanned a build whose %s is %q, but the push builds with %s %q: the pushed image is not the scanned one", in, want[in], in, got[in])
 			}
+		}
+		// The push rebuilds with the scanned build's inputs, so its layers are the scanned ones
+		// only if it takes them from the builder's cache.
+		if v := strings.TrimSpace(p.step.With["no-cache"]); v != "" && v != "false" {
+			return "is followed by a push that builds again without the cache (no-cache): its layers are built anew, not the scanned ones"
+		}
+		if v := strings.TrimSpace(p.step.With["no-cache-filters"]); v != "" {
+			return fmt.Sprintf("is followed by a push that builds the stages %q again without the cache (no-cache-filters): its layers are built anew, not the scanned ones", v)
 		}
 		return ""
 	}
