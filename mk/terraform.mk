@@ -81,14 +81,17 @@ terraform-go-lint:
 	@echo "test/e2e/terraform: gofmt and go vet clean"
 
 # init without a backend (validate and test need none); the provider comes from the mirror.
-# A root module is initialised again only when one of its .tf files is newer than its last init.
+# A root module is initialised again only when one of its .tf files or its lock file is newer
+# than its last init. Where a lock file exists (committed in bootstrap and envs/*), init only
+# checks the provider against it (-lockfile=readonly): a lock that does not match fails here.
 terraform-init:
 	@mkdir -p $(RUN_DIR)/terraform-plugin-cache
 	@start=$$(date +%s); n=0; \
 	for d in $(TF_ROOTS); do \
 		stamp=$$d/.terraform/init.stamp; \
-		if [ -f $$stamp ] && [ -z "$$(find $$d -maxdepth 1 -name '*.tf' -newer $$stamp)" ]; then continue; fi; \
-		$(TF_RUN) -chdir=$$d init -backend=false -input=false -no-color > $(RUN_DIR)/terraform-init.log 2>&1 \
+		if [ -f $$stamp ] && [ -z "$$(find $$d -maxdepth 1 \( -name '*.tf' -o -name .terraform.lock.hcl \) -newer $$stamp)" ]; then continue; fi; \
+		lock=; if [ -f $$d/.terraform.lock.hcl ]; then lock=-lockfile=readonly; fi; \
+		$(TF_RUN) -chdir=$$d init -backend=false -input=false -no-color $$lock > $(RUN_DIR)/terraform-init.log 2>&1 \
 			|| { cat $(RUN_DIR)/terraform-init.log; echo "terraform init failed in $${d#$(ROOT)/}"; exit 1; }; \
 		touch $$stamp; n=$$((n + 1)); \
 	done; \

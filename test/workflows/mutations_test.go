@@ -269,16 +269,23 @@ func shellOps() []operator {
 		}},
 		operator{"weakened", "init takes providers past the lock file before an apply", "terraform-apply", func(g *gen) []variant {
 			var out []variant
-			for _, flag := range []string{"-upgrade", "-plugin-dir=.ci/plugins", "-lockfile=none"} {
-				out = append(out, g.steps(func(p place) bool {
-					return p.step != nil && stepHas(p.step, "terraform", "init") && appliesTerraform(p.job.Node)
-				}, func(p place) bool {
+			initStep := func(p place) bool {
+				return p.step != nil && stepHas(p.step, "terraform", "init") && appliesTerraform(p.job.Node)
+			}
+			for _, flag := range []string{"-upgrade", "-plugin-dir=.ci/plugins", "-lockfile=readonly -lockfile="} {
+				out = append(out, g.steps(initStep, func(p place) bool {
 					return editHas(p.step, "terraform", []string{"init"}, func(s string, c mutate.Command) string {
-						return c.ReplaceCommand(s, func(x string) string { return strings.Replace(x, " init", " init "+flag, 1) })
+						return c.ReplaceCommand(s, func(x string) string { return x + " " + flag })
 					})
 				})...)
 			}
-			return out
+			// Without -lockfile=readonly, init writes into the lock file whatever the
+			// configuration asks for that it does not hold (all of it, once a change deletes it).
+			return append(out, g.steps(initStep, func(p place) bool {
+				return editHas(p.step, "terraform", []string{"init"}, func(s string, c mutate.Command) string {
+					return c.ReplaceCommand(s, func(x string) string { return strings.Replace(x, "-lockfile=readonly", "", 1) })
+				})
+			})...)
 		}},
 		operator{"weakened", "the apply works on another state than its environment's, or an unlocked or unencrypted one", "terraform-apply", func(g *gen) []variant {
 			var out []variant

@@ -105,7 +105,7 @@ func copyTree(src, dst string) error {
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
-		if !d.Type().IsRegular() || name == ".terraform.lock.hcl" || strings.Contains(name, ".tfstate") || strings.HasSuffix(name, ".tfplan") {
+		if !d.Type().IsRegular() || strings.Contains(name, ".tfstate") || strings.HasSuffix(name, ".tfplan") {
 			return nil
 		}
 		data, err := os.ReadFile(path)

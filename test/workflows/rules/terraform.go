@@ -94,10 +94,11 @@ func checkTerraformApply(c *Context) []Finding {
 						at("follows `%s`, whose %s takes providers or modules other than the reviewed lock file's", i.cmd.Text, f)
 					}
 				}
-				for _, v := range i.cmd.Flag("-lockfile") {
-					if v.Text != "readonly" {
-						at("follows `%s`, which lets init change the provider lock file (-lockfile=%s)", i.cmd.Text, v.Text)
-					}
+				// Without readonly, init installs and records whatever provider the configuration
+				// asks for that the committed lock file does not hold (or all of them, when a change
+				// deletes the lock file), unchecked, into the job that holds the apply role.
+				if lf := i.cmd.Flag("-lockfile"); len(lf) == 0 || lf[len(lf)-1].Text != "readonly" {
+					at("follows `%s`, which may install providers the committed lock file does not pin and write them into it: init with -lockfile=readonly", i.cmd.Text)
 				}
 				for _, why := range backendProblems(i.cmd, j.Environment, c.environments(w)) {
 					at("follows `%s`, which %s", i.cmd.Text, why)
