@@ -74,6 +74,7 @@ func RedTeam() []Attempt {
 	t = append(t, fifthRound()...)
 	t = append(t, sixthRound()...)
 	t = append(t, seventhRound()...)
+	t = append(t, eighthRound()...)
 	return t
 }
 
